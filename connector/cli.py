@@ -1,0 +1,253 @@
+"""The `helpdesk-kpi` command line. Settings are read once here and passed down.
+
+Exit status: 0 success; 1 invalid settings, invalid input or a failed operation; 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from connector.errors import ConnectorError
+from connector.importer import ImportReport, import_lines
+from connector.settings import ENV_PREFIX, Settings, Vendor, effective_settings, env_name, load_settings
+from connector.store import Store
+from connector.store.records import OUTCOMES
+
+EXAMPLE_FILE = "example.jsonl"
+
+
+class _Context:
+    def __init__(self, env_file: Path | None) -> None:
+        self.env_file = env_file
+
+    def settings(self, **overrides: Any) -> Settings:
+        if self.env_file is not None:
+            overrides.setdefault("_env_file", self.env_file)
+        settings = load_settings(**overrides)
+        logging.basicConfig(
+            level=settings.log_level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Read settings from this file instead of ./.env (environment variables still win).",
+)
+@click.version_option(package_name="helpdesk-kpi-connector")
+@click.pass_context
+def cli(ctx: click.Context, env_file: Path | None) -> None:
+    """Helpdesk KPI connector: HubSpot, LiveAgent and Aircall → customer-service KPIs → HubSpot."""
+    if env_file is not None and not env_file.exists():
+        raise click.BadParameter(f"{env_file} does not exist", param_hint="--env-file")
+    ctx.obj = _Context(env_file)
+
+
+@cli.command()
+@click.pass_obj
+def check(obj: _Context) -> None:
+    """Validate the settings and say, per enabled source, what is missing. Writes nothing."""
+    try:
+        settings = obj.settings()
+    except ConnectorError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    problems: list[str] = []
+    click.echo("Effective settings (secrets masked):")
+    for name, shown in effective_settings(settings):
+        click.echo(f"  {name} = {shown}")
+    click.echo("Sources:")
+    if not settings.sources:
+        click.echo(f"  none enabled ({ENV_PREFIX}SOURCES is empty): only imported records will be used")
+    for vendor in Vendor:
+        vendor_settings = settings.vendor(vendor)
+        missing = [env_name((vendor.value, name)) for name in vendor_settings.missing()]
+        if vendor in settings.sources:
+            if missing:
+                problems.append(f"{vendor.value} is enabled but {', '.join(missing)} not set")
+                click.echo(f"  {vendor.value}: enabled, missing {', '.join(missing)}")
+            else:
+                click.echo(f"  {vendor.value}: enabled, ready")
+        else:
+            click.echo(f"  {vendor.value}: not enabled")
+    unknown = _unknown_variables(settings)
+    for name in unknown:
+        problems.append(f"{name} is not a setting (a typo?)")
+    if problems:
+        click.echo("Problems:", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    click.echo("Settings are valid.")
+
+
+def _unknown_variables(settings: Settings) -> list[str]:
+    known = {name for name, _ in effective_settings(settings)}
+    return sorted(
+        name for name in os.environ if name.upper().startswith(ENV_PREFIX) and name.upper() not in known
+    )
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.option(
+    "--skip-invalid", is_flag=True, help="Store the valid lines; write rejected ones to a rejects file."
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where rejected lines go with --skip-invalid (default FILE.rejects.jsonl; stdin: rejects.jsonl).",
+)
+@click.pass_obj
+def import_command(obj: _Context, file: Path, skip_invalid: bool, rejects: Path | None) -> None:
+    """Import records from a JSON Lines FILE (`-` = standard input), one `{"type": ...}` object a line.
+
+    Any invalid line stops the whole file (nothing stored) unless --skip-invalid is given.
+    """
+    settings = _settings_or_exit(obj)
+    with _open_store(settings) as store, _open_lines(file) as lines:
+        report = import_lines(store, lines, skip_invalid=skip_invalid)
+    _print_rejections(report)
+    if not report.committed:
+        click.echo(f"Nothing imported: {len(report.rejected)} invalid line(s) in {_name(file)}.", err=True)
+        click.echo("Fix them, or rerun with --skip-invalid to import the valid lines.", err=True)
+        sys.exit(1)
+    if report.rejected:
+        target = rejects or _default_rejects_path(file)
+        with target.open("w", encoding="utf-8") as out:
+            for rejected in report.rejected:
+                out.write(json.dumps(rejected.as_json(), ensure_ascii=False) + "\n")
+        click.echo(f"{len(report.rejected)} invalid line(s) skipped, written to {target}", err=True)
+    _print_counts(report)
+
+
+@cli.command()
+@click.option(
+    "--database",
+    default="sqlite:///demo.db",
+    show_default=True,
+    help="Store the demo records here, apart from your configured database.",
+)
+@click.pass_obj
+def demo(obj: _Context, database: str) -> None:
+    """Import the bundled example file and show what was stored (the sandbox demo replaces this)."""
+    settings = _settings_or_exit(obj, database_url=database)
+    example = resources.files("connector").joinpath("examples", EXAMPLE_FILE)
+    click.echo(f"Importing the bundled example ({EXAMPLE_FILE}) into {database}")
+    with _open_store(settings) as store:
+        with example.open("r", encoding="utf-8") as lines:
+            report = import_lines(store, lines)
+        _print_rejections(report)
+        if not report.committed:
+            sys.exit(1)
+        _print_counts(report)
+        click.echo("\nStored records:")
+        for entity, count in store.counts().items():
+            click.echo(f"  {entity:<16} {count:>6}")
+        click.echo("\nPeople linked across sources:")
+        for kind, model_name in (("agent", "agent"), ("contact", "contact")):
+            for line in _linked_people(store, kind, model_name):
+                click.echo(f"  {line}")
+
+
+def _linked_people(store: Store, kind: str, entity: str) -> Iterator[str]:
+    from connector.schema import ENTITIES
+
+    model = ENTITIES[entity]
+    seen: set[str] = set()
+    for record in store.records(model):
+        identity = store.identity_of(kind, record.id)  # type: ignore[arg-type]
+        if identity is None or identity in seen:
+            continue
+        members = store.linked_records(kind, identity)  # type: ignore[arg-type]
+        if len(members) > 1:
+            seen.add(identity)
+            label = getattr(record, "email", None) or getattr(record, "name", None) or record.id
+            yield f"{kind} {label}: {', '.join(members)}"
+
+
+def _settings_or_exit(obj: _Context, **overrides: Any) -> Settings:
+    try:
+        return obj.settings(**overrides)
+    except ConnectorError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+@contextmanager
+def _open_store(settings: Settings) -> Iterator[Store]:
+    try:
+        store = Store.open(settings.database_url)
+    except ConnectorError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _open_lines(file: Path) -> Iterator[IO[str]]:
+    if str(file) == "-":
+        yield sys.stdin
+        return
+    try:
+        handle = file.open("r", encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"cannot read {file}: {exc.strerror}", err=True)
+        sys.exit(1)
+    with handle:
+        yield handle
+
+
+def _name(file: Path) -> str:
+    return "standard input" if str(file) == "-" else str(file)
+
+
+def _default_rejects_path(file: Path) -> Path:
+    if str(file) == "-":
+        return Path("rejects.jsonl")
+    stem = file.name.removesuffix(".jsonl")
+    return file.with_name(f"{stem}.rejects.jsonl")
+
+
+MAX_PRINTED_PROBLEMS = 50
+
+
+def _print_rejections(report: ImportReport) -> None:
+    printed = 0
+    for rejected in report.rejected:
+        for problem in rejected.problems:
+            if printed < MAX_PRINTED_PROBLEMS:
+                click.echo(f"line {rejected.line}: {problem.field}: {problem.reason}", err=True)
+            printed += 1
+    if printed > MAX_PRINTED_PROBLEMS:
+        click.echo(f"… and {printed - MAX_PRINTED_PROBLEMS} more problem(s)", err=True)
+
+
+def _print_counts(report: ImportReport) -> None:
+    click.echo(f"{'entity':<16}" + "".join(f"{outcome:>11}" for outcome in OUTCOMES))
+    for entity, counter in sorted(report.counts.by_entity.items()):
+        click.echo(f"{entity:<16}" + "".join(f"{counter[outcome]:>11}" for outcome in OUTCOMES))
+    click.echo(f"{'total':<16}" + "".join(f"{report.counts.total(outcome):>11}" for outcome in OUTCOMES))
+
+
+def main() -> None:
+    cli(prog_name="helpdesk-kpi")

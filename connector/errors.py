@@ -1,0 +1,88 @@
+"""The connector's one error root, and families grouped by what the caller should do.
+
+```
+ConnectorError                 anything the connector raises on purpose
+├── ConfigError                settings are missing or invalid: fix the environment, then rerun
+├── RecordValidationError      an input record breaks the common schema: fix or skip the record
+├── StoreError                 the database refused or is on an unknown schema version
+├── APIError                   a vendor answered badly (carries vendor, status, request id)
+│   ├── AuthError              401/403: the credential is wrong or lacks a scope
+│   ├── RetryableAPIError      429/5xx/timeouts: worth retrying after a pause
+│   └── FatalAPIError          other 4xx: retrying will not help
+└── WebhookSignatureError      a webhook failed verification: reject it, store nothing
+```
+"""
+
+from __future__ import annotations
+
+
+class ConnectorError(Exception):
+    """Root of every error the connector raises on purpose."""
+
+
+class ConfigError(ConnectorError):
+    """Settings are missing or invalid."""
+
+
+class RecordValidationError(ConnectorError):
+    """A record does not fit the common schema.
+
+    `problems` holds `(field, reason)` pairs so a caller can report each one.
+    """
+
+    def __init__(self, entity: str, problems: list[tuple[str, str]]) -> None:
+        self.entity = entity
+        self.problems = problems
+        detail = "; ".join(f"{field}: {reason}" for field, reason in problems)
+        super().__init__(f"invalid {entity}: {detail}")
+
+
+class StoreError(ConnectorError):
+    """The database refused an operation or holds an unknown schema version."""
+
+
+class APIError(ConnectorError):
+    """A vendor API answered with an error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str,
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.status = status
+        self.request_id = request_id
+        where = f"{vendor}" + (f" HTTP {status}" if status is not None else "")
+        suffix = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{where}: {message}{suffix}")
+
+
+class AuthError(APIError):
+    """The vendor rejected the credential (401) or its scopes (403)."""
+
+
+class RetryableAPIError(APIError):
+    """Rate limited, server error or transport failure: retry after `retry_after` seconds if given."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        vendor: str,
+        status: int | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, vendor=vendor, status=status, request_id=request_id)
+        self.retry_after = retry_after
+
+
+class FatalAPIError(APIError):
+    """A client error that retrying will not fix."""
+
+
+class WebhookSignatureError(ConnectorError):
+    """A webhook request failed signature, token or timestamp verification."""

@@ -1,0 +1,346 @@
+"""Settings, read once at the entry point from `HELPDESK_*` environment variables and an optional `.env`.
+
+Nested settings use a double underscore: `HELPDESK_HUBSPOT__ACCESS_TOKEN`. Lists are comma-separated
+(`HELPDESK_SOURCES=hubspot,aircall`). Secrets are `SecretStr`: they print as `**********` and never
+appear in error messages, which name the variable and the reason but not the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from connector.business_hours import WeeklyHours
+from connector.errors import ConfigError
+from connector.schema import CurrencyCode
+
+ENV_PREFIX = "HELPDESK_"
+NESTED_DELIMITER = "__"
+KPI_IDS = tuple(f"K{n:02d}" for n in range(1, 32))
+
+
+class Vendor(StrEnum):
+    HUBSPOT = "hubspot"
+    LIVEAGENT = "liveagent"
+    AIRCALL = "aircall"
+
+
+class WriteTarget(StrEnum):
+    HUBSPOT_PROPERTIES = "hubspot_properties"
+    HUBSPOT_SNAPSHOTS = "hubspot_snapshots"
+    DASHBOARD = "dashboard"
+
+
+def _split_list(value: Any) -> Any:
+    """Comma-separated environment values become lists; lists given in code pass through."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+def _check_base_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+class VendorSettings(BaseModel):
+    """What every vendor needs: a base URL (so the sandbox can stand in) and credentials."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = None
+
+    _check_url = field_validator("base_url")(_check_base_url)
+
+    def missing(self) -> list[str]:
+        """Names (relative to the vendor) of the settings a sync needs but that are not set."""
+        return [name for name in self.required_for_sync() if getattr(self, name) in (None, "")]
+
+    @classmethod
+    def required_for_sync(cls) -> tuple[str, ...]:
+        return ("base_url",)
+
+
+class HubSpotSettings(VendorSettings):
+    base_url: str | None = Field("https://api.hubapi.com", description="HubSpot API base URL.")
+    access_token: SecretStr | None = Field(None, description="Private-app or OAuth access token.")
+    client_secret: SecretStr | None = Field(
+        None, description="App client secret, verifies webhook v3 signatures."
+    )
+
+    @classmethod
+    def required_for_sync(cls) -> tuple[str, ...]:
+        return ("base_url", "access_token")
+
+
+class LiveAgentSettings(VendorSettings):
+    base_url: str | None = Field(None, description="Account API URL, e.g. `https://acme.ladesk.com/api/v3`.")
+    api_key: SecretStr | None = Field(None, description="API v3 key (sent as the `apikey` header).")
+    webhook_secret: SecretStr | None = Field(
+        None, description="Shared secret expected on LiveAgent webhooks."
+    )
+
+    @classmethod
+    def required_for_sync(cls) -> tuple[str, ...]:
+        return ("base_url", "api_key")
+
+
+class AircallSettings(VendorSettings):
+    base_url: str | None = Field("https://api.aircall.io/v1", description="Aircall API base URL.")
+    api_id: str | None = Field(None, description="API ID (HTTP Basic user).")
+    api_token: SecretStr | None = Field(None, description="API token (HTTP Basic password).")
+    webhook_token: SecretStr | None = Field(None, description="Token Aircall puts in each webhook body.")
+
+    @classmethod
+    def required_for_sync(cls) -> tuple[str, ...]:
+        return ("base_url", "api_id", "api_token")
+
+
+class FirstResponseTargets(BaseModel):
+    """First-response SLA target per ticket priority (K02); ISO 8601 (`PT4H`), `HH:MM:SS` or seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urgent: timedelta = Field(timedelta(hours=1), description="First-response target for urgent tickets.")
+    high: timedelta = Field(
+        timedelta(hours=4), description="First-response target for high-priority tickets."
+    )
+    medium: timedelta = Field(
+        timedelta(hours=8), description="First-response target for medium-priority tickets."
+    )
+    low: timedelta = Field(timedelta(hours=24), description="First-response target for low-priority tickets.")
+
+    @field_validator("urgent", "high", "medium", "low")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the connector. Build it once at the entry point and pass it down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    database_url: str = Field(
+        "sqlite:///helpdesk.db",
+        description="Store: `sqlite:///path.db` or `postgresql://user:pass@host:port/db`.",
+    )
+    timezone: str = Field("UTC", description="IANA time zone of periods and business hours.")
+    business_hours: WeeklyHours = Field(
+        WeeklyHours.parse("mon-fri 09:00-17:00"),
+        description="Opening hours, e.g. `mon-fri 09:00-17:00, sat 10:00-14:00`.",
+    )
+    holiday_country: str | None = Field(
+        None, description="ISO 3166 country (optionally `-subdivision`, e.g. `DE-BY`) for public holidays."
+    )
+    closed_dates: Annotated[list[date], NoDecode] = Field(
+        default_factory=list, description="Extra closed dates, comma-separated ISO dates."
+    )
+    sources: Annotated[list[Vendor], NoDecode] = Field(
+        default_factory=list, description="Vendors to sync, comma-separated: `hubspot,liveagent,aircall`."
+    )
+    kpis: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(KPI_IDS), description="KPIs to compute, comma-separated ids (`K01,K14`)."
+    )
+    write_back: Annotated[list[WriteTarget], NoDecode] = Field(
+        default_factory=lambda: list(WriteTarget),
+        description="Where results go: `hubspot_properties,hubspot_snapshots,dashboard`.",
+    )
+    dry_run: bool = Field(False, description="Print what would be written; write nothing.")
+    backfill_start: date | None = Field(
+        None, description="First day the initial sync reads (ISO date); empty = 365 days back."
+    )
+    first_response_targets: FirstResponseTargets = Field(default_factory=FirstResponseTargets)
+    csat_positive_threshold: float | None = Field(
+        None, description="Lowest CSAT score counted as positive; empty = top-2 box of each response's scale."
+    )
+    short_abandon_seconds: float = Field(
+        10, ge=0, description="Inbound calls abandoned sooner than this are left out of the abandon rate."
+    )
+    service_cost_monthly: Decimal | None = Field(
+        None,
+        ge=0,
+        description="Monthly service-desk cost for cost per ticket, when no ServiceCost is imported.",
+    )
+    currency: CurrencyCode = Field(
+        "EUR", description="Currency of `service_cost_monthly` and reported money."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log verbosity.")
+    hubspot: HubSpotSettings = Field(default_factory=HubSpotSettings)
+    liveagent: LiveAgentSettings = Field(default_factory=LiveAgentSettings)
+    aircall: AircallSettings = Field(default_factory=AircallSettings)
+
+    _split_lists = field_validator("closed_dates", "sources", "kpis", "write_back", mode="before")(
+        _split_list
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL (e.g. sqlite:///helpdesk.db)") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {url.get_backend_name()!r}; use sqlite or postgresql")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Amsterdam)") from None
+        return value
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _known_holiday_country(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        import holidays  # imported here: loading its country list is slow and rarely needed
+
+        country, _, subdivision = value.upper().partition("-")
+        supported = holidays.list_supported_countries()
+        if country not in supported:
+            raise ValueError(f"{country!r} is not a country the holidays package knows (ISO 3166 alpha-2)")
+        if subdivision and subdivision not in supported[country]:
+            raise ValueError(f"{subdivision!r} is not a subdivision of {country}")
+        return value.upper()
+
+    @field_validator("kpis")
+    @classmethod
+    def _known_kpis(cls, value: list[str]) -> list[str]:
+        normalised = [item.upper() for item in value]
+        unknown = [item for item in normalised if item not in KPI_IDS]
+        if unknown:
+            raise ValueError(f"unknown KPI ids {', '.join(unknown)}; expected K01…K31")
+        return normalised
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def backfill_from(self, now: datetime | None = None) -> date:
+        """The first day an initial sync reads."""
+        if self.backfill_start is not None:
+            return self.backfill_start
+        return ((now or datetime.now(UTC)).astimezone(self.zone) - timedelta(days=365)).date()
+
+    def vendor(self, vendor: Vendor) -> VendorSettings:
+        settings: VendorSettings = getattr(self, vendor.value)
+        return settings
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; on invalid input raise ConfigError listing each variable and reason."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"{name}: {reason}" for name, reason in describe_errors(exc)]
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+def env_name(loc: tuple[str | int, ...]) -> str:
+    """The environment variable behind a settings location: ('hubspot', 'access_token') →
+    HELPDESK_HUBSPOT__ACCESS_TOKEN."""
+    return ENV_PREFIX + NESTED_DELIMITER.join(str(part).upper() for part in loc)
+
+
+def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    """(variable, reason) per error, never the offending value (it may be a secret)."""
+    described = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = tuple(part for part in error["loc"] if not isinstance(part, int))
+        reason = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            reason = "not a known setting"
+        described.append((env_name(loc), reason))
+    return described
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """One row of the configuration table."""
+
+    env: str
+    default: str
+    description: str
+    secret: bool
+
+
+def _format_default(info: FieldInfo) -> str:
+    if info.default_factory is not None:
+        value: Any = info.default_factory()  # type: ignore[call-arg]
+    else:
+        value = info.default
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, timedelta):
+        return f"{int(value.total_seconds())}s"
+    return str(value)
+
+
+def iter_setting_docs(model: type[BaseModel] = Settings, loc: tuple[str, ...] = ()) -> Iterator[SettingDoc]:
+    """Every leaf setting with its variable name, default and description (the README table)."""
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from iter_setting_docs(annotation, (*loc, name))
+            continue
+        secret = "SecretStr" in str(annotation)
+        yield SettingDoc(env_name((*loc, name)), _format_default(info), info.description or "", secret)
+
+
+def effective_settings(settings: Settings) -> Iterator[tuple[str, str]]:
+    """(variable, value shown to a person) for every leaf setting; secrets masked, DB passwords hidden."""
+
+    def walk(model: BaseModel, loc: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if isinstance(value, BaseModel):
+                yield from walk(value, (*loc, name))
+                continue
+            if isinstance(value, SecretStr):
+                shown = "********** (set)" if value.get_secret_value() else "(empty)"
+            elif name == "database_url" and not loc:
+                shown = make_url(value).render_as_string(hide_password=True)
+            elif value is None:
+                shown = "(not set)"
+            elif isinstance(value, list):
+                shown = ",".join(str(v) for v in value) or "(none)"
+            elif isinstance(value, timedelta):
+                shown = f"{int(value.total_seconds())}s"
+            else:
+                shown = str(value)
+            yield env_name((*loc, name)), shown
+
+    yield from walk(settings, ())

@@ -1,0 +1,125 @@
+"""The store: SQLite file by default, PostgreSQL by URL; the only place state lives.
+
+    >>> store = Store.open("sqlite://")           # in memory; migrations applied on open
+    >>> with store.transaction() as tx:
+    ...     counts = store.upsert(tx, records)
+    ...     store.set_cursor(tx, "hubspot", "tickets", "2026-01-01T00:00:00Z")  # same transaction
+
+Writes take the caller's transaction so a sync cursor can advance in the same commit as the records it
+covers, and an import can be all-or-nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import Connection
+
+from connector.schema import ENTITIES, Agent, Contact, Record
+from connector.store.engine import create_store_engine, migrate
+from connector.store.identity import IdentityKind, identity_of, link_identities, linked_records
+from connector.store.records import UpsertCounts, dialect_insert, read_records, upsert_records
+from connector.store.tables import sync_cursor, table_for, webhook_event
+
+__all__ = ["Store", "UpsertCounts"]
+
+R = TypeVar("R", bound=Record)
+
+
+class Store:
+    """Records, identity links, sync cursors, KPI results, pushed values and webhook events."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect and bring the schema to the current version."""
+        engine = create_store_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    # --- records ------------------------------------------------------------------------------------
+
+    def upsert(self, connection: Connection, records: Sequence[Record]) -> UpsertCounts:
+        """Insert new records, update changed ones (never with an older `updated_at`), link identities."""
+        counts, written = upsert_records(connection, records)
+        people = [record for record in written if isinstance(record, Agent | Contact)]
+        if people:
+            link_identities(connection, people)
+        return counts
+
+    def get(self, model: type[R], record_id: str) -> R | None:
+        with self.engine.connect() as connection:
+            found = list(read_records(connection, model, [record_id]))
+        return found[0] if found else None  # type: ignore[return-value]
+
+    def records(self, model: type[R], ids: Iterable[str] | None = None) -> list[R]:
+        with self.engine.connect() as connection:
+            return list(read_records(connection, model, ids))  # type: ignore[arg-type]
+
+    def counts(self) -> dict[str, int]:
+        """Stored records per entity."""
+        with self.engine.connect() as connection:
+            return {
+                name: int(connection.execute(select(func.count()).select_from(table_for(model))).scalar_one())
+                for name, model in ENTITIES.items()
+            }
+
+    # --- identities ---------------------------------------------------------------------------------
+
+    def identity_of(self, kind: IdentityKind, record_id: str) -> str | None:
+        """The identity (smallest record id of the linked group) of an agent or contact record."""
+        with self.engine.connect() as connection:
+            return identity_of(connection, kind, record_id)
+
+    def linked_records(self, kind: IdentityKind, identity_id: str) -> list[str]:
+        with self.engine.connect() as connection:
+            return linked_records(connection, kind, identity_id)
+
+    # --- sync cursors -------------------------------------------------------------------------------
+
+    def cursor(self, source: str, stream: str) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(sync_cursor.c.value).where(
+                    sync_cursor.c.source == source, sync_cursor.c.stream == stream
+                )
+            ).scalar_one_or_none()
+
+    def set_cursor(self, connection: Connection, source: str, stream: str, value: str) -> None:
+        """Advance a cursor inside the transaction that commits the records it covers."""
+        now = datetime.now(UTC)
+        statement = dialect_insert(connection, sync_cursor).values(
+            source=source, stream=stream, value=value, updated_at=now
+        )
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[sync_cursor.c.source, sync_cursor.c.stream],
+                set_={"value": value, "updated_at": now},
+            )
+        )
+
+    # --- webhook events -----------------------------------------------------------------------------
+
+    def remember_event(self, connection: Connection, source: str, event_id: str, payload: Any) -> bool:
+        """Record a webhook event id; False when it was seen before (a replay or a duplicate delivery)."""
+        statement = (
+            dialect_insert(connection, webhook_event)
+            .values(source=source, event_id=event_id, received_at=datetime.now(UTC), payload=payload)
+            .on_conflict_do_nothing(index_elements=[webhook_event.c.source, webhook_event.c.event_id])
+        )
+        return connection.execute(statement).rowcount == 1

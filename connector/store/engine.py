@@ -1,0 +1,89 @@
+"""Opening the database and bringing its schema to the current version.
+
+SQLite (the default, a file) and PostgreSQL (via psycopg 3) are supported. Migrations are Alembic
+revisions shipped in `connector/store/migrations/versions/`, applied automatically on open.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, make_url
+
+from connector.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK_ID = 0x4845_4C50  # "HELP": one PostgreSQL advisory lock serialises concurrent migrators
+
+
+def create_store_engine(url: str) -> Engine:
+    """An Engine for `url`; `postgresql://` URLs get the psycopg 3 driver, SQLite files real transactions."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        engine = create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+    elif parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed)
+        _use_real_sqlite_transactions(engine)
+    else:
+        raise StoreError(f"unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql")
+    return engine
+
+
+def _use_real_sqlite_transactions(engine: Engine) -> None:
+    """pysqlite defers BEGIN until the first write, so a read-then-write is not atomic. Take over BEGIN
+    (SQLAlchemy's documented recipe) and wait for a busy database instead of failing at once."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The schema version this code expects."""
+    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every pending migration in one transaction; refuse a database newer than this code."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+        current = MigrationContext.configure(connection).get_current_revision()
+        known = {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+        if current is not None and current not in known:
+            raise StoreError(
+                f"the database is at schema version {current}, which this connector does not know "
+                f"(it knows up to {head_revision()}): upgrade the connector"
+            )
+        try:
+            command.upgrade(_alembic_config(connection), "head")
+        except CommandError as exc:
+            raise StoreError(f"schema migration failed: {exc}") from exc

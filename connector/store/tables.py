@@ -1,0 +1,221 @@
+"""Table definitions: one table per entity of the common schema, plus the connector's own state.
+
+Entity tables are derived from the pydantic models, so a field added to the schema is a column here (and
+the migration test fails until a migration adds it). Each entity table has the model's fields as typed
+columns, `raw` as JSON, `content_hash` (what makes an upsert of the same record a no-op) and
+`ingested_at`.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from pydantic import AwareDatetime
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
+
+from connector.schema import ENTITIES, Record
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, always UTC: written as UTC, read back timezone-aware even from SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        # SQLite stores text: drop the offset so every value sorts and compares as the same UTC string
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JsonColumn = JSON().with_variant(JSONB(), "postgresql")
+
+
+def column_type(annotation: Any) -> TypeEngine[Any]:
+    """The column type for a model field's annotation (Optional and Annotated unwrapped)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return column_type(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return column_type(inner)
+    if origin in (list, dict) or annotation in (list, dict):
+        return JsonColumn
+    if isinstance(annotation, type):
+        if issubclass(annotation, Enum):
+            return String(32)
+        for python_type, sql_type in _SCALAR_TYPES:
+            if issubclass(annotation, python_type):
+                return sql_type
+    raise TypeError(f"no column type for {annotation!r}")
+
+
+_SCALAR_TYPES: list[tuple[type, TypeEngine[Any]]] = [
+    (bool, Boolean()),  # before int: bool is an int
+    (int, BigInteger()),
+    (float, Float()),
+    (Decimal, Numeric(18, 4)),
+    (datetime, UtcDateTime()),  # before date: datetime is a date
+    (AwareDatetime, UtcDateTime()),
+    (date, Date()),
+    (str, Text()),
+]
+
+_ENTITY_INDEXES: dict[str, list[tuple[str, ...]]] = {
+    "agent": [("email",)],
+    "contact": [("email",), ("phone",), ("customer_since",), ("churned_at",)],
+    "ticket": [
+        ("created_at",),
+        ("first_agent_reply_at",),
+        ("resolved_at",),
+        ("agent_id",),
+        ("contact_id",),
+        ("updated_at",),
+    ],
+    "message": [("ticket_id", "created_at")],
+    "call": [("started_at",), ("agent_id",), ("contact_id",)],
+    "survey_response": [("submitted_at",), ("kind", "submitted_at")],
+    "quality_review": [("reviewed_at",), ("agent_id",)],
+    "purchase": [("contact_id",), ("occurred_at",)],
+    "service_cost": [],
+}
+
+
+def _entity_table(model: type[Record]) -> Table:
+    columns: list[Column[Any]] = [Column("id", Text(), primary_key=True)]
+    for name, info in model.model_fields.items():
+        if name in ("id", "raw"):
+            continue
+        nullable = not info.is_required() and info.default is None and info.default_factory is None
+        nullable = nullable or type(None) in typing.get_args(info.annotation)
+        columns.append(Column(name, column_type(info.annotation), nullable=nullable))
+    columns += [
+        Column("raw", JsonColumn, nullable=False),
+        Column("content_hash", String(64), nullable=False),
+        Column("ingested_at", UtcDateTime(), nullable=False),
+    ]
+    indexes = [Index(None, *cols) for cols in _ENTITY_INDEXES[model.entity]]
+    if "source" in model.model_fields:
+        indexes.append(Index(None, "source"))
+    return Table(model.entity, metadata, *columns, *indexes)
+
+
+entity_tables: dict[str, Table] = {name: _entity_table(model) for name, model in ENTITIES.items()}
+
+
+def table_for(model: type[Record] | Record) -> Table:
+    return entity_tables[model.entity]
+
+
+identity_link = Table(
+    "identity_link",
+    metadata,
+    Column("kind", String(16), nullable=False, comment="agent or contact"),
+    Column("record_id", Text(), nullable=False),
+    Column("identity_id", Text(), nullable=False, comment="the smallest record id of the linked group"),
+    Column("email_key", Text(), comment="lower-cased email"),
+    Column("phone_key", Text(), comment="E.164 phone (contacts only)"),
+    Column("matched_by", String(16), nullable=False, comment="self, email or phone"),
+    Column("linked_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("kind", "record_id"),
+    Index(None, "kind", "email_key"),
+    Index(None, "kind", "phone_key"),
+    Index(None, "kind", "identity_id"),
+)
+
+sync_cursor = Table(
+    "sync_cursor",
+    metadata,
+    Column("source", String(64), nullable=False),
+    Column("stream", String(64), nullable=False),
+    Column(
+        "value", Text(), nullable=False, comment="opaque to the store; the stream's windowing engine owns it"
+    ),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("source", "stream"),
+)
+
+kpi_result = Table(
+    "kpi_result",
+    metadata,
+    Column("snapshot_key", Text(), primary_key=True, comment="kpi|stat|basis|start|end|cut|cut_value"),
+    Column("kpi", String(8), nullable=False),
+    Column("name", Text(), nullable=False),
+    Column("stat", String(32), nullable=False),
+    Column("basis", String(16), nullable=False),
+    Column("period_start", UtcDateTime(), nullable=False),
+    Column("period_end", UtcDateTime(), nullable=False),
+    Column("cut", String(32), nullable=False),
+    Column("cut_value", Text()),
+    Column("value", Float()),
+    Column("unit", String(32), nullable=False),
+    Column("numerator", Float()),
+    Column("denominator", Float()),
+    Column("count", BigInteger()),
+    Column("computed_at", UtcDateTime(), nullable=False),
+    Index(None, "kpi", "period_start"),
+)
+
+pushed_value = Table(
+    "pushed_value",
+    metadata,
+    Column("target", String(32), nullable=False, comment="e.g. hubspot"),
+    Column("object_type", String(64), nullable=False),
+    Column("object_id", Text(), nullable=False),
+    Column("property", Text(), nullable=False),
+    Column("value", Text(), comment="the value as sent; null = cleared"),
+    Column("pushed_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("target", "object_type", "object_id", "property"),
+)
+
+webhook_event = Table(
+    "webhook_event",
+    metadata,
+    Column("source", String(64), nullable=False),
+    Column("event_id", Text(), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("payload", JsonColumn, nullable=False),
+    Column("processed_at", UtcDateTime()),
+    PrimaryKeyConstraint("source", "event_id"),
+)
