@@ -19,8 +19,10 @@ import click
 
 from connector.errors import ConnectorError
 from connector.importer import ImportReport, import_lines
+from connector.schema import Agent, Contact
 from connector.settings import ENV_PREFIX, Settings, Vendor, effective_settings, env_name, load_settings
 from connector.store import Store
+from connector.store.identity import IdentityKind
 from connector.store.records import OUTCOMES
 
 EXAMPLE_FILE = "example.jsonl"
@@ -161,25 +163,22 @@ def demo(obj: _Context, database: str) -> None:
         for entity, count in store.counts().items():
             click.echo(f"  {entity:<16} {count:>6}")
         click.echo("\nPeople linked across sources:")
-        for kind, model_name in (("agent", "agent"), ("contact", "contact")):
-            for line in _linked_people(store, kind, model_name):
-                click.echo(f"  {line}")
+        for line in _linked_people(store):
+            click.echo(f"  {line}")
 
 
-def _linked_people(store: Store, kind: str, entity: str) -> Iterator[str]:
-    from connector.schema import ENTITIES
-
-    model = ENTITIES[entity]
-    seen: set[str] = set()
-    for record in store.records(model):
-        identity = store.identity_of(kind, record.id)  # type: ignore[arg-type]
-        if identity is None or identity in seen:
-            continue
-        members = store.linked_records(kind, identity)  # type: ignore[arg-type]
-        if len(members) > 1:
-            seen.add(identity)
-            label = getattr(record, "email", None) or getattr(record, "name", None) or record.id
-            yield f"{kind} {label}: {', '.join(members)}"
+def _linked_people(store: Store) -> Iterator[str]:
+    """One line per agent or contact found in more than one record, labelled by an email if any."""
+    kinds: tuple[tuple[IdentityKind, type[Agent | Contact]], ...] = (("agent", Agent), ("contact", Contact))
+    for kind, model in kinds:
+        groups: dict[str, list[Agent | Contact]] = {}
+        for record in store.records(model):
+            identity = store.identity_of(kind, record.id) or record.id
+            groups.setdefault(identity, []).append(record)
+        for members in groups.values():
+            if len(members) > 1:
+                label = next((m.email for m in members if m.email), None) or members[0].name or members[0].id
+                yield f"{kind} {label.lower()}: {', '.join(sorted(m.id for m in members))}"
 
 
 def _settings_or_exit(obj: _Context, **overrides: Any) -> Settings:

@@ -111,7 +111,7 @@ def import_lines(store: Store, lines: Iterable[str], *, skip_invalid: bool = Fal
                 progress.tick(line_no, len(report.rejected))
                 if not text.strip():
                     continue
-                parsed = parse_line(line_no, text)
+                parsed = parse_line(line_no, text.rstrip("\r\n"))
                 if isinstance(parsed, RejectedLine):
                     report.rejected.append(parsed)
                     continue

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -126,6 +126,13 @@ class FirstResponseTargets(BaseModel):
     )
     low: timedelta = Field(timedelta(hours=24), description="First-response target for low-priority tickets.")
 
+    @field_validator("urgent", "high", "medium", "low", mode="before")
+    @classmethod
+    def _plain_seconds(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
+
     @field_validator("urgent", "high", "medium", "low")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
@@ -149,9 +156,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///helpdesk.db",
         description="Store: `sqlite:///path.db` or `postgresql://user:pass@host:port/db`.",
+        repr=False,  # may carry a password; `effective_settings` shows it with the password hidden
     )
     timezone: str = Field("UTC", description="IANA time zone of periods and business hours.")
-    business_hours: WeeklyHours = Field(
+    business_hours: Annotated[WeeklyHours, NoDecode] = Field(
         WeeklyHours.parse("mon-fri 09:00-17:00"),
         description="Opening hours, e.g. `mon-fri 09:00-17:00, sat 10:00-14:00`.",
     )
@@ -300,12 +308,20 @@ def _format_default(info: FieldInfo) -> str:
         value: Any = info.default_factory()  # type: ignore[call-arg]
     else:
         value = info.default
-    if value is None:
-        return ""
+    return _show(value, empty="")
+
+
+def _show(value: Any, *, empty: str) -> str:
+    """A setting's value the way an admin would type it into the environment."""
+    if value is None or value == []:
+        return empty
     if isinstance(value, list):
-        return ",".join(str(v) for v in value)
+        items = [str(getattr(v, "value", v)) for v in value]
+        return f"{items[0]}…{items[-1]} (all {len(items)})" if len(items) > 6 else ",".join(items)
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, timedelta):
-        return f"{int(value.total_seconds())}s"
+        return str(TypeAdapter(timedelta).dump_python(value, mode="json"))
     return str(value)
 
 
@@ -333,14 +349,8 @@ def effective_settings(settings: Settings) -> Iterator[tuple[str, str]]:
                 shown = "********** (set)" if value.get_secret_value() else "(empty)"
             elif name == "database_url" and not loc:
                 shown = make_url(value).render_as_string(hide_password=True)
-            elif value is None:
-                shown = "(not set)"
-            elif isinstance(value, list):
-                shown = ",".join(str(v) for v in value) or "(none)"
-            elif isinstance(value, timedelta):
-                shown = f"{int(value.total_seconds())}s"
             else:
-                shown = str(value)
+                shown = _show(value, empty="(not set)")
             yield env_name((*loc, name)), shown
 
     yield from walk(settings, ())

@@ -121,5 +121,6 @@ class Store:
             dialect_insert(connection, webhook_event)
             .values(source=source, event_id=event_id, received_at=datetime.now(UTC), payload=payload)
             .on_conflict_do_nothing(index_elements=[webhook_event.c.source, webhook_event.c.event_id])
+            .returning(webhook_event.c.event_id)
         )
-        return connection.execute(statement).rowcount == 1
+        return connection.execute(statement).first() is not None

@@ -54,7 +54,7 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-def _alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -63,7 +63,7 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     """The schema version this code expects."""
-    return str(ScriptDirectory.from_config(_alembic_config()).get_current_head())
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -77,13 +77,13 @@ def migrate(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
         current = MigrationContext.configure(connection).get_current_revision()
-        known = {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+        known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
         if current is not None and current not in known:
             raise StoreError(
                 f"the database is at schema version {current}, which this connector does not know "
                 f"(it knows up to {head_revision()}): upgrade the connector"
             )
         try:
-            command.upgrade(_alembic_config(connection), "head")
+            command.upgrade(alembic_config(connection), "head")
         except CommandError as exc:
             raise StoreError(f"schema migration failed: {exc}") from exc

@@ -1,0 +1,220 @@
+"""The command line: `import` (all-or-nothing, --skip-invalid, stdin), `check`, `demo`, on both databases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from connector.cli import cli
+from connector.schema import Ticket
+from connector.store import Store
+from tests.conftest import EXAMPLE_LINES, example_records
+
+SECRET = "tok-SECRET-value-4242"
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
+
+
+def write_jsonl(path: Path, objects: list[Any]) -> Path:
+    path.write_text("".join((o if isinstance(o, str) else json.dumps(o)) + "\n" for o in objects))
+    return path
+
+
+def _counts_row(output: str, entity: str) -> list[int]:
+    for line in output.splitlines():
+        if line.startswith(entity + " "):
+            return [int(n) for n in line.split()[1:]]
+    raise AssertionError(f"no row for {entity} in:\n{output}")
+
+
+def test_import_stores_every_record_and_a_second_import_is_all_unchanged(
+    tmp_path: Path, database_url: str
+) -> None:
+    file = write_jsonl(tmp_path / "f.jsonl", example_records())
+    env = {"HELPDESK_DATABASE_URL": database_url}
+    first = run("import", str(file), env=env)
+    assert first.exit_code == 0, first.output
+    total = len(EXAMPLE_LINES)
+    assert _counts_row(first.output, "total") == [total, 0, 0, 0]
+    assert _counts_row(first.output, "ticket") == [5, 0, 0, 0]
+    second = run("import", str(file), env=env)
+    assert second.exit_code == 0
+    assert _counts_row(second.output, "total") == [0, 0, total, 0]
+    store = Store.open(database_url)
+    assert sum(store.counts().values()) == total
+    store.close()
+
+
+def test_one_bad_line_stores_nothing_and_names_line_field_and_reason(
+    tmp_path: Path, database_url: str
+) -> None:
+    good = example_records()
+    bad = {**good[12], "created_at": "2026-01-05T09:12:00"}  # a ticket with a naive timestamp
+    assert bad["type"] == "ticket"
+    file = write_jsonl(tmp_path / "f.jsonl", [*good[:20], bad, *good[20:]])
+    result = run("import", str(file), env={"HELPDESK_DATABASE_URL": database_url})
+    assert result.exit_code == 1
+    assert "line 21: created_at: Input should have timezone info" in result.output
+    assert "Nothing imported" in result.output
+    store = Store.open(database_url)
+    assert sum(store.counts().values()) == 0
+    store.close()
+    assert not (tmp_path / "f.rejects.jsonl").exists()
+
+
+def test_every_invalid_line_is_reported(tmp_path: Path) -> None:
+    lines = [
+        '{"type": "ticket", "source": "x", "source_id": "1", "status": "waiting", "created_at": "2026-01-01T00:00Z"}',
+        "{not json",
+        '["a", "list"]',
+        '{"source": "x", "source_id": "2"}',
+        '{"type": "tiket", "source": "x", "source_id": "3"}',
+        "",
+        '{"type": "call", "source": "aircall", "source_id": "4", "direction": "inbound"}',
+    ]
+    result = run("import", str(write_jsonl(tmp_path / "bad.jsonl", lines)))
+    assert result.exit_code == 1
+    out = result.output
+    assert "line 1: status: Input should be 'new', 'open'" in out
+    assert "line 2: (line): not valid JSON" in out
+    assert "line 3: (line): expected a JSON object" in out
+    assert "line 4: type: missing" in out
+    assert "line 5: type: unknown type 'tiket'" in out
+    assert "line 7: status: Field required" in out
+    assert "line 7: started_at: Field required" in out
+    assert "line 6" not in out  # blank lines are skipped
+
+
+def test_skip_invalid_imports_the_rest_and_writes_rejects_with_errors(
+    tmp_path: Path, database_url: str
+) -> None:
+    good = example_records()
+    bad_call = {**good[30], "status": "busy"}
+    assert bad_call["type"] == "call"
+    file = write_jsonl(tmp_path / "calls.jsonl", [*good, bad_call, "{oops"])
+    result = run("import", str(file), "--skip-invalid", env={"HELPDESK_DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    assert "2 invalid line(s) skipped" in result.output
+    rejects = [json.loads(line) for line in (tmp_path / "calls.rejects.jsonl").read_text().splitlines()]
+    assert [r["line"] for r in rejects] == [len(good) + 1, len(good) + 2]
+    assert rejects[0]["errors"] == [{"field": "status", "reason": rejects[0]["errors"][0]["reason"]}]
+    assert "answered" in rejects[0]["errors"][0]["reason"]
+    assert rejects[0]["record"] == bad_call
+    assert rejects[1]["record"] == "{oops"
+    store = Store.open(database_url)
+    assert sum(store.counts().values()) == len(good)
+    store.close()
+
+
+def test_rejects_path_can_be_chosen_and_stdin_is_read(tmp_path: Path) -> None:
+    lines = [*EXAMPLE_LINES[:3], '{"type": "agent"}']
+    result = run(
+        "import", "-", "--skip-invalid", "--rejects", str(tmp_path / "r.jsonl"), stdin="\n".join(lines)
+    )
+    assert result.exit_code == 0, result.output
+    assert _counts_row(result.output, "agent") == [3, 0, 0, 0]
+    rejected = json.loads((tmp_path / "r.jsonl").read_text())
+    assert {e["field"] for e in rejected["errors"]} == {"source", "source_id"}
+
+
+def test_import_applies_newest_version_rule(tmp_path: Path) -> None:
+    base = {"type": "ticket", "source": "zendesk", "source_id": "81", "status": "open"}
+    v2 = {**base, "created_at": "2026-01-05T09:00:00Z", "updated_at": "2026-01-06T09:00:00Z", "subject": "v2"}
+    v1 = {**v2, "updated_at": "2026-01-05T10:00:00Z", "subject": "v1"}
+    run("import", str(write_jsonl(tmp_path / "a.jsonl", [v2])))
+    result = run("import", str(write_jsonl(tmp_path / "b.jsonl", [v1])))
+    assert _counts_row(result.output, "ticket") == [0, 0, 0, 1]
+    store = Store.open("sqlite:///helpdesk.db")  # the default database, in the test's working directory
+    assert store.get(Ticket, "zendesk:81").subject == "v2"  # type: ignore[union-attr]
+    store.close()
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("import", str(tmp_path / "nope.jsonl"))
+    assert result.exit_code == 1
+    assert "cannot read" in result.output and "nope.jsonl" in result.output
+
+
+def test_import_with_invalid_settings_names_the_variable() -> None:
+    result = run("import", "-", env={"HELPDESK_DATABASE_URL": "oracle://x"}, stdin="")
+    assert result.exit_code == 1
+    assert "HELPDESK_DATABASE_URL: unsupported database 'oracle'" in result.output
+
+
+def test_check_with_defaults_is_valid_and_prints_every_setting() -> None:
+    result = run("check")
+    assert result.exit_code == 0, result.output
+    assert "HELPDESK_DATABASE_URL = sqlite:///helpdesk.db" in result.output
+    assert "HELPDESK_HUBSPOT__ACCESS_TOKEN = (not set)" in result.output
+    assert "none enabled" in result.output
+    assert "Settings are valid." in result.output
+
+
+def test_check_names_what_an_enabled_source_is_missing_and_masks_secrets() -> None:
+    env = {
+        "HELPDESK_SOURCES": "hubspot,liveagent,aircall",
+        "HELPDESK_HUBSPOT__ACCESS_TOKEN": SECRET,
+        "HELPDESK_AIRCALL__API_TOKEN": SECRET,
+        "HELPDESK_DATABASE_URL": f"postgresql://svc:{SECRET}@db.internal/helpdesk",
+    }
+    result = run("check", env=env)
+    assert result.exit_code == 1
+    assert SECRET not in result.output
+    assert "HELPDESK_HUBSPOT__ACCESS_TOKEN = ********** (set)" in result.output
+    assert "hubspot: enabled, ready" in result.output
+    assert (
+        "liveagent: enabled, missing HELPDESK_LIVEAGENT__BASE_URL, HELPDESK_LIVEAGENT__API_KEY"
+        in result.output
+    )
+    assert "aircall: enabled, missing HELPDESK_AIRCALL__API_ID" in result.output
+
+
+def test_check_fails_on_invalid_values_and_unknown_variables() -> None:
+    invalid = run("check", env={"HELPDESK_TIMEZONE": "Amsterdam"})
+    assert invalid.exit_code == 1
+    assert "HELPDESK_TIMEZONE: 'Amsterdam' is not an IANA time zone" in invalid.output
+    typo = run("check", env={"HELPDESK_BUISNESS_HOURS": "mon-fri 08:00-16:00"})
+    assert typo.exit_code == 1
+    assert "HELPDESK_BUISNESS_HOURS is not a setting" in typo.output
+
+
+def test_check_reads_a_named_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / "prod.env"
+    env_file.write_text(f"HELPDESK_SOURCES=hubspot\nHELPDESK_HUBSPOT__ACCESS_TOKEN={SECRET}\n")
+    result = run("--env-file", str(env_file), "check")
+    assert result.exit_code == 0, result.output
+    assert "hubspot: enabled, ready" in result.output
+    assert SECRET not in result.output
+    assert run("--env-file", str(tmp_path / "missing.env"), "check").exit_code == 2
+
+
+def test_demo_imports_the_example_and_shows_links(tmp_path: Path) -> None:
+    result = run("demo", "--database", f"sqlite:///{tmp_path / 'demo.db'}")
+    assert result.exit_code == 0, result.output
+    assert _counts_row(result.output, "total") == [len(EXAMPLE_LINES), 0, 0, 0]
+    assert "agent anna@example.com: aircall:501, hubspot:101, liveagent:a1f3" in result.output
+    assert "contact dirk@klant.nl: aircall:9001, hubspot:2001, liveagent:c77" in result.output
+    again = run("demo", "--database", f"sqlite:///{tmp_path / 'demo.db'}")
+    assert _counts_row(again.output, "total") == [0, 0, len(EXAMPLE_LINES), 0]
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).with_name("helpdesk-kpi")
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    for command in ("check", "import", "demo"):
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_import_help_explains_the_format(flag: str) -> None:
+    result = run("import", flag)
+    assert "JSON Lines" in result.output and "--skip-invalid" in result.output
