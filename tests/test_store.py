@@ -199,6 +199,35 @@ def test_contacts_link_by_email_then_phone_and_groups_merge(store: Store) -> Non
     assert store.get(Contact, "aircall:9") == _contact("aircall", "9", phone="+31612345678")
 
 
+def test_a_shared_phone_does_not_link_people_with_different_emails(store: Store) -> None:
+    switchboard = "+31201234567"
+    with store.transaction() as tx:
+        store.upsert(
+            tx,
+            [
+                _contact("hubspot", "1", email="ann@acme.nl", phone=switchboard),
+                _contact("hubspot", "2", email="bob@acme.nl", phone=switchboard),
+                _contact("aircall", "3", phone=switchboard),  # which of them called? ambiguous: no link
+                _contact("liveagent", "4", email="ANN@acme.nl"),
+            ],
+        )
+    assert store.identity_of("contact", "hubspot:1") != store.identity_of("contact", "hubspot:2")
+    assert store.identity_of("contact", "aircall:3") == "aircall:3"
+    assert store.linked_records("contact", "hubspot:1") == ["hubspot:1", "liveagent:4"]
+
+
+def test_a_phone_links_a_record_without_email_to_the_one_person_using_it(store: Store) -> None:
+    with store.transaction() as tx:
+        store.upsert(
+            tx,
+            [
+                _contact("hubspot", "1", email="ann@acme.nl", phone="+31612345678"),
+                _contact("aircall", "3", phone="+31612345678"),
+            ],
+        )
+    assert store.identity_of("contact", "aircall:3") == store.identity_of("contact", "hubspot:1")
+
+
 def test_identity_does_not_depend_on_arrival_order(database_url: str) -> None:
     contacts = [
         _contact("hubspot", "1", email="a@x.nl"),

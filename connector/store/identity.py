@@ -2,21 +2,23 @@
 
 Each agent or contact record gets one row in `identity_link` naming its `identity_id`: the smallest record
 id of its group. A record that shares a normalised email (or, for contacts, an E.164 phone) with records
-of other groups joins them all into one group (groups only ever merge, so the result does not depend on
-the order records arrive). The records themselves are never changed or deleted by a merge: the link table
-is the only thing that moves, so a wrong match can be undone without losing data.
+of other groups joins them all into one group; groups only ever merge, so links by email do not depend on
+the order records arrive in (links by phone can, where a phone is ambiguous). The records themselves are
+never changed or deleted by a merge: the link table is the only thing that moves, so a wrong match can be
+undone without losing data.
 
-A record whose email changes keeps its old links as well (merges are sticky); that errs on the side of
-one customer counted once rather than twice.
+Emails link unconditionally. A shared phone links only records whose groups carry no conflicting email
+(see `_phone_groups_to_join`). A record whose email changes keeps its old links as well (merges are
+sticky); that errs on the side of one customer counted once rather than twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from connector.schema import Agent, Contact
@@ -43,11 +45,13 @@ def link_identities(connection: Connection, records: Sequence[Agent | Contact]) 
                 identity_link.c.kind == kind, identity_link.c.record_id == record.id
             )
         ).scalar_one_or_none()
-        matches = _matching_identities(connection, kind, record.id, email, phone)
-        groups = {identity for identity, _ in matches} | {own or record.id}
+        own = own or record.id
+        by_email = _groups_sharing(connection, kind, record.id, identity_link.c.email_key, email)
+        by_phone = _groups_sharing(connection, kind, record.id, identity_link.c.phone_key, phone) - by_email
+        by_phone = _phone_groups_to_join(connection, kind, by_phone, {own, *by_email}, email)
+        groups = {own} | by_email | by_phone
         target = min(groups)
-        ways = {how for _, how in matches}
-        matched_by = "email" if "email" in ways else "phone" if ways else "self"
+        matched_by = "email" if by_email else "phone" if by_phone else "self"
         statement = dialect_insert(connection, identity_link).values(
             kind=kind,
             record_id=record.id,
@@ -78,23 +82,43 @@ def link_identities(connection: Connection, records: Sequence[Agent | Contact]) 
             )
 
 
-def _matching_identities(
-    connection: Connection, kind: IdentityKind, record_id: str, email: str | None, phone: str | None
-) -> list[tuple[str, str]]:
-    """(identity_id, 'email' | 'phone') of other records sharing this email or phone."""
-    conditions = []
-    if email:
-        conditions.append(identity_link.c.email_key == email)
-    if phone:
-        conditions.append(identity_link.c.phone_key == phone)
-    if not conditions:
-        return []
+def _groups_sharing(
+    connection: Connection, kind: IdentityKind, record_id: str, column: Any, value: str | None
+) -> set[str]:
+    """Identities of the other records whose `column` equals `value`."""
+    if not value:
+        return set()
+    rows = connection.execute(
+        select(identity_link.c.identity_id)
+        .distinct()
+        .where(identity_link.c.kind == kind, identity_link.c.record_id != record_id, column == value)
+    )
+    return {row.identity_id for row in rows}
+
+
+def _phone_groups_to_join(
+    connection: Connection, kind: IdentityKind, candidates: set[str], own_groups: set[str], email: str | None
+) -> set[str]:
+    """A shared phone links people only when no email says they are different people: a switchboard or a
+    family landline is shared by people with emails of their own. A phone that points at two groups with
+    different emails is ambiguous and links nothing."""
+    if not candidates:
+        return set()
+    emails: dict[str, set[str]] = {}
     rows = connection.execute(
         select(identity_link.c.identity_id, identity_link.c.email_key).where(
-            and_(identity_link.c.kind == kind, identity_link.c.record_id != record_id, or_(*conditions))
+            identity_link.c.kind == kind,
+            identity_link.c.identity_id.in_(sorted(candidates | own_groups)),
+            identity_link.c.email_key.is_not(None),
         )
     )
-    return [(row.identity_id, "email" if email and row.email_key == email else "phone") for row in rows]
+    for row in rows:
+        emails.setdefault(row.identity_id, set()).add(row.email_key)
+    ours = ({email} if email else set()).union(*(emails.get(g, set()) for g in own_groups))
+    if ours:
+        return {g for g in candidates if emails.get(g, set()) <= ours}
+    theirs = set().union(*(emails.get(g, set()) for g in candidates))
+    return candidates if len(theirs) <= 1 else set()
 
 
 def identity_of(connection: Connection, kind: IdentityKind, record_id: str) -> str | None:
