@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -19,6 +20,10 @@ import click
 
 from connector.errors import ConnectorError
 from connector.importer import ImportReport, import_lines
+from connector.kpis import ALL_CUTS, CATALOGUE
+from connector.kpis import compute as compute_kpis
+from connector.kpis.results import to_csv, to_json, to_table
+from connector.periods import Grain, split_periods
 from connector.schema import Agent, Contact
 from connector.settings import ENV_PREFIX, Settings, Vendor, effective_settings, env_name, load_settings
 from connector.store import Store
@@ -41,6 +46,8 @@ class _Context:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+        # Alembic narrates every migration check at INFO; its warnings and errors still show
+        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
         return settings
 
 
@@ -137,6 +144,61 @@ def import_command(obj: _Context, file: Path, skip_invalid: bool, rejects: Path 
                 out.write(json.dumps(rejected.as_json(), ensure_ascii=False) + "\n")
         click.echo(f"{len(report.rejected)} invalid line(s) skipped, written to {target}", err=True)
     _print_counts(report)
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    """Repeated options and comma-separated values alike: `--cut agent --cut team` = `--cut agent,team`."""
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+@cli.command()
+@click.option("--start", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day (local).")
+@click.option(
+    "--end", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Day after the last (local)."
+)
+@click.option(
+    "--grain", type=click.Choice([g.value for g in Grain]), default=Grain.RANGE.value, show_default=True
+)
+@click.option(
+    "--cut", "cuts", multiple=True, help=f"Cuts, repeatable or comma-separated: {', '.join(ALL_CUTS)}."
+)
+@click.option(
+    "--kpi", "kpis", multiple=True, help="KPI ids, repeatable or comma-separated (default: all enabled)."
+)
+@click.option(
+    "--format", "output", type=click.Choice(["json", "csv", "table"]), default="table", show_default=True
+)
+@click.pass_obj
+def compute(
+    obj: _Context,
+    start: datetime,
+    end: datetime,
+    grain: str,
+    cuts: tuple[str, ...],
+    kpis: tuple[str, ...],
+    output: str,
+) -> None:
+    """Compute KPIs for local days [--start, --end), store them as snapshots and print them."""
+    settings = _settings_or_exit(obj)
+    try:
+        periods = split_periods(start.date(), end.date(), Grain(grain), settings.zone)
+        chosen = [k.upper() for k in _split(kpis)] or settings.kpis
+        missing = [k for k in chosen if k not in CATALOGUE]
+        with _open_store(settings) as store:
+            results = compute_kpis(store, settings, periods, cuts=_split(cuts) or ["overall"], kpi_ids=chosen)
+            with store.transaction() as connection:
+                store.save_kpi_results(connection, results)
+    except (ConnectorError, ValueError) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    if missing:
+        click.echo(f"not in the catalogue yet, skipped: {', '.join(missing)}", err=True)
+    if output == "json":
+        click.echo(to_json(results))
+    elif output == "csv":
+        click.echo(to_csv(results), nl=False)
+    else:
+        click.echo(to_table(results, settings.zone))
 
 
 @cli.command()

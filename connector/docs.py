@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from connector.settings import iter_setting_docs
+from connector.kpis import CATALOGUE
+from connector.settings import KPI_IDS, iter_setting_docs
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -26,16 +27,49 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-BLOCKS: dict[str, Callable[[], str]] = {"settings-table": settings_table}
+ENTITY_SOURCES = {
+    "ticket": ("HubSpot", "LiveAgent"),
+    "message": ("LiveAgent", "HubSpot"),
+    "call": ("Aircall", "HubSpot"),
+    "survey_response": ("HubSpot",),
+    "contact": ("HubSpot", "LiveAgent", "Aircall"),
+    "purchase": ("HubSpot deals",),
+    "quality_review": ("JSON Lines import",),
+    "service_cost": ("JSON Lines import", "settings"),
+}
+"""Where each entity comes from, for the KPI table's sources column."""
+
+
+def kpi_table() -> str:
+    """The KPI catalogue: id, name, formula, unit and the systems whose records feed it."""
+    rows = ["| id | KPI | formula | unit | sources |", "|---|---|---|---|---|"]
+    for kpi_id in KPI_IDS:
+        if kpi_id not in CATALOGUE:
+            continue
+        definition = CATALOGUE[kpi_id]
+        sources = dict.fromkeys(s for entity in definition.reads for s in ENTITY_SOURCES[entity])
+        timed = " ⏱" if definition.timed else ""
+        formula = definition.formula.replace("|", "\\|")
+        rows.append(
+            f"| {kpi_id}{timed} | `{definition.name}` | {formula} | {definition.unit} | {', '.join(sources)} |"
+        )
+    missing = [k for k in KPI_IDS if k not in CATALOGUE]
+    if missing:
+        rows.append("")
+        rows.append(f"Not in the catalogue yet: {', '.join(missing)} (see SPEC §4).")
+    return "\n".join(rows)
+
+
+BLOCKS: dict[str, Callable[[], str]] = {"settings-table": settings_table, "kpi-table": kpi_table}
 
 
 def render(text: str) -> str:
     """`text` with every generated block replaced by its current rendering."""
     for name, build in BLOCKS.items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.DOTALL)
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.DOTALL)
         if not pattern.search(text):
             raise ValueError(f"README has no <!-- {name}:start --> … <!-- {name}:end --> block")
-        text = pattern.sub(lambda m, b=build: m.group(1) + b() + m.group(2), text)  # type: ignore[misc]
+        text = pattern.sub(lambda m, b=build: m.group(1) + b() + "\n" + m.group(2), text)  # type: ignore[misc]
     return text
 
 

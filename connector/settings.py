@@ -190,10 +190,19 @@ class Settings(BaseSettings):
     short_abandon_seconds: float = Field(
         10, ge=0, description="Inbound calls abandoned sooner than this are left out of the abandon rate."
     )
+    call_service_level_seconds: float = Field(
+        20, gt=0, description="Inbound calls answered within this many seconds meet the call service level."
+    )
     service_cost_monthly: Decimal | None = Field(
         None,
         ge=0,
         description="Monthly service-desk cost for cost per ticket, when no ServiceCost is imported.",
+    )
+    clv_lifespan_years: float | None = Field(
+        None, gt=0, description="Average customer lifespan for CLV; empty = measured from churned customers."
+    )
+    clv_gross_margin: float | None = Field(
+        None, ge=0, le=1, description="Gross margin (0–1) for historical CLV when purchases carry none."
     )
     currency: CurrencyCode = Field(
         "EUR", description="Currency of `service_cost_monthly` and reported money."

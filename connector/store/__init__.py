@@ -23,7 +23,7 @@ from connector.schema import ENTITIES, Agent, Contact, Record
 from connector.store.engine import create_store_engine, migrate
 from connector.store.identity import IdentityKind, identity_of, link_identities, linked_records
 from connector.store.records import UpsertCounts, dialect_insert, read_records, upsert_records
-from connector.store.tables import sync_cursor, table_for, webhook_event
+from connector.store.tables import kpi_result, sync_cursor, table_for, webhook_event
 
 __all__ = ["Store", "UpsertCounts"]
 
@@ -112,6 +112,51 @@ class Store:
                 set_={"value": value, "updated_at": now},
             )
         )
+
+    # --- KPI results --------------------------------------------------------------------------------
+
+    def save_kpi_results(self, connection: Connection, results: Iterable[Any]) -> int:
+        """Upsert KPI results (anything with the SPEC §4 fields and a `snapshot_key`) by snapshot key."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "snapshot_key": r.snapshot_key,
+                "kpi": r.kpi,
+                "name": r.name,
+                "stat": r.stat,
+                "basis": r.basis,
+                "period_start": r.period_start,
+                "period_end": r.period_end,
+                "cut": r.cut,
+                "cut_value": r.cut_value,
+                "value": r.value,
+                "unit": r.unit,
+                "numerator": r.numerator,
+                "denominator": r.denominator,
+                "count": r.count,
+                "computed_at": now,
+            }
+            for r in results
+        ]
+        if rows:
+            statement = dialect_insert(connection, kpi_result)
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[kpi_result.c.snapshot_key],
+                    set_={
+                        c.name: statement.excluded[c.name] for c in kpi_result.c if c.name != "snapshot_key"
+                    },
+                ),
+                rows,
+            )
+        return len(rows)
+
+    def kpi_results(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            return [
+                dict(row._mapping)
+                for row in connection.execute(select(kpi_result).order_by(kpi_result.c.snapshot_key))
+            ]
 
     # --- webhook events -----------------------------------------------------------------------------
 

@@ -1,0 +1,88 @@
+"""The KPI calculator: reads the store, never a vendor. `compute` is its one entry point.
+
+    >>> periods = split_periods(date(2026, 1, 1), date(2027, 1, 1), Grain.MONTH, settings.zone)
+    >>> results = compute(store, settings, periods, cuts=("overall", "agent"), kpi_ids=["K01", "K14"])
+
+Each KPI lives in the catalogue (`catalogue.CATALOGUE`), defined once in one of the family modules
+(`tickets`, `calls`, `feedback`, `customers`), with its formula in its docstring.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import text
+
+from connector.calendar import BusinessCalendar
+from connector.errors import ConfigError
+from connector.kpis import calls, customers, feedback, tickets  # noqa: F401  (each registers its KPIs)
+from connector.kpis.catalogue import ALL_CUTS, CATALOGUE, Context, KpiDefinition
+from connector.kpis.results import KpiResult
+from connector.kpis.workspace import Workspace
+from connector.periods import Period
+from connector.settings import KPI_IDS, Settings
+from connector.store import Store
+
+__all__ = ["ALL_CUTS", "CATALOGUE", "KpiResult", "compute", "definitions"]
+
+log = logging.getLogger(__name__)
+
+
+def definitions(kpi_ids: Sequence[str] | None = None) -> list[KpiDefinition]:
+    """The catalogue entries for these ids (all when None), in id order; unknown ids are an error."""
+    wanted = list(kpi_ids) if kpi_ids is not None else list(KPI_IDS)
+    unknown = [k for k in wanted if k not in KPI_IDS]
+    if unknown:
+        raise ConfigError(f"unknown KPI ids: {', '.join(unknown)} (the catalogue has K01…K31)")
+    return [CATALOGUE[k] for k in sorted(set(wanted)) if k in CATALOGUE]
+
+
+def compute(
+    store: Store,
+    settings: Settings,
+    periods: Sequence[Period],
+    *,
+    cuts: Sequence[str] = ("overall",),
+    kpi_ids: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> list[KpiResult]:
+    """Every requested KPI for every period and cut, as flat result records."""
+    unknown_cuts = [c for c in cuts if c not in ALL_CUTS]
+    if unknown_cuts:
+        raise ConfigError(f"unknown cuts: {', '.join(unknown_cuts)} (choose from {', '.join(ALL_CUTS)})")
+    chosen = definitions(kpi_ids)
+    started = time.perf_counter()
+    workspace = Workspace(
+        store.engine.url.render_as_string(hide_password=False),
+        BusinessCalendar.from_settings(settings),
+        periods,
+        schema=_schema(store),
+        now=now,
+    )
+    loaded = time.perf_counter()
+    try:
+        context = Context(workspace, settings, periods, tuple(dict.fromkeys(("overall", *cuts))))
+        results: list[KpiResult] = []
+        for definition in chosen:
+            results += definition.compute(context, definition)
+    finally:
+        workspace.close()
+    log.info(
+        "computed %d KPIs into %d figures (%d periods): load %.2fs, compute %.2fs",
+        len(chosen),
+        len(results),
+        len(periods),
+        loaded - started,
+        time.perf_counter() - loaded,
+    )
+    return results
+
+
+def _schema(store: Store) -> str | None:
+    if store.engine.dialect.name != "postgresql":
+        return None
+    with store.engine.connect() as connection:
+        return str(connection.execute(text("SELECT current_schema()")).scalar_one())

@@ -1,0 +1,124 @@
+"""Call KPIs: wait time, abandoned calls and the call service level."""
+
+from __future__ import annotations
+
+from connector.kpis.catalogue import (
+    Basis,
+    Context,
+    Group,
+    KpiDefinition,
+    duration_results,
+    in_period,
+    kpi,
+    rate_results,
+)
+from connector.kpis.results import KpiResult
+
+CALL_CUTS = ("overall", "agent", "team", "source")
+_CALENDAR = (Basis.CALENDAR,)
+
+
+def _eligible_inbound(ctx: Context) -> str:
+    """Inbound calls started in the period that count for abandon rate and service level: short abandons
+    (Aircall `short_abandoned`, or an abandon with less wait than `HELPDESK_SHORT_ABANDON_SECONDS`) and
+    calls outside opening hours are left out of numerator and denominator alike."""
+    short = ctx.settings.short_abandon_seconds
+    condition = f"""x.direction = 'inbound'
+        AND coalesce(x.missed_reason, '') NOT IN ('short_abandoned', 'out_of_opening_hours')
+        AND NOT (x.status = 'abandoned'
+                 AND coalesce(x.wait_seconds, x.ended_at_e - x.started_at_e, 0) < {short})
+        AND h.in_hours"""
+    return (
+        "SELECT p.pidx, x.* FROM calls x JOIN calls_in_hours h ON h.id = x.id JOIN periods p "
+        f"ON x.started_at >= p.p_start AND x.started_at < p.p_end WHERE {condition}"
+    )
+
+
+@kpi("K25", "average_wait_time", unit="seconds", reads=("call",), cuts=CALL_CUTS)
+def average_wait_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Total queue wait of answered inbound calls / answered inbound calls (500 min / 200 calls =
+    2.5 min); median and p90 too.
+
+    Period: the call's start. The wait of callers who gave up (abandoned calls) is reported apart as
+    `abandoned_mean`, `abandoned_median`, `abandoned_p90`. Wait is time on the line, so it is reported in
+    calendar time only.
+    """
+    cuts = ctx.cuts_for(d)
+    answered = ctx.groups(
+        in_period("calls", "started_at", "x.direction = 'inbound' AND x.status = 'answered'"),
+        _wait_aggregates(),
+        cuts,
+    )
+    gave_up = ctx.groups(
+        in_period("calls", "started_at", "x.direction = 'inbound' AND x.status = 'abandoned'"),
+        _wait_aggregates(),
+        cuts,
+    )
+    return duration_results(ctx, d, answered, bases=_CALENDAR) + duration_results(
+        ctx, d, gave_up, stat_prefix="abandoned_", bases=_CALENDAR
+    )
+
+
+def _wait_aggregates() -> dict[str, str]:
+    wait = "coalesce(wait_seconds, answered_at_e - started_at_e)"
+    return {
+        "calendar_n": f"count({wait})",
+        "calendar_sum": f"sum({wait})",
+        "calendar_mean": f"avg({wait})",
+        "calendar_median": f"median({wait})",
+        "calendar_p90": f"quantile_cont({wait}, 0.9)",
+    }
+
+
+@kpi("K26", "abandoned_call_rate", unit="percent", reads=("call",), cuts=CALL_CUTS)
+def abandoned_call_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Inbound callers who hung up before reaching an agent / inbound calls × 100.
+
+    Period: the call's start. Left out of both counts: short abandons (Aircall `short_abandoned`, or an
+    abandon after less than `HELPDESK_SHORT_ABANDON_SECONDS` of wait), calls outside opening hours
+    (`out_of_opening_hours` or started while the calendar is closed) and internal or outbound calls. A
+    voicemail is not an abandon. The share of each missed reason is reported as stat `reason:<reason>`.
+    """
+    relation = _eligible_inbound(ctx)
+    groups = ctx.groups(
+        relation, {"num": "count(*) FILTER (WHERE status = 'abandoned')", "den": "count(*)"}, ctx.cuts_for(d)
+    )
+    results = rate_results(ctx, d, groups)
+    totals = {g.pidx: g["den"] or 0 for g in groups if g.cut == "overall"}
+    reasons = ctx.workspace.rows(
+        f"""SELECT pidx, missed_reason, count(*) FROM ({relation}) r
+            WHERE status IN ('abandoned', 'missed') AND missed_reason IS NOT NULL GROUP BY ALL ORDER BY ALL"""
+    )
+    for pidx, reason, n in reasons:
+        total = totals.get(pidx, 0)
+        group = Group(pidx, "overall", None, {})
+        results.append(
+            ctx.result(
+                d,
+                group,
+                f"reason:{reason}",
+                100.0 * n / total if total else None,
+                numerator=n,
+                denominator=total,
+                count=total,
+            )
+        )
+    return results
+
+
+@kpi("K31", "call_service_level", unit="percent", reads=("call",), cuts=CALL_CUTS)
+def call_service_level(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Inbound calls answered within N seconds / inbound calls × 100 (N = `HELPDESK_CALL_SERVICE_LEVEL_SECONDS`,
+    default 20: the classic 80/20 service level).
+
+    Period: the call's start. The same calls count as for the abandon rate: short abandons, calls outside
+    opening hours and non-inbound calls are left out.
+    """
+    limit = ctx.settings.call_service_level_seconds
+    wait = "coalesce(wait_seconds, answered_at_e - started_at_e)"
+    groups = ctx.groups(
+        _eligible_inbound(ctx),
+        {"num": f"count(*) FILTER (WHERE status = 'answered' AND {wait} <= {limit})", "den": "count(*)"},
+        ctx.cuts_for(d),
+    )
+    return rate_results(ctx, d, groups)

@@ -1,0 +1,293 @@
+"""The KPI catalogue: each KPI defined once, with its id, name, unit, inputs, cuts and formula.
+
+A KPI is a function registered with `@kpi(...)`; its docstring is the definition shown in the README and
+the dashboard (the first paragraph is the formula, the rest says which timestamp assigns a record to a
+period and how edge cases are treated). The function receives a `Context` and returns `KpiResult`s,
+usually through the grouping helpers below, which compute every requested cut in one `GROUPING SETS`
+query over the workspace's columns.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from connector.kpis.results import KpiResult
+from connector.kpis.workspace import CUT_COLUMNS, Workspace
+from connector.periods import Period
+from connector.settings import Settings
+
+ALL_CUTS: tuple[str, ...] = ("overall", *CUT_COLUMNS)
+OVERALL_ONLY: tuple[str, ...] = ("overall",)
+
+
+class Basis(StrEnum):
+    CALENDAR = "calendar"
+    BUSINESS = "business"
+
+
+BASIS_SUFFIX = {Basis.CALENDAR: "e", Basis.BUSINESS: "b"}
+"""Workspace column suffix per basis: `created_at_e` (calendar seconds), `created_at_b` (business)."""
+
+
+@dataclass(frozen=True)
+class KpiDefinition:
+    id: str
+    name: str
+    unit: str
+    reads: tuple[str, ...]
+    cuts: tuple[str, ...]
+    timed: bool
+    compute: Callable[[Context, KpiDefinition], list[KpiResult]] = field(repr=False)
+
+    @property
+    def formula(self) -> str:
+        """The docstring's first paragraph, on one line."""
+        doc = inspect.getdoc(self.compute) or ""
+        return " ".join(doc.split("\n\n")[0].split())
+
+    @property
+    def definition(self) -> str:
+        return inspect.getdoc(self.compute) or ""
+
+
+CATALOGUE: dict[str, KpiDefinition] = {}
+
+
+def kpi(
+    kpi_id: str,
+    name: str,
+    *,
+    unit: str,
+    reads: Sequence[str],
+    cuts: Sequence[str] = ALL_CUTS,
+    timed: bool = False,
+) -> Callable[[Callable[[Context, KpiDefinition], list[KpiResult]]], Callable[..., list[KpiResult]]]:
+    """Register a KPI. `timed` KPIs are durations reported in calendar and in business time."""
+
+    def register(
+        function: Callable[[Context, KpiDefinition], list[KpiResult]],
+    ) -> Callable[[Context, KpiDefinition], list[KpiResult]]:
+        if kpi_id in CATALOGUE:
+            raise ValueError(f"{kpi_id} is defined twice")
+        CATALOGUE[kpi_id] = KpiDefinition(kpi_id, name, unit, tuple(reads), tuple(cuts), timed, function)
+        return function
+
+    return register
+
+
+@dataclass
+class Group:
+    """One row of a grouped query: a period, a cut and its value, and the aggregates."""
+
+    pidx: int
+    cut: str
+    cut_value: str | None
+    values: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values.get(name)
+
+
+@dataclass
+class Context:
+    """What a KPI function may use: the workspace, the settings, the periods and the requested cuts."""
+
+    workspace: Workspace
+    settings: Settings
+    periods: Sequence[Period]
+    cuts: tuple[str, ...]
+
+    def cuts_for(self, definition: KpiDefinition) -> tuple[str, ...]:
+        return tuple(c for c in self.cuts if c in definition.cuts) or OVERALL_ONLY
+
+    def groups(
+        self, relation: str, aggregates: Mapping[str, str], cuts: Sequence[str], *, fill_overall: bool = True
+    ) -> list[Group]:
+        """Aggregate `relation` (a query with a `pidx` column and the cut columns) per period and per
+        cut in one query. Periods with no rows still get an overall group (aggregates None)."""
+        dims = [c for c in cuts if c != "overall"]
+        select = ["pidx", *(f"GROUPING({d}) AS g_{d}" for d in dims), *dims]
+        select += [f"{sql} AS {name}" for name, sql in aggregates.items()]
+        grouping = (
+            "GROUP BY GROUPING SETS ((pidx), " + ", ".join(f"(pidx, {d})" for d in dims) + ")"
+            if dims
+            else "GROUP BY pidx"
+        )
+        cursor = self.workspace.con.execute(f"SELECT {', '.join(select)} FROM ({relation}) r {grouping}")
+        names = [d[0] for d in cursor.description]
+        groups: list[Group] = []
+        seen_overall: set[int] = set()
+        for row in cursor.fetchall():
+            data = dict(zip(names, row, strict=True))
+            grouped = [d for d in dims if data[f"g_{d}"] == 0]
+            values = {name: data[name] for name in aggregates}
+            if grouped:
+                groups.append(Group(data["pidx"], grouped[0], data[grouped[0]], values))
+            else:
+                seen_overall.add(data["pidx"])
+                groups.append(Group(data["pidx"], "overall", None, values))
+        if fill_overall:
+            groups += [
+                Group(i, "overall", None, dict.fromkeys(aggregates))
+                for i in range(len(self.periods))
+                if i not in seen_overall
+            ]
+        return sorted(groups, key=lambda g: (g.pidx, g.cut != "overall", g.cut, g.cut_value or ""))
+
+    def result(
+        self,
+        definition: KpiDefinition,
+        group: Group,
+        stat: str,
+        value: float | None,
+        *,
+        basis: Basis = Basis.CALENDAR,
+        unit: str | None = None,
+        numerator: float | None = None,
+        denominator: float | None = None,
+        count: int | None = None,
+    ) -> KpiResult:
+        period = self.periods[group.pidx]
+        return KpiResult(
+            kpi=definition.id,
+            name=definition.name,
+            stat=stat,
+            basis=basis.value,
+            period_start=period.start,
+            period_end=period.end,
+            cut=group.cut,
+            cut_value=group.cut_value,
+            value=None if value is None else float(value),
+            unit=unit or definition.unit,
+            numerator=None if numerator is None else float(numerator),
+            denominator=None if denominator is None else float(denominator),
+            count=None if count is None else int(count),
+        )
+
+
+def in_period(table: str, timestamp: str, where: str = "TRUE", columns: str = "*") -> str:
+    """Rows of `table` with `pidx` of the period their `timestamp` falls in (rows outside every period,
+    or with a null timestamp, are left out)."""
+    return (
+        f"SELECT p.pidx, {columns} FROM {table} x JOIN periods p "
+        f"ON x.{timestamp} >= p.p_start AND x.{timestamp} < p.p_end WHERE {where}"
+    )
+
+
+DURATION_STATS = ("mean", "median", "p90")
+
+
+def duration_aggregates(measure: str, prefix: str = "") -> dict[str, str]:
+    """Aggregates of a duration measure given as an expression with `{b}` for the basis suffix."""
+    out: dict[str, str] = {}
+    for basis, suffix in BASIS_SUFFIX.items():
+        m = measure.format(b=suffix)
+        key = f"{prefix}{basis.value}"
+        out |= {
+            f"{key}_n": f"count({m})",
+            f"{key}_sum": f"sum({m})",
+            f"{key}_mean": f"avg({m})",
+            f"{key}_median": f"median({m})",
+            f"{key}_p90": f"quantile_cont({m}, 0.9)",
+        }
+    return out
+
+
+def duration_results(
+    ctx: Context,
+    definition: KpiDefinition,
+    groups: Iterable[Group],
+    *,
+    prefix: str = "",
+    stat_prefix: str = "",
+    bases: Sequence[Basis] = (Basis.CALENDAR, Basis.BUSINESS),
+) -> list[KpiResult]:
+    """mean, median and p90 per group and basis; the mean carries numerator (sum) and denominator (n)."""
+    results = []
+    for group in groups:
+        for basis in bases:
+            key = f"{prefix}{basis.value}"
+            n = group[f"{key}_n"] or 0
+            total = group[f"{key}_sum"]
+            for stat in DURATION_STATS:
+                value = group[f"{key}_{stat}"] if n else None
+                extra: dict[str, Any] = {"numerator": total, "denominator": n} if stat == "mean" and n else {}
+                results.append(
+                    ctx.result(definition, group, stat_prefix + stat, value, basis=basis, count=n, **extra)
+                )
+    return results
+
+
+def rate_results(
+    ctx: Context,
+    definition: KpiDefinition,
+    groups: Iterable[Group],
+    *,
+    numerator: str = "num",
+    denominator: str = "den",
+    stat: str = "value",
+    scale: float = 100.0,
+    unit: str | None = None,
+    basis: Basis = Basis.CALENDAR,
+) -> list[KpiResult]:
+    """value = scale × numerator / denominator; null when the denominator is 0 or absent."""
+    results = []
+    for group in groups:
+        num = group[numerator] or 0
+        den = group[denominator] or 0
+        value = scale * num / den if den else None
+        results.append(
+            ctx.result(
+                definition,
+                group,
+                stat,
+                value,
+                basis=basis,
+                unit=unit,
+                numerator=num,
+                denominator=den,
+                count=int(den),
+            )
+        )
+    return results
+
+
+def mean_results(
+    ctx: Context,
+    definition: KpiDefinition,
+    groups: Iterable[Group],
+    *,
+    total: str = "total",
+    n: str = "n",
+    stat: str = "mean",
+    unit: str | None = None,
+) -> list[KpiResult]:
+    """value = total / n; null when n is 0."""
+    results = []
+    for group in groups:
+        count = group[n] or 0
+        sum_ = group[total]
+        value = sum_ / count if count else None
+        results.append(
+            ctx.result(
+                definition,
+                group,
+                stat,
+                value,
+                unit=unit,
+                numerator=sum_ if count else None,
+                denominator=count,
+                count=count,
+            )
+        )
+    return results
+
+
+def count_results(
+    ctx: Context, definition: KpiDefinition, groups: Iterable[Group], *, n: str = "n", stat: str = "count"
+) -> list[KpiResult]:
+    return [ctx.result(definition, g, stat, g[n] or 0, unit="count", count=g[n] or 0) for g in groups]

@@ -1,0 +1,127 @@
+"""Customer KPIs: retention, churn and customer lifetime value.
+
+Customers are contact identities (one person in three vendors counts once), with `customer_since` from
+the earliest record and `churned_at` only when every record that made them a customer has churned.
+"""
+
+from __future__ import annotations
+
+from connector.kpis.catalogue import Context, Group, KpiDefinition, kpi, rate_results
+from connector.kpis.results import KpiResult
+
+SECONDS_PER_YEAR = 365.25 * 86400
+
+_COUNTS = """
+    SELECT p.pidx,
+        count(*) FILTER (WHERE c.customer_since < p.p_start
+                         AND (c.churned_at IS NULL OR c.churned_at >= p.p_start)) AS at_start,
+        count(*) FILTER (WHERE c.customer_since < p.p_end
+                         AND (c.churned_at IS NULL OR c.churned_at >= p.p_end)) AS at_end,
+        count(*) FILTER (WHERE c.customer_since >= p.p_start AND c.customer_since < p.p_end) AS new,
+        count(*) FILTER (WHERE c.customer_since < p.p_start
+                         AND c.churned_at >= p.p_start AND c.churned_at < p.p_end) AS lost
+    FROM periods p LEFT JOIN customers c ON c.customer_since IS NOT NULL
+    GROUP BY p.pidx ORDER BY p.pidx"""
+
+
+def _customer_groups(ctx: Context) -> list[Group]:
+    return [
+        Group(pidx, "overall", None, {"S": at_start, "E": at_end, "N": new, "L": lost})
+        for pidx, at_start, at_end, new, lost in ctx.workspace.rows(_COUNTS)
+    ]
+
+
+@kpi("K20", "customer_retention_rate", unit="percent", reads=("contact",), cuts=("overall",))
+def customer_retention_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """(E − N) / S × 100 with E customers at the period's end, N new customers acquired in it, S customers
+    at its start ((200 − 20) / 200 → 90 %; (5,200 − 300) / 5,000 → 98 %).
+
+    A customer counts from `customer_since` until `churned_at`.
+    """
+    groups = _customer_groups(ctx)
+    for group in groups:
+        group.values["retained"] = group["E"] - group["N"]
+    return rate_results(ctx, d, groups, numerator="retained", denominator="S")
+
+
+@kpi("K21", "churn_rate", unit="percent", reads=("contact",), cuts=("overall",))
+def churn_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Customers lost in the period / customers at its start × 100 (20 lost of 250 → 8 %).
+
+    Lost: a customer at the period's start whose `churned_at` falls in the period.
+    """
+    return rate_results(ctx, d, _customer_groups(ctx), numerator="L", denominator="S")
+
+
+@kpi("K22", "customer_lifetime_value", unit="currency", reads=("purchase", "contact"), cuts=("overall",))
+def customer_lifetime_value(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Simple: average purchase value × purchases per customer per year × average lifespan in years
+    ($50 · 5 · 3 → $750). Historical (stat `historical`): mean over customers of Σ their purchases ×
+    average gross margin. Predictive (stat `predictive`): average monthly transactions per customer ×
+    average order value × average lifespan in months, over the 12 months up to the period's end (a
+    steadier base than one period).
+
+    Period: purchases made in the period, in `HELPDESK_CURRENCY`; purchase frequency is scaled from the
+    period's length to a year. Lifespan: `HELPDESK_CLV_LIFESPAN_YEARS` when set, else the mean
+    `churned_at − customer_since` of customers churned before the period's end. Gross margin: the mean of
+    the purchases' margins, else `HELPDESK_CLV_GROSS_MARGIN`. Historical CLV counts each buyer's
+    purchases up to the period's end.
+    """
+    rows = ctx.workspace.rows(
+        """SELECT p.pidx, epoch(p.p_end) - epoch(p.p_start) AS seconds,
+               avg(x.amount), count(x.id), count(DISTINCT x.contact), avg(x.gross_margin),
+               (SELECT avg(epoch(c.churned_at) - epoch(c.customer_since)) FROM customers c
+                 WHERE c.churned_at < p.p_end AND c.customer_since IS NOT NULL)
+           FROM periods p LEFT JOIN purchases x
+             ON x.occurred_at >= p.p_start AND x.occurred_at < p.p_end AND x.currency = ?
+           GROUP BY ALL ORDER BY p.pidx""",
+        [ctx.settings.currency],
+    )
+    history = dict(
+        ctx.workspace.rows(
+            """SELECT p.pidx, avg(total) FROM periods p JOIN (
+                   SELECT contact, occurred_at, sum(amount) OVER (PARTITION BY contact ORDER BY occurred_at
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS total
+                   FROM purchases WHERE currency = ? AND contact IS NOT NULL) x
+               ON x.occurred_at < p.p_end
+               AND x.occurred_at = (SELECT max(y.occurred_at) FROM purchases y
+                                    WHERE y.contact = x.contact AND y.currency = ? AND y.occurred_at < p.p_end)
+               GROUP BY p.pidx""",
+            [ctx.settings.currency, ctx.settings.currency],
+        )
+    )
+    trailing = {
+        pidx: (n, buyers, aov)
+        for pidx, n, buyers, aov in ctx.workspace.rows(
+            """SELECT p.pidx, count(x.id), count(DISTINCT x.contact), avg(x.amount) FROM periods p
+               LEFT JOIN purchases x ON x.occurred_at >= p.p_end - INTERVAL 365 DAY AND x.occurred_at < p.p_end
+                    AND x.currency = ?
+               GROUP BY p.pidx""",
+            [ctx.settings.currency],
+        )
+    }
+    results = []
+    for pidx, seconds, avg_value, n_purchases, n_buyers, avg_margin, churned_lifespan in rows:
+        group = Group(pidx, "overall", None, {})
+        lifespan_years = ctx.settings.clv_lifespan_years or (
+            churned_lifespan / SECONDS_PER_YEAR if churned_lifespan else None
+        )
+        per_customer = n_purchases / n_buyers if n_buyers else None
+        per_year = per_customer * SECONDS_PER_YEAR / seconds if per_customer else None
+        simple = avg_value * per_year * lifespan_years if avg_value and per_year and lifespan_years else None
+        n_year, buyers_year, aov_year = trailing.get(pidx, (0, 0, None))
+        predictive = (
+            (n_year / buyers_year / 12) * aov_year * lifespan_years * 12
+            if buyers_year and aov_year and lifespan_years
+            else None
+        )
+        margin = avg_margin if avg_margin is not None else ctx.settings.clv_gross_margin
+        spent = history.get(pidx)
+        historical = spent * margin if spent is not None and margin is not None else None
+        unit = ctx.settings.currency
+        results += [
+            ctx.result(d, group, "value", simple, unit=unit, count=n_purchases),
+            ctx.result(d, group, "historical", historical, unit=unit, count=n_buyers),
+            ctx.result(d, group, "predictive", predictive, unit=unit, count=n_purchases),
+        ]
+    return results

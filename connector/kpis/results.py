@@ -1,0 +1,124 @@
+"""KPI results: the flat record of SPEC §4, and its JSON, CSV and table renderings.
+
+One record per (kpi, stat, basis, period, cut, cut value):
+`{kpi, name, stat, basis, period_start, period_end, cut, cut_value, value, unit, numerator, denominator,
+count}`. An empty denominator gives `value: null`, never 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+RESULT_KEYS = (
+    "kpi",
+    "name",
+    "stat",
+    "basis",
+    "period_start",
+    "period_end",
+    "cut",
+    "cut_value",
+    "value",
+    "unit",
+    "numerator",
+    "denominator",
+    "count",
+)
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    kpi: str
+    name: str
+    stat: str
+    basis: str
+    period_start: datetime
+    period_end: datetime
+    cut: str
+    cut_value: str | None
+    value: float | None
+    unit: str
+    numerator: float | None
+    denominator: float | None
+    count: int | None
+
+    @property
+    def snapshot_key(self) -> str:
+        """Stable identity of the figure across runs: kpi|stat|basis|start|end|cut|cut_value."""
+        parts = [
+            self.kpi,
+            self.stat,
+            self.basis,
+            _iso(self.period_start),
+            _iso(self.period_end),
+            self.cut,
+            self.cut_value or "",
+        ]
+        return "|".join(parts)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["period_start"] = _iso(self.period_start)
+        data["period_end"] = _iso(self.period_end)
+        return data
+
+
+assert tuple(f.name for f in fields(KpiResult)) == RESULT_KEYS
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def to_json(results: Iterable[KpiResult]) -> str:
+    return json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False)
+
+
+def to_csv(results: Iterable[KpiResult]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=RESULT_KEYS, lineterminator="\n")
+    writer.writeheader()
+    for result in results:
+        writer.writerow({k: ("" if v is None else v) for k, v in result.as_json().items()})
+    return out.getvalue()
+
+
+def to_table(results: Sequence[KpiResult], zone: ZoneInfo | None = None) -> str:
+    """A terminal table: one line per figure, periods as local dates, values rounded for reading."""
+    zone = zone or ZoneInfo("UTC")
+
+    def day(instant: datetime) -> str:
+        return instant.astimezone(zone).date().isoformat()
+
+    headers = ("kpi", "name", "stat", "basis", "period", "cut", "value", "unit", "count")
+    rows = [
+        (
+            r.kpi,
+            r.name,
+            r.stat,
+            r.basis,
+            f"{day(r.period_start)}..{day(r.period_end)}",
+            r.cut if r.cut_value is None else f"{r.cut}={r.cut_value}",
+            "null" if r.value is None else f"{r.value:,.2f}",
+            r.unit,
+            "" if r.count is None else str(r.count),
+        )
+        for r in results
+    ]
+    widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
+    numeric = {"value", "count"}
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.rjust(w) if h in numeric else cell.ljust(w)
+            for cell, w, h in zip(cells, widths, headers, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)])

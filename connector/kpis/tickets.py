@@ -1,0 +1,294 @@
+"""Ticket KPIs: response, resolution, SLA, volume, channels, escalation and cost per ticket."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import timedelta
+
+from connector.kpis.catalogue import (
+    BASIS_SUFFIX,
+    Basis,
+    Context,
+    Group,
+    KpiDefinition,
+    count_results,
+    duration_aggregates,
+    duration_results,
+    in_period,
+    kpi,
+    rate_results,
+)
+from connector.kpis.results import KpiResult
+
+
+@kpi("K01", "first_response_time", unit="seconds", reads=("ticket",), timed=True)
+def first_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Per ticket `first_agent_reply_at − created_at`; mean, median and p90 over the tickets whose first
+    public agent reply falls in the period.
+
+    Period: the time of the first agent reply. A ticket without a reply has no FRT (never 0): it is
+    counted under the stat `waiting` — tickets created before the period's end, neither answered nor
+    resolved by then.
+    """
+    cuts = ctx.cuts_for(d)
+    answered = ctx.groups(
+        in_period("tickets", "first_reply_at"),
+        duration_aggregates("first_reply_at_{b} - created_at_{b}"),
+        cuts,
+    )
+    waiting = ctx.groups(
+        """SELECT p.pidx, x.* FROM tickets x JOIN periods p ON x.created_at < p.p_end
+           AND (x.first_reply_at IS NULL OR x.first_reply_at >= p.p_end)
+           AND (x.resolved_at IS NULL OR x.resolved_at >= p.p_end)""",
+        {"n": "count(*)"},
+        cuts,
+    )
+    return duration_results(ctx, d, answered) + count_results(ctx, d, waiting, stat="waiting")
+
+
+def _target_seconds(ctx: Context) -> str:
+    """SQL for the first-response target of a ticket's priority (no priority: the medium target)."""
+    targets = ctx.settings.first_response_targets
+    cases = " ".join(
+        f"WHEN '{name}' THEN {getattr(targets, name).total_seconds()}"
+        for name in ("urgent", "high", "medium", "low")
+    )
+    return f"CASE priority {cases} ELSE {targets.medium.total_seconds()} END"
+
+
+@kpi("K02", "frt_sla_compliance", unit="percent", reads=("ticket",), timed=True)
+def frt_sla_compliance(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """% of tickets answered within the first-response target for their priority:
+    met / (met + breached) × 100.
+
+    Period: ticket creation. Met: first reply within the target. Breached: first reply after the target,
+    or no reply and the target already passed at the period's end (or now, for a running period). A ticket
+    unanswered and still within its target is not judged yet. Targets come from
+    `HELPDESK_FIRST_RESPONSE_TARGETS__*`; a ticket without priority gets the medium target. Judged in
+    calendar and in business time.
+    """
+    target = _target_seconds(ctx)
+    relation = (
+        "SELECT p.pidx, x.*, b.as_of_e, b.as_of_b FROM tickets x JOIN periods p "
+        "ON x.created_at >= p.p_start AND x.created_at < p.p_end JOIN period_bounds b ON b.pidx = p.pidx"
+    )
+    aggregates = {}
+    for basis, s in BASIS_SUFFIX.items():
+        met = f"first_reply_at IS NOT NULL AND first_reply_at_{s} - created_at_{s} <= {target}"
+        late_reply = f"first_reply_at IS NOT NULL AND first_reply_at_{s} - created_at_{s} > {target}"
+        overdue = f"first_reply_at IS NULL AND as_of_{s} - created_at_{s} > {target}"
+        aggregates[f"num_{basis.value}"] = f"count(*) FILTER (WHERE {met})"
+        aggregates[f"den_{basis.value}"] = f"count(*) FILTER (WHERE {met} OR {late_reply} OR {overdue})"
+    groups = ctx.groups(relation, aggregates, ctx.cuts_for(d))
+    results: list[KpiResult] = []
+    for basis in Basis:
+        results += rate_results(
+            ctx, d, groups, numerator=f"num_{basis.value}", denominator=f"den_{basis.value}", basis=basis
+        )
+    return results
+
+
+@kpi("K03", "average_response_time", unit="seconds", reads=("message", "ticket"), timed=True)
+def average_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Every public agent reply measured from the customer message it answers; Σ response times /
+    number of such replies (with median and p90).
+
+    Period: the reply's time. A reply answers the first customer message after the previous public
+    agent reply; further agent messages without a customer message in between are not responses. System
+    messages and internal notes are ignored.
+    """
+    replies = """
+        WITH ordered AS (
+            SELECT m.*, lag(author_type) OVER w AS previous_author FROM messages m
+            WHERE is_public AND author_type IN ('customer', 'agent')
+            WINDOW w AS (PARTITION BY ticket_id ORDER BY created_at, id)
+        ), asked AS (
+            SELECT o.*,
+                max(CASE WHEN author_type = 'customer' AND previous_author IS DISTINCT FROM 'customer'
+                    THEN created_at_e END) OVER w AS asked_e,
+                max(CASE WHEN author_type = 'customer' AND previous_author IS DISTINCT FROM 'customer'
+                    THEN created_at_b END) OVER w AS asked_b
+            FROM ordered o
+            WINDOW w AS (PARTITION BY ticket_id ORDER BY created_at, id
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        )
+        SELECT * FROM asked WHERE author_type = 'agent' AND previous_author = 'customer'"""
+    groups = ctx.groups(
+        in_period(f"({replies})", "created_at"),
+        duration_aggregates("created_at_{b} - asked_{b}"),
+        ctx.cuts_for(d),
+    )
+    return duration_results(ctx, d, groups)
+
+
+@kpi("K04", "resolution_time", unit="seconds", reads=("ticket",), timed=True)
+def resolution_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Per ticket `resolved_at − created_at`; mean, median and p90 over the distinct tickets finally
+    resolved in the period (stats `mean`, `median`, `p90`).
+
+    Period: the final resolution (`resolved_at`, or `closed_at` when the source only records closing).
+    Reopened tickets: the first resolution is reported apart as `first_mean`, `first_median`, `first_p90`,
+    assigned by the first resolution's time. Tickets still open at the period's end (or now) are not in
+    the resolution figures; their age is reported as `open_age_mean`, `open_age_median`, `open_age_p90`.
+    """
+    cuts = ctx.cuts_for(d)
+    final = ctx.groups(
+        in_period("tickets", "resolved_at"), duration_aggregates("resolved_at_{b} - created_at_{b}"), cuts
+    )
+    first = ctx.groups(
+        in_period("tickets", "first_resolved_at"),
+        duration_aggregates("first_resolved_at_{b} - created_at_{b}"),
+        cuts,
+    )
+    still_open = ctx.groups(
+        """SELECT p.pidx, x.*, b.as_of_e, b.as_of_b FROM tickets x JOIN periods p ON x.created_at < p.p_end
+           JOIN period_bounds b ON b.pidx = p.pidx
+           WHERE x.created_at < b.as_of AND (x.resolved_at IS NULL OR x.resolved_at >= b.as_of)""",
+        duration_aggregates("as_of_{b} - created_at_{b}"),
+        cuts,
+    )
+    return (
+        duration_results(ctx, d, final)
+        + duration_results(ctx, d, first, stat_prefix="first_")
+        + duration_results(ctx, d, still_open, stat_prefix="open_age_")
+    )
+
+
+@kpi("K05", "complaint_resolution_time", unit="seconds", reads=("ticket",), timed=True)
+def complaint_resolution_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """For complaints and escalations: resolution time from the complaint or the escalation to the
+    resolution (a complaint filed Monday and resolved Wednesday took 2 days); mean, median, p90.
+
+    Period: the resolution. A complaint is timed from its ticket's creation, an escalated ticket that is
+    not a complaint from `escalation_at` (from creation if that is unknown).
+    """
+    start = "CASE WHEN is_complaint OR escalation_at IS NULL THEN created_at_{b} ELSE escalation_at_{b} END"
+    groups = ctx.groups(
+        in_period("tickets", "resolved_at", "x.is_complaint OR x.escalated"),
+        duration_aggregates(f"resolved_at_{{b}} - ({start})"),
+        ctx.cuts_for(d),
+    )
+    return duration_results(ctx, d, groups)
+
+
+@kpi("K10", "cost_per_ticket", unit="currency", reads=("service_cost", "ticket"), cuts=("overall",))
+def cost_per_ticket(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Total service cost of the period / tickets resolved in the period (€40,000 / 4,000 = €10).
+
+    Cost: imported `ServiceCost` records in `HELPDESK_CURRENCY`, pro-rated by the days they share with the
+    period; where no record covers a day, `HELPDESK_SERVICE_COST_MONTHLY` spread over that month's days.
+    Tickets: finally resolved in the period.
+    """
+    resolved = {
+        g.pidx: g["n"] or 0
+        for g in ctx.groups(in_period("tickets", "resolved_at"), {"n": "count(*)"}, ("overall",))
+    }
+    costs = ctx.workspace.rows(
+        "SELECT period_start, period_end, amount FROM costs WHERE currency = ?", [ctx.settings.currency]
+    )
+    results = []
+    for pidx, period in enumerate(ctx.periods):
+        total = 0.0
+        covered = set()
+        for start, end, amount in costs:
+            days = (end - start).days
+            overlap = [
+                start + timedelta(n)
+                for n in range(days)
+                if period.first_day <= start + timedelta(n) < period.end_day
+            ]
+            total += amount * len(overlap) / days
+            covered.update(overlap)
+        monthly = ctx.settings.service_cost_monthly
+        day = period.first_day
+        while monthly is not None and day < period.end_day:
+            if day not in covered:
+                total += float(monthly) / _days_in_month(day.year, day.month)
+            day += timedelta(days=1)
+        has_cost = bool(covered) or monthly is not None
+        cost = total if has_cost else None
+        n = resolved.get(pidx, 0)
+        value = cost / n if cost is not None and n else None
+        group = Group(pidx, "overall", None, {})
+        results.append(
+            ctx.result(
+                d, group, "value", value, unit=ctx.settings.currency, numerator=cost, denominator=n, count=n
+            )
+        )
+    return results
+
+
+def _days_in_month(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+@kpi("K11", "ticket_volume", unit="count", reads=("ticket",))
+def ticket_volume(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Tickets created in the period (stat `count`), with a weekday × hour heat map in local time (cut
+    `weekday_hour`, e.g. `Mon 09`).
+
+    Period: ticket creation.
+    """
+    volume = ctx.groups(in_period("tickets", "created_at"), {"n": "count(*)"}, ctx.cuts_for(d))
+    zone = ctx.settings.timezone.replace("'", "")
+    cells = ctx.workspace.rows(
+        f"""SELECT pidx, strftime(timezone('{zone}', CAST(created_at AS TIMESTAMPTZ)), '%a %H') AS cell, count(*)
+            FROM ({in_period("tickets", "created_at")}) GROUP BY ALL ORDER BY ALL"""
+    )
+    results = count_results(ctx, d, volume)
+    for pidx, cell, n in cells:
+        group = Group(pidx, "weekday_hour", cell, {})
+        results.append(ctx.result(d, group, "count", n, unit="count", count=n))
+    return results
+
+
+@kpi(
+    "K13", "channel_preference", unit="count", reads=("ticket", "call"), cuts=("overall", "channel", "source")
+)
+def channel_preference(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Count and share of contacts per channel: tickets created plus inbound calls started in the
+    period; share = channel count / all contacts × 100.
+
+    Period: ticket creation, call start. Outbound and internal calls are the company's choice of channel,
+    not the customer's, and are left out. The channel breakdown is always reported.
+    """
+    contacts = f"""SELECT pidx, agent, team, channel, source, priority, category FROM ({in_period("tickets", "created_at")})
+        UNION ALL SELECT pidx, agent, team, channel, source, priority, category
+        FROM ({in_period("calls", "started_at", "x.direction = 'inbound'")})"""
+    cuts = tuple(dict.fromkeys(("overall", "channel", *ctx.cuts_for(d))))
+    groups = ctx.groups(contacts, {"n": "count(*)"}, cuts)
+    totals = {g.pidx: g["n"] or 0 for g in groups if g.cut == "overall"}
+    results = count_results(ctx, d, groups)
+    for group in groups:
+        if group.cut == "channel":
+            total = totals.get(group.pidx, 0)
+            share = 100.0 * group["n"] / total if total else None
+            results.append(
+                ctx.result(
+                    d,
+                    group,
+                    "share",
+                    share,
+                    unit="percent",
+                    numerator=group["n"],
+                    denominator=total,
+                    count=total,
+                )
+            )
+    return results
+
+
+@kpi("K27", "escalation_rate", unit="percent", reads=("ticket",))
+def escalation_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Tickets created in the period that were escalated or transferred to another agent or department
+    (any reassignment, A→B→A included) / tickets created in the period × 100.
+
+    Period: ticket creation. A ticket counts as escalated when it is marked escalated or has a transfer
+    count above zero.
+    """
+    groups = ctx.groups(
+        in_period("tickets", "created_at"),
+        {"num": "count(*) FILTER (WHERE escalated OR transfer_count > 0)", "den": "count(*)"},
+        ctx.cuts_for(d),
+    )
+    return rate_results(ctx, d, groups)

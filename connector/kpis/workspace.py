@@ -1,0 +1,343 @@
+"""The calculator's workspace: the store's records as DuckDB columns, ready for set-based KPI queries.
+
+The store (SQLite file or PostgreSQL) is attached read-only through DuckDB's scanner extensions, and the
+records a computation needs are copied once into in-memory tables with:
+- agents and contacts replaced by their cross-source identity (`identity_link`), so one person in three
+  vendors counts once;
+- the cut columns every fact table shares: `agent`, `team`, `channel`, `source`, `priority`, `category`
+  (`(none)` where unknown), so one grouping routine serves every KPI;
+- each timestamp `x` also as `x_e` (calendar seconds since the epoch) and `x_b` (business seconds since
+  the calendar's start), so a duration is a subtraction in either basis.
+
+Business seconds come from an as-of join against a table of open intervals built by `BusinessCalendar`:
+`B(t) = open seconds before the interval containing or preceding t + min(max(t − start, 0), length)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pathlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+from sqlalchemy.engine import make_url
+
+from connector.calendar import BusinessCalendar
+from connector.errors import StoreError
+from connector.periods import Period
+
+log = logging.getLogger(__name__)
+
+NONE = "(none)"
+CUT_COLUMNS = ("agent", "team", "channel", "source", "priority", "category")
+_SCANNERS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner"}
+
+
+def _load_scanner(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """LOAD the scanner extension shipped in the `duckdb-extension-<name>` package (no download)."""
+    module = importlib.import_module(f"duckdb_extension_{name}")
+    version = con.execute("PRAGMA version").fetchone()[0]  # type: ignore[index]
+    path = pathlib.Path(str(module.__path__[0])) / "extensions" / version / f"{name}.duckdb_extension"
+    if not path.exists():
+        raise StoreError(
+            f"DuckDB {version} has no bundled {name} extension at {path}; reinstall the connector"
+        )
+    con.execute(f"LOAD {_sql_literal(str(path))}")
+
+
+def _attach(con: duckdb.DuckDBPyConnection, database_url: str, schema: str | None) -> str:
+    """Attach the store as `s`; returns the qualified prefix of its tables (`s.main` / `s.<schema>`)."""
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    _load_scanner(con, _SCANNERS[backend])
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise StoreError("an in-memory SQLite store cannot be read by the calculator; use a file")
+        con.execute(f"ATTACH {_sql_literal(url.database)} AS s (TYPE sqlite, READ_ONLY)")
+        return "s.main"
+    parts = {
+        "host": url.host,
+        "port": url.port,
+        "user": url.username,
+        "password": url.password,
+        "dbname": url.database,
+    }
+    conninfo = " ".join(f"{key}={_quote(value)}" for key, value in parts.items() if value is not None)
+    options = url.query.get("options")
+    if options:
+        conninfo += f" options={_quote(options if isinstance(options, str) else options[0])}"
+    con.execute(f"ATTACH {_sql_literal(conninfo)} AS s (TYPE postgres, READ_ONLY)")
+    return f's."{schema or "public"}"'
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _quote(value: Any) -> str:
+    """A libpq connection-string value."""
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+class Workspace:
+    """An in-memory DuckDB holding the records of one computation (see the module docstring)."""
+
+    def __init__(
+        self,
+        database_url: str,
+        calendar: BusinessCalendar,
+        periods: Sequence[Period],
+        *,
+        schema: str | None = None,
+        lookaround: timedelta = timedelta(days=31),
+        now: datetime | None = None,
+    ) -> None:
+        self.calendar = calendar
+        self.now = now or datetime.now(UTC)
+        self.periods = list(periods)
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.span_start = min(p.start for p in self.periods)
+        self.span_end = max(p.end for p in self.periods)
+        self.lookaround = lookaround
+        self.prefix = _attach(self.con, database_url, schema)
+        self._build()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # --- building -----------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self._pending: list[tuple[str, Sequence[str]]] = []
+        self._periods_table()
+        self._identity_tables()
+        self._tickets()
+        self._messages()
+        self._calls()
+        self._surveys()
+        self._contacts()
+        self._purchases_reviews_costs()
+        self.con.execute("DETACH s")
+        self._calendar_table()
+        for table, timestamps in self._pending:
+            self._add_epochs(table, timestamps)
+        # a call started in opening hours: the open interval at or before its start has not closed yet
+        self.con.execute(
+            """CREATE TABLE calls_in_hours AS SELECT c.id, coalesce(c.started_at < i.i_end, false) AS in_hours
+               FROM calls c ASOF LEFT JOIN open_intervals i ON c.started_at >= i.i_start"""
+        )
+
+    def _periods_table(self) -> None:
+        self.con.execute("CREATE TABLE periods (pidx INTEGER, p_start TIMESTAMP, p_end TIMESTAMP)")
+        self.con.executemany(
+            "INSERT INTO periods VALUES (?, ?, ?)",
+            [(i, _naive(p.start), _naive(p.end)) for i, p in enumerate(self.periods)],
+        )
+        # the instant a period is judged at: its end, or now for a period still running
+        self._with_epochs(
+            "period_bounds",
+            f"SELECT pidx, least(p_end, TIMESTAMP '{_naive(self.now).isoformat()}') AS as_of FROM periods",
+            ("as_of",),
+        )
+
+    def _identity_tables(self) -> None:
+        for kind in ("agent", "contact"):
+            self.con.execute(
+                f"""CREATE TABLE {kind}_identity AS
+                SELECT record_id, identity_id FROM {self.prefix}.identity_link WHERE kind = '{kind}'"""
+            )
+
+    def _calendar_table(self) -> None:
+        """Open intervals covering every instant loaded (and the periods, with room on both sides)."""
+        bounds = " UNION ALL ".join(
+            f"SELECT min({column}) AS low, max({column}) AS high FROM {table}_raw"
+            for table, timestamps in self._pending
+            for column in timestamps
+        )
+        low, high = self.con.execute(f"SELECT min(low), max(high) FROM ({bounds})").fetchone() or (None, None)
+        start = min([self.span_start - self.lookaround] + ([_aware(low)] if low else [])) - timedelta(days=2)
+        end = max([self.span_end + self.lookaround] + ([_aware(high)] if high else [])) + timedelta(days=2)
+        rows = []
+        cumulative = 0.0
+        for opens, closes in self.calendar.open_intervals(start, end):
+            rows.append((_naive(opens), _naive(closes), cumulative))
+            cumulative += (closes - opens).total_seconds()
+        self.con.execute("CREATE TABLE open_intervals (i_start TIMESTAMP, i_end TIMESTAMP, before DOUBLE)")
+        if rows:
+            self.con.executemany("INSERT INTO open_intervals VALUES (?, ?, ?)", rows)
+
+    def _with_epochs(self, table: str, source_sql: str, timestamps: Sequence[str]) -> None:
+        """Load `source_sql` as `<table>_raw`; its `<ts>_e` and `<ts>_b` columns are added once the
+        calendar is known, because it must cover every instant loaded."""
+        self.con.execute(f"CREATE TABLE {table}_raw AS {source_sql}")
+        self._pending.append((table, timestamps))
+
+    def _add_epochs(self, table: str, timestamps: Sequence[str]) -> None:
+        joins, columns = [], []
+        for n, name in enumerate(timestamps):
+            alias = f"c{n}"
+            joins.append(f"ASOF LEFT JOIN open_intervals {alias} ON r.{name} >= {alias}.i_start")
+            columns.append(f"epoch(r.{name}) AS {name}_e")
+            columns.append(
+                f"""CASE WHEN r.{name} IS NULL THEN NULL ELSE coalesce({alias}.before + least(
+                    greatest(epoch(r.{name}) - epoch({alias}.i_start), 0),
+                    epoch({alias}.i_end) - epoch({alias}.i_start)), 0) END AS {name}_b"""
+            )
+        self.con.execute(
+            f"CREATE TABLE {table} AS SELECT r.*, {', '.join(columns)} FROM {table}_raw r {' '.join(joins)}"
+        )
+        self.con.execute(f"DROP TABLE {table}_raw")
+
+    def _tickets(self) -> None:
+        p = self.prefix
+        self._with_epochs(
+            "tickets",
+            f"""SELECT t.id, t.source, t.status, t.tags,
+                coalesce(t.channel, '{NONE}') AS channel,
+                coalesce(t.priority, '{NONE}') AS priority,
+                coalesce(t.category, '{NONE}') AS category,
+                coalesce(ai.identity_id, t.agent_id, '{NONE}') AS agent,
+                coalesce(t.team, '{NONE}') AS team,
+                coalesce(ci.identity_id, t.contact_id) AS contact,
+                CAST(t.created_at AS TIMESTAMP) AS created_at,
+                CAST(t.first_agent_reply_at AS TIMESTAMP) AS first_reply_at,
+                -- a ticket never reopened was first resolved when it was finally resolved
+                CAST(coalesce(t.first_resolved_at, CASE WHEN t.reopen_count = 0
+                    THEN coalesce(t.resolved_at, t.closed_at) END) AS TIMESTAMP) AS first_resolved_at,
+                CAST(coalesce(t.resolved_at, t.closed_at) AS TIMESTAMP) AS resolved_at,
+                CAST(t.escalation_at AS TIMESTAMP) AS escalation_at,
+                CAST(t.reopen_count AS INTEGER) AS reopen_count,
+                CAST(t.escalated AS BOOLEAN) AS escalated,
+                CAST(t.transfer_count AS INTEGER) AS transfer_count,
+                CAST(t.is_complaint AS BOOLEAN) AS is_complaint,
+                CAST(t.handle_seconds AS DOUBLE) AS handle_seconds
+            FROM {p}.ticket t
+            LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
+            LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id""",
+            ("created_at", "first_reply_at", "first_resolved_at", "resolved_at", "escalation_at"),
+        )
+
+    def _messages(self) -> None:
+        p = self.prefix
+        self._with_epochs(
+            "messages",
+            f"""SELECT m.id, m.ticket_id, m.author_type, CAST(m.is_public AS BOOLEAN) AS is_public,
+                coalesce(ai.identity_id, m.agent_id, '{NONE}') AS agent,
+                coalesce(t.team, '{NONE}') AS team,
+                coalesce(m.channel, t.channel, '{NONE}') AS channel,
+                m.source,
+                coalesce(t.priority, '{NONE}') AS priority,
+                coalesce(t.category, '{NONE}') AS category,
+                CAST(m.created_at AS TIMESTAMP) AS created_at
+            FROM {p}.message m
+            LEFT JOIN tickets_raw t ON t.id = m.ticket_id
+            LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id""",
+            ("created_at",),
+        )
+
+    def _calls(self) -> None:
+        p = self.prefix
+        self._with_epochs(
+            "calls",
+            f"""SELECT c.id, c.source, c.direction, c.status, c.missed_reason, c.phone_number, c.ticket_id,
+                'phone' AS channel, '{NONE}' AS priority, '{NONE}' AS category,
+                coalesce(ai.identity_id, c.agent_id, '{NONE}') AS agent,
+                coalesce(c.team, '{NONE}') AS team,
+                coalesce(ci.identity_id, c.contact_id, c.phone_number) AS contact,
+                CAST(c.started_at AS TIMESTAMP) AS started_at,
+                CAST(c.answered_at AS TIMESTAMP) AS answered_at,
+                CAST(c.ended_at AS TIMESTAMP) AS ended_at,
+                CAST(c.wait_seconds AS DOUBLE) AS wait_seconds,
+                CAST(c.talk_seconds AS DOUBLE) AS talk_seconds,
+                CAST(c.hold_seconds AS DOUBLE) AS hold_seconds,
+                CAST(c.wrap_up_seconds AS DOUBLE) AS wrap_up_seconds
+            FROM {p}.call c
+            LEFT JOIN agent_identity ai ON ai.record_id = c.agent_id
+            LEFT JOIN contact_identity ci ON ci.record_id = c.contact_id""",
+            ("started_at", "answered_at", "ended_at"),
+        )
+
+    def _surveys(self) -> None:
+        p = self.prefix
+        self._with_epochs(
+            "surveys",
+            f"""SELECT r.id, r.source, r.kind, CAST(r.score AS DOUBLE) AS score,
+                CAST(r.scale_min AS DOUBLE) AS scale_min, CAST(r.scale_max AS DOUBLE) AS scale_max,
+                r.dimension, r.measure, r.ticket_id,
+                coalesce(ci.identity_id, r.contact_id) AS contact,
+                coalesce(ai.identity_id, r.agent_id, t.agent, '{NONE}') AS agent,
+                coalesce(t.team, '{NONE}') AS team,
+                coalesce(t.channel, '{NONE}') AS channel,
+                coalesce(t.priority, '{NONE}') AS priority,
+                coalesce(t.category, '{NONE}') AS category,
+                CAST(r.submitted_at AS TIMESTAMP) AS submitted_at,
+                CAST(r.responded_at AS TIMESTAMP) AS responded_at
+            FROM {p}.survey_response r
+            LEFT JOIN tickets_raw t ON t.id = r.ticket_id
+            LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id
+            LEFT JOIN contact_identity ci ON ci.record_id = r.contact_id""",
+            ("submitted_at",),
+        )
+
+    def _contacts(self) -> None:
+        """One row per customer identity: customer since its earliest record says so; churned only when
+        every record that made it a customer has churned (the latest churn date)."""
+        p = self.prefix
+        self.con.execute(
+            f"""CREATE TABLE customers AS
+            SELECT coalesce(ci.identity_id, c.id) AS contact,
+                min(CAST(c.customer_since AS TIMESTAMP)) AS customer_since,
+                CASE WHEN bool_and(c.customer_since IS NULL OR c.churned_at IS NOT NULL)
+                     THEN max(CAST(c.churned_at AS TIMESTAMP)) END AS churned_at,
+                arg_min(c.acquisition_source, c.customer_since) AS acquisition_source,
+                bool_or(c.referred_by IS NOT NULL) AS referred,
+                bool_or(coalesce(json_extract_string(CAST(c.attributes AS JSON), '$.loyalty_member') = 'true', false))
+                    AS loyalty_member,
+                bool_or(coalesce(
+                    json_extract_string(CAST(c.attributes AS JSON), '$.education_participant') = 'true', false))
+                    AS education_participant
+            FROM {p}.contact c
+            LEFT JOIN contact_identity ci ON ci.record_id = c.id
+            GROUP BY 1"""
+        )
+
+    def _purchases_reviews_costs(self) -> None:
+        p = self.prefix
+        self.con.execute(
+            f"""CREATE TABLE purchases AS
+            SELECT pu.id, coalesce(ci.identity_id, pu.contact_id) AS contact, CAST(pu.amount AS DOUBLE) AS amount,
+                pu.currency, CAST(pu.gross_margin AS DOUBLE) AS gross_margin,
+                CAST(pu.occurred_at AS TIMESTAMP) AS occurred_at
+            FROM {p}.purchase pu LEFT JOIN contact_identity ci ON ci.record_id = pu.contact_id"""
+        )
+        self.con.execute(
+            f"""CREATE TABLE reviews AS
+            SELECT r.id, coalesce(ai.identity_id, r.agent_id, '{NONE}') AS agent,
+                CAST(r.reviewed_at AS TIMESTAMP) AS reviewed_at,
+                CAST(r.criteria AS VARCHAR) AS criteria, CAST(r.weights AS VARCHAR) AS weights,
+                CAST(r.critical AS VARCHAR) AS critical
+            FROM {p}.quality_review r LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id"""
+        )
+        self.con.execute(
+            f"""CREATE TABLE costs AS SELECT CAST(period_start AS DATE) AS period_start,
+                CAST(period_end AS DATE) AS period_end, CAST(amount AS DOUBLE) AS amount, currency
+            FROM {p}.service_cost"""
+        )
+
+    # --- querying -----------------------------------------------------------------------------------
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, params or []).fetchall()
+
+
+def _naive(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
