@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from connector.kpis.catalogue import Context, Group, KpiDefinition, kpi, rate_results
 from connector.kpis.results import KpiResult
+from connector.periods import Period
 
 SECONDS_PER_YEAR = 365.25 * 86400
 
@@ -22,6 +23,15 @@ _COUNTS = """
                          AND c.churned_at >= p.p_start AND c.churned_at < p.p_end) AS lost
     FROM periods p LEFT JOIN customers c ON c.customer_since IS NOT NULL
     GROUP BY p.pidx ORDER BY p.pidx"""
+
+
+def _years(period: Period) -> float:
+    """A period's length in years: whole months count as twelfths (a calendar year is exactly 1), any
+    other range as days / 365.25."""
+    first, end = period.first_day, period.end_day
+    if first.day == 1 and end.day == 1:
+        return ((end.year - first.year) * 12 + end.month - first.month) / 12
+    return (end - first).days / 365.25
 
 
 def _customer_groups(ctx: Context) -> list[Group]:
@@ -62,7 +72,7 @@ def customer_lifetime_value(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     steadier base than one period).
 
     Period: purchases made in the period, in `HELPDESK_CURRENCY`; purchase frequency is scaled from the
-    period's length to a year. Lifespan: `HELPDESK_CLV_LIFESPAN_YEARS` when set, else the mean
+    period's length to a year (whole months as twelfths, other ranges as days / 365.25). Lifespan: `HELPDESK_CLV_LIFESPAN_YEARS` when set, else the mean
     `churned_at − customer_since` of customers churned before the period's end. Gross margin: the mean of
     the purchases' margins, else `HELPDESK_CLV_GROSS_MARGIN`. Historical CLV counts each buyer's
     purchases up to the period's end.
@@ -101,13 +111,13 @@ def customer_lifetime_value(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
         )
     }
     results = []
-    for pidx, seconds, avg_value, n_purchases, n_buyers, avg_margin, churned_lifespan in rows:
+    for pidx, _seconds, avg_value, n_purchases, n_buyers, avg_margin, churned_lifespan in rows:
         group = Group(pidx, "overall", None, {})
         lifespan_years = ctx.settings.clv_lifespan_years or (
             churned_lifespan / SECONDS_PER_YEAR if churned_lifespan else None
         )
         per_customer = n_purchases / n_buyers if n_buyers else None
-        per_year = per_customer * SECONDS_PER_YEAR / seconds if per_customer else None
+        per_year = per_customer / _years(ctx.periods[pidx]) if per_customer else None
         simple = avg_value * per_year * lifespan_years if avg_value and per_year and lifespan_years else None
         n_year, buyers_year, aov_year = trailing.get(pidx, (0, 0, None))
         predictive = (
