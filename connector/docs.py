@@ -50,9 +50,8 @@ def kpi_table() -> str:
         sources = dict.fromkeys(s for entity in definition.reads for s in ENTITY_SOURCES[entity])
         timed = " ⏱" if definition.timed else ""
         formula = definition.formula.replace("|", "\\|")
-        rows.append(
-            f"| {kpi_id}{timed} | `{definition.name}` | {formula} | {definition.unit} | {', '.join(sources)} |"
-        )
+        cells = [f"{kpi_id}{timed}", f"`{definition.name}`", formula, definition.unit, ", ".join(sources)]
+        rows.append("| " + " | ".join(cells) + " |")
     missing = [k for k in KPI_IDS if k not in CATALOGUE]
     if missing:
         rows.append("")

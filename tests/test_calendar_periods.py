@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -78,7 +79,7 @@ def test_months_start_at_local_midnight() -> None:
     assert [p.label for p in months] == ["2026-01", "2026-02", "2026-03"]
     assert months[0].start == datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
     assert months[2].end == datetime(2026, 3, 31, 22, 0, tzinfo=UTC)  # CEST from 29 March
-    assert all(p.end == q.start for p, q in zip(months, months[1:], strict=False))
+    assert all(p.end == q.start for p, q in itertools.pairwise(months))
 
 
 @pytest.mark.parametrize(

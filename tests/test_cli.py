@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from connector.cli import cli
+from connector.kpis.results import RESULT_KEYS
 from connector.schema import Ticket
 from connector.store import Store
 from tests.conftest import EXAMPLE_LINES, example_records
@@ -218,3 +219,47 @@ def test_console_script_is_installed() -> None:
 def test_import_help_explains_the_format(flag: str) -> None:
     result = run("import", flag)
     assert "JSON Lines" in result.output and "--skip-invalid" in result.output
+
+
+def test_import_then_compute_json_prints_flat_records_and_stores_snapshots(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = {"HELPDESK_DATABASE_URL": database_url, "HELPDESK_TIMEZONE": "Europe/Amsterdam"}
+    assert run("import", str(write_jsonl(tmp_path / "f.jsonl", example_records())), env=env).exit_code == 0
+    result = CliRunner().invoke(
+        cli,
+        [
+            "compute",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-02-01",
+            "--cut",
+            "agent,channel",
+            "--format",
+            "json",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert all(list(r) == list(RESULT_KEYS) for r in records)
+    by_key = {(r["kpi"], r["stat"], r["basis"], r["cut"], r["cut_value"]): r for r in records}
+    assert by_key[("K14", "value", "calendar", "overall", None)]["value"] == pytest.approx(200 / 3)
+    assert by_key[("K10", "value", "calendar", "overall", None)]["value"] == 10000.0  # €40,000 / 4 resolved
+    assert by_key[("K18", "value", "calendar", "overall", None)]["value"] == 90.0
+    assert by_key[("K15", "enps", "calendar", "overall", None)]["value"] is None  # no eNPS answers
+    assert by_key[("K01", "mean", "calendar", "agent", "aircall:501")]["count"] == 3  # Anna in two sources
+    assert records[0]["period_start"] == "2025-12-31T23:00:00Z"
+    store = Store.open(database_url)
+    assert len(store.kpi_results()) == len(records)
+    store.close()
+
+
+def test_compute_rejects_unknown_cuts_and_kpis() -> None:
+    bad_cut = run("compute", "--start", "2026-01-01", "--end", "2026-02-01", "--cut", "planet")
+    assert bad_cut.exit_code == 1 and "unknown cuts: planet" in bad_cut.output
+    bad_kpi = run("compute", "--start", "2026-01-01", "--end", "2026-02-01", "--kpi", "K77")
+    assert bad_kpi.exit_code == 1 and "K77" in bad_kpi.output
+    backwards = run("compute", "--start", "2026-02-01", "--end", "2026-01-01")
+    assert backwards.exit_code == 1 and "must be after" in backwards.output
