@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
 
-"$BIN/ruff" check connector adapters tests
-"$BIN/ruff" format --check connector adapters tests
+"$BIN/ruff" check connector adapters tests bench
+"$BIN/ruff" format --check connector adapters tests bench
 "$BIN/mypy"
 
 pg_dir=""

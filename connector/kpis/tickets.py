@@ -37,9 +37,8 @@ def first_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
         cuts,
     )
     waiting = ctx.groups(
-        """SELECT p.pidx, x.* FROM tickets x JOIN periods p ON x.created_at < p.p_end
-           AND (x.first_reply_at IS NULL OR x.first_reply_at >= p.p_end)
-           AND (x.resolved_at IS NULL OR x.resolved_at >= p.p_end)""",
+        """SELECT p.pidx, x.* FROM tickets x JOIN periods p
+           ON x.created_at < p.p_end AND x.waiting_until >= p.p_end""",
         {"n": "count(*)"},
         cuts,
     )
@@ -69,8 +68,8 @@ def frt_sla_compliance(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """
     target = _target_seconds(ctx)
     relation = (
-        "SELECT p.pidx, x.*, b.as_of_e, b.as_of_b FROM tickets x JOIN periods p "
-        "ON x.created_at >= p.p_start AND x.created_at < p.p_end JOIN period_bounds b ON b.pidx = p.pidx"
+        "SELECT x.created_at_p AS pidx, x.*, b.as_of_e, b.as_of_b FROM tickets x "
+        "JOIN period_bounds b ON b.pidx = x.created_at_p"
     )
     aggregates = {}
     for basis, s in BASIS_SUFFIX.items():
@@ -141,9 +140,8 @@ def resolution_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
         cuts,
     )
     still_open = ctx.groups(
-        """SELECT p.pidx, x.*, b.as_of_e, b.as_of_b FROM tickets x JOIN periods p ON x.created_at < p.p_end
-           JOIN period_bounds b ON b.pidx = p.pidx
-           WHERE x.created_at < b.as_of AND (x.resolved_at IS NULL OR x.resolved_at >= b.as_of)""",
+        """SELECT b.pidx, x.*, b.as_of_e, b.as_of_b FROM tickets x JOIN period_bounds b
+           ON x.created_at < b.as_of AND x.open_until >= b.as_of""",
         duration_aggregates("as_of_{b} - created_at_{b}"),
         cuts,
     )
@@ -218,6 +216,14 @@ def cost_per_ticket(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return results
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def hour_of_week_label(hour_of_week: int) -> str:
+    """0 → `Mon 00`, 33 → `Tue 09`."""
+    return f"{WEEKDAYS[hour_of_week // 24]} {hour_of_week % 24:02d}"
+
+
 def _days_in_month(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
@@ -230,14 +236,13 @@ def ticket_volume(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     Period: ticket creation.
     """
     volume = ctx.groups(in_period("tickets", "created_at"), {"n": "count(*)"}, ctx.cuts_for(d))
-    zone = ctx.settings.timezone.replace("'", "")
     cells = ctx.workspace.rows(
-        f"""SELECT pidx, strftime(timezone('{zone}', CAST(created_at AS TIMESTAMPTZ)), '%a %H') AS cell, count(*)
-            FROM ({in_period("tickets", "created_at")}) GROUP BY ALL ORDER BY ALL"""
+        f"""SELECT pidx, created_at_how, count(*)
+            FROM ({in_period("tickets", "created_at", columns="x.created_at_how")}) GROUP BY ALL ORDER BY ALL"""
     )
     results = count_results(ctx, d, volume)
-    for pidx, cell, n in cells:
-        group = Group(pidx, "weekday_hour", cell, {})
+    for pidx, hour_of_week, n in cells:
+        group = Group(pidx, "weekday_hour", hour_of_week_label(hour_of_week), {})
         results.append(ctx.result(d, group, "count", n, unit="count", count=n))
     return results
 
