@@ -29,6 +29,7 @@ def settings_table() -> str:
 
 ENTITY_SOURCES = {
     "ticket": ("HubSpot", "LiveAgent"),
+    "agent": ("HubSpot owners", "LiveAgent", "Aircall"),
     "message": ("LiveAgent", "HubSpot"),
     "call": ("Aircall", "HubSpot"),
     "survey_response": ("HubSpot",),

@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError
 
 from connector.business_hours import WeeklyHours
 from connector.errors import ConfigError
-from connector.schema import CurrencyCode
+from connector.schema import CurrencyCode, ServqualDimension
 
 ENV_PREFIX = "HELPDESK_"
 NESTED_DELIMITER = "__"
@@ -35,6 +35,12 @@ class Vendor(StrEnum):
     HUBSPOT = "hubspot"
     LIVEAGENT = "liveagent"
     AIRCALL = "aircall"
+
+
+class EngagementInput(StrEnum):
+    LOYALTY = "loyalty"
+    EDUCATION = "education"
+    CONTACT = "contact"
 
 
 class WriteTarget(StrEnum):
@@ -48,6 +54,21 @@ def _split_list(value: Any) -> Any:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+def _split_mapping(value: Any) -> Any:
+    """`name=number, name=number` becomes a dict; dicts given in code pass through."""
+    if not isinstance(value, str):
+        return value
+    mapping: dict[str, str] = {}
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        name, equals, number = item.partition("=")
+        if not equals or not name.strip():
+            raise ValueError(f"{item!r} is not name=number")
+        mapping[name.strip().lower()] = number.strip()
+    return mapping
 
 
 def _check_base_url(value: str | None) -> str | None:
@@ -193,6 +214,31 @@ class Settings(BaseSettings):
     call_service_level_seconds: float = Field(
         20, gt=0, description="Inbound calls answered within this many seconds meet the call service level."
     )
+    fcr_window_days: float = Field(
+        7,
+        gt=0,
+        description="A call is resolved at first contact when the caller does not return within this.",
+    )
+    repeat_contact_window_days: float = Field(
+        7,
+        gt=0,
+        description="A customer back about the same category within this many days is a repeat contact.",
+    )
+    capacity_contacts_per_agent_hour: float | None = Field(
+        None, gt=0, description="Contacts one agent can handle per open hour; above it a period is flagged."
+    )
+    servqual_weights: Annotated[dict[ServqualDimension, float], NoDecode] = Field(
+        default_factory=dict,
+        description="100-point allocation over the SERVQUAL dimensions, e.g. `reliability=30,empathy=20`.",
+    )
+    engagement_weights: Annotated[dict[EngagementInput, float], NoDecode] = Field(
+        default_factory=lambda: dict.fromkeys(EngagementInput, 1.0),
+        description="Weights of the engagement score inputs: `loyalty`, `education`, `contact`.",
+    )
+    iqs_weights: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=dict,
+        description="Default weight per QA criterion for reviews that carry none, e.g. `accuracy=3,tone=2`.",
+    )
     service_cost_monthly: Decimal | None = Field(
         None,
         ge=0,
@@ -215,6 +261,19 @@ class Settings(BaseSettings):
     _split_lists = field_validator("closed_dates", "sources", "kpis", "write_back", mode="before")(
         _split_list
     )
+    _split_mappings = field_validator("servqual_weights", "engagement_weights", "iqs_weights", mode="before")(
+        _split_mapping
+    )
+
+    @field_validator("servqual_weights", "engagement_weights", "iqs_weights")
+    @classmethod
+    def _non_negative_weights(cls, value: dict[Any, float]) -> dict[Any, float]:
+        negative = [str(getattr(k, "value", k)) for k, w in value.items() if w < 0]
+        if negative:
+            raise ValueError(f"weights must not be negative: {', '.join(negative)}")
+        if value and not any(value.values()):
+            raise ValueError("at least one weight must be above 0")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -291,14 +350,25 @@ def env_name(loc: tuple[str | int, ...]) -> str:
 
 
 def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
-    """(variable, reason) per error, never the offending value (it may be a secret)."""
+    """(variable, reason) per error, never the offending value (it may be a secret). A problem inside a
+    list or mapping value names the item in the reason: `HELPDESK_SERVQUAL_WEIGHTS: speed: …`."""
+    nested = {
+        name
+        for name, info in Settings.model_fields.items()
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
+    }
     described = []
     for error in exc.errors(include_input=False, include_url=False):
-        loc = tuple(part for part in error["loc"] if not isinstance(part, int))
+        loc = tuple(f"item {part + 1}" if isinstance(part, int) else str(part) for part in error["loc"])
+        depth = 2 if loc and loc[0] in nested and len(loc) > 1 else 1
+        variable, inside = loc[:depth], [part for part in loc[depth:] if part != "[key]"]
         reason = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             reason = "not a known setting"
-        described.append((env_name(loc), reason))
+            variable, inside = loc, []
+        if inside:
+            reason = f"{'.'.join(inside)}: {reason}"
+        described.append((env_name(variable), reason))
     return described
 
 
@@ -322,8 +392,10 @@ def _format_default(info: FieldInfo) -> str:
 
 def _show(value: Any, *, empty: str) -> str:
     """A setting's value the way an admin would type it into the environment."""
-    if value is None or value == []:
+    if value is None or value == [] or value == {}:
         return empty
+    if isinstance(value, dict):
+        return ",".join(f"{getattr(k, 'value', k)}={v:g}" for k, v in value.items()) or empty
     if isinstance(value, list):
         items = [str(getattr(v, "value", v)) for v in value]
         return f"{items[0]}…{items[-1]} (all {len(items)})" if len(items) > 6 else ",".join(items)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from connector.periods import Grain
@@ -62,7 +62,14 @@ def surveys(draw: st.DrawFn) -> SurveyResponse:
     )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# each example builds a store: no shrinking phase, which could take minutes on a failure (the failing
+# example is printed as found)
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 @given(
     ticket_list=st.lists(tickets(), max_size=25),
     call_list=st.lists(calls(), max_size=15),

@@ -4,7 +4,7 @@
     >>> results = compute(store, settings, periods, cuts=("overall", "agent"), kpi_ids=["K01", "K14"])
 
 Each KPI lives in the catalogue (`catalogue.CATALOGUE`), defined once in one of the family modules
-(`tickets`, `calls`, `feedback`, `customers`), with its formula in its docstring.
+(`tickets`, `reasons`, `workload`, `calls`, `feedback`, `customers`), with its formula in its docstring.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from connector.calendar import BusinessCalendar
 from connector.errors import ConfigError
-from connector.kpis import calls, customers, feedback, tickets  # noqa: F401  (each registers its KPIs)
+from connector.kpis import calls, customers, feedback, reasons, tickets, workload  # noqa: F401  (registration)
 from connector.kpis.catalogue import ALL_CUTS, CATALOGUE, Context, KpiDefinition
 from connector.kpis.results import KpiResult
 from connector.kpis.workspace import Workspace

@@ -135,3 +135,71 @@ def customer_lifetime_value(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
             ctx.result(d, group, "predictive", predictive, unit=unit, count=n_purchases),
         ]
     return results
+
+
+@kpi("K23", "customer_engagement_score", unit="score", reads=("contact", "ticket", "call"), cuts=("overall",))
+def customer_engagement_score(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Weighted composite on 0–100 of engagement inputs among the customers at the period's end:
+    loyalty-programme participation % (`attributes.loyalty_member`), education participation %
+    (`attributes.education_participant`) and contact frequency % (customers who contacted the desk in
+    the period by ticket or inbound call); score = Σ weightᵢ · inputᵢ / Σ weightᵢ.
+
+    Weights: `HELPDESK_ENGAGEMENT_WEIGHTS` (default equal). Each input is also reported (`loyalty_pct`,
+    `education_pct`, `contact_pct`).
+    """
+    rows = ctx.workspace.rows(
+        """WITH contacted AS (
+               SELECT DISTINCT created_at_p AS pidx, contact FROM tickets WHERE created_at_p IS NOT NULL AND contact IS NOT NULL
+               UNION SELECT DISTINCT started_at_p, contact FROM calls
+               WHERE started_at_p IS NOT NULL AND contact IS NOT NULL AND direction = 'inbound')
+           SELECT p.pidx, count(c.contact), count(*) FILTER (WHERE c.loyalty_member),
+                  count(*) FILTER (WHERE c.education_participant), count(k.contact)
+           FROM periods p
+           LEFT JOIN customers c ON c.customer_since < p.p_end AND (c.churned_at IS NULL OR c.churned_at >= p.p_end)
+           LEFT JOIN contacted k ON k.pidx = p.pidx AND k.contact = c.contact
+           GROUP BY p.pidx ORDER BY p.pidx"""
+    )
+    weights = {name.value: weight for name, weight in ctx.settings.engagement_weights.items()}
+    results = []
+    for pidx, customers, loyal, educated, contacted in rows:
+        group = Group(pidx, "overall", None, {})
+        inputs = {"loyalty": loyal, "education": educated, "contact": contacted}
+        shares = {name: 100.0 * n / customers if customers else None for name, n in inputs.items()}
+        total_weight = sum(weights.get(name, 0.0) for name in inputs)
+        score = (
+            sum(weights.get(name, 0.0) * share for name, share in shares.items() if share is not None)
+            / total_weight
+            if customers and total_weight
+            else None
+        )
+        results.append(ctx.result(d, group, "value", score, count=customers))
+        for name, share in shares.items():
+            results.append(
+                ctx.result(
+                    d,
+                    group,
+                    f"{name}_pct",
+                    share,
+                    unit="percent",
+                    numerator=inputs[name],
+                    denominator=customers,
+                    count=customers,
+                )
+            )
+    return results
+
+
+@kpi("K24", "referral_rate", unit="percent", reads=("contact",), cuts=("overall",))
+def referral_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """New customers acquired by referral / new customers × 100.
+
+    Period: `customer_since`. Referred: `acquisition_source` is `referral` or `referred_by` is set.
+    """
+    rows = ctx.workspace.rows(
+        """SELECT p.pidx, count(c.contact) FILTER (WHERE c.referred OR lower(c.acquisition_source) = 'referral'),
+                  count(c.contact)
+           FROM periods p LEFT JOIN customers c ON c.customer_since >= p.p_start AND c.customer_since < p.p_end
+           GROUP BY p.pidx ORDER BY p.pidx"""
+    )
+    groups = [Group(pidx, "overall", None, {"num": num, "den": den}) for pidx, num, den in rows]
+    return rate_results(ctx, d, groups)

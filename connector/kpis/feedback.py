@@ -142,14 +142,19 @@ def internal_quality_score(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     marked N/A; a review in which a critical criterion scores below 50 scores 0 (reviews 100, 9.91, 63.96,
     90.99 and 0 → 52.97).
 
-    Period: the review's time.
+    Period: the review's time. A criterion without a weight in the review takes its weight from
+    `HELPDESK_IQS_WEIGHTS`, else 1.
     """
     rows = ctx.workspace.rows(
         f"SELECT pidx, agent, criteria, weights, critical FROM ({in_period('reviews', 'reviewed_at')})"
     )
     sums: dict[tuple[int, str, str | None], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for pidx, agent, criteria, weights, critical in rows:
-        score = review_score(_json(criteria, {}), _json(weights, {}), _json(critical, []))
+        criteria_scores = _json(criteria, {})
+        given = _json(weights, {})
+        defaults = ctx.settings.iqs_weights
+        merged = {name: given.get(name, defaults.get(name.lower(), 1.0)) for name in criteria_scores}
+        score = review_score(criteria_scores, merged, _json(critical, []))
         if score is None:
             continue
         keys = [(pidx, "overall", None)] + ([(pidx, "agent", agent)] if "agent" in ctx.cuts_for(d) else [])
@@ -184,3 +189,39 @@ def feedback_response_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
         ctx.cuts_for(d),
     )
     return rate_results(ctx, d, groups)
+
+
+@kpi("K17", "servqual", unit="score", reads=("survey_response",), cuts=("overall",))
+def servqual(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Per RATER dimension the gap mean perception − mean expectation (stat = the dimension: `reliability`,
+    `assurance`, `tangibles`, `empathy`, `responsiveness`); overall (`value`) the mean of the dimensions'
+    gaps, or their weighted mean under a 100-point allocation (`HELPDESK_SERVQUAL_WEIGHTS`).
+
+    Period: submission. A negative gap means service fell short of expectations. A dimension without both
+    expectation and perception answers has no gap and is left out of the overall figure.
+    """
+    rows = ctx.workspace.rows(
+        f"""SELECT pidx, dimension, avg(score) FILTER (WHERE measure = 'perception'),
+                   avg(score) FILTER (WHERE measure = 'expectation'), count(*)
+            FROM ({in_period("surveys", "submitted_at", "x.kind = 'servqual'")}) GROUP BY ALL ORDER BY ALL"""
+    )
+    gaps: dict[int, dict[str, tuple[float | None, int]]] = defaultdict(dict)
+    for pidx, dimension, perception, expectation, n in rows:
+        gap = perception - expectation if perception is not None and expectation is not None else None
+        gaps[pidx][dimension] = (gap, n)
+    weights = {name.value: weight for name, weight in ctx.settings.servqual_weights.items()}
+    results = []
+    for pidx in range(len(ctx.periods)):
+        group = Group(pidx, "overall", None, {})
+        known = {dim: gap for dim, (gap, _) in gaps[pidx].items() if gap is not None}
+        for dimension, (gap, n) in sorted(gaps[pidx].items()):
+            results.append(ctx.result(d, group, dimension, gap, count=n))
+        if weights:
+            total = sum(weights.get(dim, 0.0) for dim in known)
+            overall = (
+                sum(weights.get(dim, 0.0) * gap for dim, gap in known.items()) / total if total else None
+            )
+        else:
+            overall = sum(known.values()) / len(known) if known else None
+        results.append(ctx.result(d, group, "value", overall, count=sum(n for _, n in gaps[pidx].values())))
+    return results

@@ -121,6 +121,7 @@ class Workspace:
         self._pending: list[tuple[str, Sequence[str]]] = []
         self._periods_table()
         self._identity_tables()
+        self._agents()
         self._tickets()
         self._messages()
         self._calls()
@@ -137,12 +138,12 @@ class Workspace:
         self.con.execute("CREATE TABLE periods (pidx INTEGER, p_start TIMESTAMP, p_end TIMESTAMP)")
         self.con.executemany(
             "INSERT INTO periods VALUES (?, ?, ?)",
-            [(i, _naive(p.start), _naive(p.end)) for i, p in enumerate(self.periods)],
+            [(i, naive_utc(p.start), naive_utc(p.end)) for i, p in enumerate(self.periods)],
         )
         # the instant a period is judged at: its end, or now for a period still running
         self._with_epochs(
             "period_bounds",
-            f"SELECT pidx, least(p_end, TIMESTAMP '{_naive(self.now).isoformat()}') AS as_of FROM periods",
+            f"SELECT pidx, least(p_end, TIMESTAMP '{naive_utc(self.now).isoformat()}') AS as_of FROM periods",
             ("as_of",),
         )
 
@@ -152,6 +153,17 @@ class Workspace:
                 f"""CREATE TABLE {kind}_identity AS
                 SELECT record_id, identity_id FROM {self.prefix}.identity_link WHERE kind = '{kind}'"""
             )
+
+    def _agents(self) -> None:
+        """One row per agent identity: active when any of its records is active; its teams."""
+        self.con.execute(
+            f"""CREATE TABLE agents AS
+            SELECT coalesce(ai.identity_id, a.id) AS agent, bool_or(CAST(a.active AS BOOLEAN)) AS active,
+                list_distinct(flatten(list(CAST(json_extract_string(CAST(a.teams AS JSON), '$[*]') AS VARCHAR[]))))
+                    AS teams
+            FROM {self.prefix}.agent a LEFT JOIN agent_identity ai ON ai.record_id = a.id
+            GROUP BY 1"""
+        )
 
     def _calendar_table(self) -> None:
         """One row per UTC minute from before the earliest to after the latest instant loaded: whether the
@@ -168,7 +180,7 @@ class Workspace:
         start = min([self.span_start - self.lookaround] + ([_aware(low)] if low else [])) - timedelta(days=2)
         end = max([self.span_end + self.lookaround] + ([_aware(high)] if high else [])) + timedelta(days=2)
         start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
-        rows = [(_naive(a), _naive(b)) for a, b in self.calendar.open_intervals(start, end)]
+        rows = [(naive_utc(a), naive_utc(b)) for a, b in self.calendar.open_intervals(start, end)]
         self.con.execute("CREATE TABLE open_intervals (i_start TIMESTAMP, i_end TIMESTAMP)")
         if rows:
             self.con.executemany("INSERT INTO open_intervals VALUES (?, ?)", rows)
@@ -184,10 +196,14 @@ class Workspace:
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) * 60.0 AS before,
                 CASE WHEN minute < p.p_end THEN p.pidx END AS pidx
             FROM (SELECT m.minute, coalesce(m.minute < i.i_end, false) AS open
-                  FROM range(TIMESTAMP '{_naive(start).isoformat()}', TIMESTAMP '{_naive(end).isoformat()}',
+                  FROM range(TIMESTAMP '{naive_utc(start).isoformat()}', TIMESTAMP '{naive_utc(end).isoformat()}',
                              INTERVAL 1 MINUTE) m(minute)
                   ASOF LEFT JOIN open_intervals i ON m.minute >= i.i_start) o
             ASOF LEFT JOIN periods p ON o.minute >= p.p_start"""
+        )
+        self.con.execute(
+            """CREATE TABLE period_open AS SELECT p.pidx, CAST(coalesce(sum(CAST(m.open AS INTEGER)), 0) * 60 AS DOUBLE) AS open_seconds
+               FROM periods p LEFT JOIN open_minutes m ON m.pidx = p.pidx GROUP BY p.pidx"""
         )
 
     def _with_epochs(self, table: str, source_sql: str, timestamps: Sequence[str]) -> None:
@@ -361,7 +377,8 @@ class Workspace:
         return self.con.execute(sql, params or []).fetchall()
 
 
-def _naive(instant: datetime) -> datetime:
+def naive_utc(instant: datetime) -> datetime:
+    """A UTC instant as the naive timestamp DuckDB tables hold."""
     return instant.astimezone(UTC).replace(tzinfo=None)
 
 

@@ -1,0 +1,239 @@
+"""Workload KPIs: handle time, resolved tickets per agent, the agent leaderboard and volume against
+capacity."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from connector.kpis.catalogue import (
+    Basis,
+    Context,
+    Group,
+    KpiDefinition,
+    count_results,
+    duration_results,
+    in_period,
+    kpi,
+    rate_results,
+)
+from connector.kpis.results import KpiResult
+from connector.kpis.workspace import NONE
+
+
+def _work_items() -> str:
+    """Units of agent work with their handling seconds: answered calls (talk + hold + wrap-up, by start)
+    and resolved tickets (recorded work time, else first reply → resolution in business time as an
+    estimate: agents work while the desk is open)."""
+    return """
+        SELECT started_at_p AS pidx, agent, team, channel, source, priority, category,
+               coalesce(talk_seconds, 0) + coalesce(hold_seconds, 0) + coalesce(wrap_up_seconds, 0) AS handle,
+               false AS estimated
+        FROM calls WHERE started_at_p IS NOT NULL AND status = 'answered'
+        UNION ALL
+        SELECT resolved_at_p, agent, team, channel, source, priority, category,
+               coalesce(handle_seconds, greatest(resolved_at_b - first_reply_at_b, 0)),
+               handle_seconds IS NULL
+        FROM tickets WHERE resolved_at_p IS NOT NULL
+            AND (handle_seconds IS NOT NULL OR first_reply_at IS NOT NULL)"""
+
+
+def _handle_aggregates() -> dict[str, str]:
+    return {
+        "calendar_n": "count(handle)",
+        "calendar_sum": "sum(handle)",
+        "calendar_mean": "avg(handle)",
+        "calendar_quantiles": "quantile_cont(handle, [0.5, 0.9])",
+        "estimated": "count(*) FILTER (WHERE estimated)",
+    }
+
+
+@kpi("K06", "handle_time", unit="seconds", reads=("call", "ticket"))
+def handle_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Time agents actually work per contact; mean, median and p90. Calls: talk + hold + wrap-up.
+    Tickets: the agent work time the source records, else first agent touch → agent close in business
+    time, counted as an estimate (stat `estimated_share`: % of the figures that are estimates).
+
+    Period: the call's start, the ticket's final resolution. Unanswered calls are no work item.
+    """
+    groups = ctx.groups(_work_items(), _handle_aggregates(), ctx.cuts_for(d))
+    results = duration_results(ctx, d, groups, bases=(Basis.CALENDAR,))
+    return results + rate_results(
+        ctx,
+        d,
+        groups,
+        numerator="estimated",
+        denominator="calendar_n",
+        stat="estimated_share",
+        unit="percent",
+    )
+
+
+@kpi("K12", "tickets_resolved_per_agent", unit="count", reads=("ticket",), cuts=("overall", "agent", "team"))
+def tickets_resolved_per_agent(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Tickets resolved in the period (`count`), per agent and team; `started`: tickets whose first agent
+    reply fell in the period; `efficiency` = resolved per hour / started per hour = resolved / started.
+
+    Period: final resolution for `count`, first reply for `started`.
+    """
+    cuts = ctx.cuts_for(d)
+    resolved = ctx.groups(in_period("tickets", "resolved_at"), {"n": "count(*)"}, cuts)
+    started = ctx.groups(in_period("tickets", "first_reply_at"), {"n": "count(*)"}, cuts)
+    started_by = {(g.pidx, g.cut, g.cut_value): g["n"] or 0 for g in started}
+    results = count_results(ctx, d, resolved) + count_results(ctx, d, started, stat="started")
+    for group in resolved:
+        n = group["n"] or 0
+        begun = started_by.get((group.pidx, group.cut, group.cut_value), 0)
+        results.append(
+            ctx.result(
+                d,
+                group,
+                "efficiency",
+                n / begun if begun else None,
+                unit="ratio",
+                numerator=n,
+                denominator=begun,
+                count=begun,
+            )
+        )
+    return results
+
+
+@kpi("K29", "agent_leaderboard", unit="mixed", reads=("ticket", "call", "survey_response"), cuts=("agent",))
+def agent_leaderboard(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Per agent: tickets resolved (`resolved`), tickets escalated (`escalated`), CSAT % positive
+    (`csat`), median first response time (`frt_median`, seconds), median handle time overall
+    (`handle_median`) and per category (`handle_median:<category>`), and utilisation = handling time /
+    available time × 100 (`utilisation`; available: the desk's open hours in the period).
+
+    Period: as in the underlying KPIs (resolution, creation, submission, reply, work item). Agents are
+    identities across sources.
+    """
+    threshold = ctx.settings.csat_positive_threshold
+    positive = f"score >= {threshold}" if threshold is not None else "score >= scale_max - 1"
+    agent_only = ("agent",)
+    figures: list[tuple[str, list[Group], str, str | None]] = [
+        (
+            "resolved",
+            ctx.groups(in_period("tickets", "resolved_at"), {"v": "count(*)"}, agent_only),
+            "count",
+            None,
+        ),
+        (
+            "escalated",
+            ctx.groups(
+                in_period("tickets", "created_at", "x.escalated OR x.transfer_count > 0"),
+                {"v": "count(*)"},
+                agent_only,
+            ),
+            "count",
+            None,
+        ),
+        (
+            "csat",
+            ctx.groups(
+                in_period("surveys", "submitted_at", "x.kind = 'csat'"),
+                {"v": f"100.0 * count(*) FILTER (WHERE {positive}) / count(*)", "n": "count(*)"},
+                agent_only,
+            ),
+            "percent",
+            "n",
+        ),
+        (
+            "frt_median",
+            ctx.groups(
+                in_period("tickets", "first_reply_at"),
+                {"v": "median(first_reply_at_e - created_at_e)", "n": "count(*)"},
+                agent_only,
+            ),
+            "seconds",
+            "n",
+        ),
+        (
+            "handle_median",
+            ctx.groups(_work_items(), {"v": "median(handle)", "n": "count(handle)"}, agent_only),
+            "seconds",
+            "n",
+        ),
+    ]
+    results: list[KpiResult] = []
+    for stat, groups, unit, n in figures:
+        for group in groups:
+            if group.cut == "agent":
+                count = group[n] if n else group["v"]
+                results.append(ctx.result(d, group, stat, group["v"], unit=unit, count=count))
+    per_category = ctx.workspace.rows(
+        f"""SELECT pidx, agent, category, median(handle), count(handle) FROM ({_work_items()})
+            WHERE category <> '{NONE}' GROUP BY ALL ORDER BY ALL"""
+    )
+    for pidx, agent, category, median, n in per_category:
+        results.append(
+            ctx.result(
+                d,
+                Group(pidx, "agent", agent, {}),
+                f"handle_median:{category}",
+                median,
+                unit="seconds",
+                count=n,
+            )
+        )
+    open_seconds = dict(ctx.workspace.rows("SELECT pidx, open_seconds FROM period_open"))
+    handling = ctx.workspace.rows(
+        f"SELECT pidx, agent, sum(handle) FROM ({_work_items()}) GROUP BY ALL ORDER BY ALL"
+    )
+    for pidx, agent, seconds in handling:
+        available = open_seconds.get(pidx) or 0
+        results.append(
+            ctx.result(
+                d,
+                Group(pidx, "agent", agent, {}),
+                "utilisation",
+                100.0 * seconds / available if available else None,
+                unit="percent",
+                numerator=seconds,
+                denominator=available,
+            )
+        )
+    return results
+
+
+@kpi(
+    "K30",
+    "volume_per_capacity",
+    unit="contacts_per_agent_hour",
+    reads=("ticket", "call", "agent"),
+    cuts=("overall", "team"),
+)
+def volume_per_capacity(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Tickets created + inbound calls per agent-hour available, where agent-hours = active agents × the
+    desk's open hours in the period; `above_capacity` is 1 when the value exceeds
+    `HELPDESK_CAPACITY_CONTACTS_PER_AGENT_HOUR` (null when that is not set).
+
+    Period: ticket creation, call start. Agents are active agent identities; per team, the agents whose
+    teams include it.
+    """
+    contacts = ctx.groups(
+        f"""SELECT pidx, agent, team, channel, source, priority, category FROM ({in_period("tickets", "created_at")})
+            UNION ALL SELECT pidx, agent, team, channel, source, priority, category
+            FROM ({in_period("calls", "started_at", "x.direction = 'inbound'")})""",
+        {"n": "count(*)"},
+        ctx.cuts_for(d),
+    )
+    agents_total = ctx.workspace.rows("SELECT count(*) FROM agents WHERE active")[0][0]
+    per_team: dict[str, int] = defaultdict(int)
+    for (team,) in ctx.workspace.rows("SELECT unnest(teams) FROM agents WHERE active"):
+        per_team[team] += 1
+    open_hours = {
+        pidx: seconds / 3600
+        for pidx, seconds in ctx.workspace.rows("SELECT pidx, open_seconds FROM period_open")
+    }
+    limit = ctx.settings.capacity_contacts_per_agent_hour
+    results = []
+    for group in contacts:
+        agents = agents_total if group.cut == "overall" else per_team.get(group.cut_value or "", 0)
+        agent_hours = agents * open_hours.get(group.pidx, 0)
+        n = group["n"] or 0
+        value = n / agent_hours if agent_hours else None
+        results.append(ctx.result(d, group, "value", value, numerator=n, denominator=agent_hours, count=n))
+        flag = None if limit is None or value is None else float(value > limit)
+        results.append(ctx.result(d, group, "above_capacity", flag, unit="flag", count=n))
+    return results
