@@ -100,6 +100,9 @@ class Context:
     settings: Settings
     periods: Sequence[Period]
     cuts: tuple[str, ...]
+    _memo: dict[tuple[str, tuple[tuple[str, str], ...], bool], tuple[frozenset[str], list[Group]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def cuts_for(self, definition: KpiDefinition) -> tuple[str, ...]:
         return tuple(c for c in self.cuts if c in definition.cuts) or OVERALL_ONLY
@@ -108,7 +111,22 @@ class Context:
         self, relation: str, aggregates: Mapping[str, str], cuts: Sequence[str], *, fill_overall: bool = True
     ) -> list[Group]:
         """Aggregate `relation` (a query with a `pidx` column and the cut columns) per period and per
-        cut in one query. Periods with no rows still get an overall group (aggregates None)."""
+        cut in one query. Periods with no rows still get an overall group (aggregates None).
+
+        The same query asked again for the same or fewer cuts (the leaderboard asks what FRT, handle time,
+        CSAT and escalation already computed) is answered from memory. Callers must not modify groups."""
+        key = (relation, tuple(aggregates.items()), fill_overall)
+        wanted = frozenset(cuts) | {"overall"}
+        cached = self._memo.get(key)
+        if cached is not None and wanted <= cached[0]:
+            return [g for g in cached[1] if g.cut in wanted]
+        groups = self._query_groups(relation, aggregates, cuts, fill_overall=fill_overall)
+        self._memo[key] = (wanted, groups)
+        return groups
+
+    def _query_groups(
+        self, relation: str, aggregates: Mapping[str, str], cuts: Sequence[str], *, fill_overall: bool
+    ) -> list[Group]:
         dims = [c for c in cuts if c != "overall"]
         select = ["pidx", *(f"GROUPING({d}) AS g_{d}" for d in dims), *dims]
         select += [f"{sql} AS {name}" for name, sql in aggregates.items()]

@@ -26,19 +26,21 @@ def csat(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     Period: submission. Positive: a score at or above `HELPDESK_CSAT_POSITIVE_THRESHOLD` when set, else in
     the top-2 box of the response's own scale (4–5 on 1–5, 9–10 on 1–10).
     """
+    groups = ctx.groups(*csat_query(ctx), ctx.cuts_for(d))
+    return rate_results(ctx, d, groups) + mean_results(ctx, d, groups, unit="score")
+
+
+def csat_query(ctx: Context) -> tuple[str, dict[str, str]]:
+    """CSAT responses by submission period: positive (`num`) of all (`den`), score sum and count (K14,
+    K29)."""
     threshold = ctx.settings.csat_positive_threshold
     positive = f"score >= {threshold}" if threshold is not None else "score >= scale_max - 1"
-    groups = ctx.groups(
-        in_period("surveys", "submitted_at", "x.kind = 'csat'"),
-        {
-            "num": f"count(*) FILTER (WHERE {positive})",
-            "den": "count(*)",
-            "total": "sum(score)",
-            "n": "count(score)",
-        },
-        ctx.cuts_for(d),
-    )
-    return rate_results(ctx, d, groups) + mean_results(ctx, d, groups, unit="score")
+    return in_period("surveys", "submitted_at", "x.kind = 'csat'"), {
+        "num": f"count(*) FILTER (WHERE {positive})",
+        "den": "count(*)",
+        "total": "sum(score)",
+        "n": "count(score)",
+    }
 
 
 @kpi("K15", "nps", unit="score", reads=("survey_response",))

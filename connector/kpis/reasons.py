@@ -26,8 +26,8 @@ def first_contact_resolution(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     customer does not contact again (call or ticket) within `HELPDESK_FCR_WINDOW_DAYS` (default 7).
 
     Period: the ticket's final resolution, the call's start. Only tickets whose messages the source
-    provides can be judged; tickets without any message are left out. The channel cut shows tickets and
-    calls apart.
+    provides can be judged, and only calls from a known caller (contact or number); the others are left
+    out. The channel cut shows tickets and calls apart.
     """
     window = ctx.settings.fcr_window_days * 86400
     contacts = f"""
@@ -35,19 +35,21 @@ def first_contact_resolution(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
             SELECT ticket_id, count(*) FILTER (WHERE author_type = 'agent' AND is_public) AS agent_replies
             FROM messages GROUP BY ticket_id
         ), events AS (
-            SELECT contact, started_at_e AS at_e, id FROM calls WHERE contact IS NOT NULL AND direction = 'inbound'
-            UNION ALL SELECT contact, created_at_e, id FROM tickets WHERE contact IS NOT NULL
+            SELECT contact, id, started_at_e AS at_e, coalesce(ended_at_e, started_at_e) AS done_e,
+                   started_at_p AS pidx, status = 'answered' AS judged, agent, team, channel, source, priority, category
+            FROM calls WHERE contact IS NOT NULL AND direction = 'inbound'
+            UNION ALL
+            SELECT contact, id, created_at_e, created_at_e, NULL, false, agent, team, channel, source, priority, category
+            FROM tickets WHERE contact IS NOT NULL
         ), following AS (
-            SELECT id, lead(at_e) OVER (PARTITION BY contact ORDER BY at_e, id) AS next_e FROM events
+            SELECT *, lead(at_e) OVER (PARTITION BY contact ORDER BY at_e, id) AS next_e FROM events
         )
         SELECT x.resolved_at_p AS pidx, x.agent, x.team, x.channel, x.source, x.priority, x.category,
                r.agent_replies = 1 AND x.reopen_count = 0 AS resolved_first
         FROM tickets x JOIN replies r ON r.ticket_id = x.id WHERE x.resolved_at_p IS NOT NULL
         UNION ALL
-        SELECT c.started_at_p, c.agent, c.team, c.channel, c.source, c.priority, c.category,
-               f.next_e IS NULL OR f.next_e > coalesce(c.ended_at_e, c.started_at_e) + {window}
-        FROM calls c LEFT JOIN following f ON f.id = c.id
-        WHERE c.started_at_p IS NOT NULL AND c.direction = 'inbound' AND c.status = 'answered'"""
+        SELECT pidx, agent, team, channel, source, priority, category, next_e IS NULL OR next_e > done_e + {window}
+        FROM following WHERE judged AND pidx IS NOT NULL"""
     groups = ctx.groups(
         contacts, {"num": "count(*) FILTER (WHERE resolved_first)", "den": "count(*)"}, ctx.cuts_for(d)
     )

@@ -21,6 +21,24 @@ from connector.kpis.catalogue import (
 from connector.kpis.results import KpiResult
 
 
+def first_response_query() -> tuple[str, dict[str, str]]:
+    """Tickets by first-reply period with their first response time's aggregates (K01, K29)."""
+    return in_period("tickets", "first_reply_at"), duration_aggregates("first_reply_at_{b} - created_at_{b}")
+
+
+def escalation_query() -> tuple[str, dict[str, str]]:
+    """Tickets by creation period: escalated or transferred (`num`) of all (`den`) (K27, K29)."""
+    return in_period("tickets", "created_at"), {
+        "num": "count(*) FILTER (WHERE escalated OR transfer_count > 0)",
+        "den": "count(*)",
+    }
+
+
+def resolved_query() -> tuple[str, dict[str, str]]:
+    """Tickets by final-resolution period: their count (K10, K12, K29)."""
+    return in_period("tickets", "resolved_at"), {"n": "count(*)"}
+
+
 @kpi("K01", "first_response_time", unit="seconds", reads=("ticket",), timed=True)
 def first_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Per ticket `first_agent_reply_at − created_at`; mean, median and p90 over the tickets whose first
@@ -177,10 +195,7 @@ def cost_per_ticket(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     period; where no record covers a day, `HELPDESK_SERVICE_COST_MONTHLY` spread over that month's days.
     Tickets: finally resolved in the period.
     """
-    resolved = {
-        g.pidx: g["n"] or 0
-        for g in ctx.groups(in_period("tickets", "resolved_at"), {"n": "count(*)"}, ("overall",))
-    }
+    resolved = {g.pidx: g["n"] or 0 for g in ctx.groups(*resolved_query(), ("overall",))}
     costs = ctx.workspace.rows(
         "SELECT period_start, period_end, amount FROM costs WHERE currency = ?", [ctx.settings.currency]
     )
@@ -291,9 +306,5 @@ def escalation_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     Period: ticket creation. A ticket counts as escalated when it is marked escalated or has a transfer
     count above zero.
     """
-    groups = ctx.groups(
-        in_period("tickets", "created_at"),
-        {"num": "count(*) FILTER (WHERE escalated OR transfer_count > 0)", "den": "count(*)"},
-        ctx.cuts_for(d),
-    )
+    groups = ctx.groups(*escalation_query(), ctx.cuts_for(d))
     return rate_results(ctx, d, groups)

@@ -4,6 +4,7 @@ capacity."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from connector.kpis.catalogue import (
     Basis,
@@ -16,7 +17,9 @@ from connector.kpis.catalogue import (
     kpi,
     rate_results,
 )
+from connector.kpis.feedback import csat_query
 from connector.kpis.results import KpiResult
+from connector.kpis.tickets import escalation_query, first_response_query, resolved_query
 from connector.kpis.workspace import NONE
 
 
@@ -76,7 +79,7 @@ def tickets_resolved_per_agent(ctx: Context, d: KpiDefinition) -> list[KpiResult
     Period: final resolution for `count`, first reply for `started`.
     """
     cuts = ctx.cuts_for(d)
-    resolved = ctx.groups(in_period("tickets", "resolved_at"), {"n": "count(*)"}, cuts)
+    resolved = ctx.groups(*resolved_query(), cuts)
     started = ctx.groups(in_period("tickets", "first_reply_at"), {"n": "count(*)"}, cuts)
     started_by = {(g.pidx, g.cut, g.cut_value): g["n"] or 0 for g in started}
     results = count_results(ctx, d, resolved) + count_results(ctx, d, started, stat="started")
@@ -108,59 +111,32 @@ def agent_leaderboard(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     Period: as in the underlying KPIs (resolution, creation, submission, reply, work item). Agents are
     identities across sources.
     """
-    threshold = ctx.settings.csat_positive_threshold
-    positive = f"score >= {threshold}" if threshold is not None else "score >= scale_max - 1"
     agent_only = ("agent",)
-    figures: list[tuple[str, list[Group], str, str | None]] = [
-        (
-            "resolved",
-            ctx.groups(in_period("tickets", "resolved_at"), {"v": "count(*)"}, agent_only),
-            "count",
-            None,
-        ),
-        (
-            "escalated",
-            ctx.groups(
-                in_period("tickets", "created_at", "x.escalated OR x.transfer_count > 0"),
-                {"v": "count(*)"},
-                agent_only,
-            ),
-            "count",
-            None,
-        ),
+    frt = ctx.groups(*first_response_query(), agent_only)
+    work = ctx.groups(_work_items(), _handle_aggregates(), agent_only)
+    figures: list[tuple[str, list[Group], str, Callable[[Group], tuple[float | None, int]]]] = [
+        ("resolved", ctx.groups(*resolved_query(), agent_only), "count", lambda g: (g["n"], g["n"])),
+        ("escalated", ctx.groups(*escalation_query(), agent_only), "count", lambda g: (g["num"], g["den"])),
         (
             "csat",
-            ctx.groups(
-                in_period("surveys", "submitted_at", "x.kind = 'csat'"),
-                {"v": f"100.0 * count(*) FILTER (WHERE {positive}) / count(*)", "n": "count(*)"},
-                agent_only,
-            ),
+            ctx.groups(*csat_query(ctx), agent_only),
             "percent",
-            "n",
+            lambda g: (100.0 * g["num"] / g["den"] if g["den"] else None, g["den"]),
         ),
-        (
-            "frt_median",
-            ctx.groups(
-                in_period("tickets", "first_reply_at"),
-                {"v": "median(first_reply_at_e - created_at_e)", "n": "count(*)"},
-                agent_only,
-            ),
-            "seconds",
-            "n",
-        ),
+        ("frt_median", frt, "seconds", lambda g: ((g["calendar_quantiles"] or [None])[0], g["calendar_n"])),
         (
             "handle_median",
-            ctx.groups(_work_items(), {"v": "median(handle)", "n": "count(handle)"}, agent_only),
+            work,
             "seconds",
-            "n",
+            lambda g: ((g["calendar_quantiles"] or [None])[0], g["calendar_n"]),
         ),
     ]
     results: list[KpiResult] = []
-    for stat, groups, unit, n in figures:
+    for stat, groups, unit, pick in figures:
         for group in groups:
             if group.cut == "agent":
-                count = group[n] if n else group["v"]
-                results.append(ctx.result(d, group, stat, group["v"], unit=unit, count=count))
+                value, count = pick(group)
+                results.append(ctx.result(d, group, stat, value, unit=unit, count=count))
     per_category = ctx.workspace.rows(
         f"""SELECT pidx, agent, category, median(handle), count(handle) FROM ({_work_items()})
             WHERE category <> '{NONE}' GROUP BY ALL ORDER BY ALL"""

@@ -106,6 +106,9 @@ class Workspace:
         self.periods = list(periods)
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
+        # row order of the workspace tables never matters (every query groups or sorts): lets DuckDB
+        # build them in parallel with less memory
+        self.con.execute("SET preserve_insertion_order = false")
         self.span_start = min(p.start for p in self.periods)
         self.span_end = max(p.end for p in self.periods)
         self.lookaround = lookaround
@@ -119,6 +122,7 @@ class Workspace:
 
     def _build(self) -> None:
         self._pending: list[tuple[str, Sequence[str]]] = []
+        self._instants: dict[str, Sequence[str]] = {}
         self._periods_table()
         self._identity_tables()
         self._agents()
@@ -206,14 +210,19 @@ class Workspace:
                FROM periods p LEFT JOIN open_minutes m ON m.pidx = p.pidx GROUP BY p.pidx"""
         )
 
-    def _with_epochs(self, table: str, source_sql: str, timestamps: Sequence[str]) -> None:
-        """Load `source_sql` as `<table>_raw`; its `<ts>_e` and `<ts>_b` columns are added once the
-        calendar is known, because it must cover every instant loaded."""
+    def _with_epochs(
+        self, table: str, source_sql: str, timestamps: Sequence[str], instants: Sequence[str] = ()
+    ) -> None:
+        """Load `source_sql` as `<table>_raw`; the calendar columns of `timestamps` (`_e`, `_b`, `_p`,
+        `_open`, `_how`) are added once the calendar is known, because it must cover every instant
+        loaded. `instants` only get `_e` (calendar seconds): no KPI needs them in business time."""
         self.con.execute(f"CREATE TABLE {table}_raw AS {source_sql}")
         self._pending.append((table, timestamps))
+        self._instants[table] = instants
 
     def _add_epochs(self, table: str, timestamps: Sequence[str]) -> None:
-        joins, columns = [], []
+        joins: list[str] = []
+        columns = [f"epoch(r.{name}) AS {name}_e" for name in self._instants.get(table, ())]
         for n, name in enumerate(timestamps):
             alias = f"m{n}"
             joins.append(f"LEFT JOIN open_minutes {alias} ON {alias}.minute = date_trunc('minute', r.{name})")
@@ -300,7 +309,8 @@ class Workspace:
             FROM {p}.call c
             LEFT JOIN agent_identity ai ON ai.record_id = c.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = c.contact_id""",
-            ("started_at", "answered_at", "ended_at"),
+            ("started_at",),
+            ("answered_at", "ended_at"),
         )
 
     def _surveys(self) -> None:
