@@ -220,3 +220,37 @@ def test_leaderboard_and_capacity(url: str) -> None:
     assert results.value("K30") == pytest.approx(2 / 176)
     assert results.value("K30", "above_capacity") == 1.0
     assert results.value("K30", cut="team", cut_value="phone") == pytest.approx(1 / 176)
+
+
+def test_clv_historical_and_predictive_with_lifespan_from_churned_customers(url: str) -> None:
+    from decimal import Decimal
+
+    from connector.schema import Purchase
+
+    def purchase(pid: str, contact: str, amount: int, margin: float, when: str) -> Purchase:
+        return Purchase(
+            source="hubspot",
+            source_id=pid,
+            contact_id=f"hubspot:{contact}",
+            amount=Decimal(amount),
+            currency="EUR",
+            gross_margin=margin,
+            occurred_at=at(when),
+        )
+
+    records = [
+        customer("2024-01-01T00:00:00Z", source_id="a"),
+        customer("2024-01-01T00:00:00Z", source_id="b"),
+        # lifespan of churned customers: exactly 3 years of 365.25 days
+        customer("2020-01-01T00:00:00Z", source_id="old", churned="2022-12-31T18:00:00Z"),
+        purchase("p1", "a", 100, 0.5, "2025-03-01T12:00:00Z"),
+        purchase("p2", "a", 200, 0.5, "2025-06-01T12:00:00Z"),
+        purchase("p3", "b", 300, 0.2, "2025-09-01T12:00:00Z"),
+    ]
+    results = run(url, records, start=date(2025, 7, 1), end=date(2026, 1, 1), kpis=["K22"])
+    # simple, over the half year: €300 × (1 purchase per buyer per half year = 2 a year) × 3 years
+    assert results.value("K22") == pytest.approx(1800.0)
+    # historical: each buyer's purchases to date (A €300, B €300) × the period's mean margin 0.2
+    assert results.value("K22", "historical") == pytest.approx(60.0)
+    # predictive, trailing 12 months: 3 purchases / 2 buyers / 12 months × €200 × 36 months
+    assert results.value("K22", "predictive") == pytest.approx(900.0)

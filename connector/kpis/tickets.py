@@ -49,11 +49,7 @@ def first_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     resolved by then.
     """
     cuts = ctx.cuts_for(d)
-    answered = ctx.groups(
-        in_period("tickets", "first_reply_at"),
-        duration_aggregates("first_reply_at_{b} - created_at_{b}"),
-        cuts,
-    )
+    answered = ctx.groups(*first_response_query(), cuts)
     waiting = ctx.groups(
         """SELECT p.pidx, x.* FROM tickets x JOIN periods p
            ON x.created_at < p.p_end AND x.waiting_until >= p.p_end""",
