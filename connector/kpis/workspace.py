@@ -7,9 +7,9 @@ records a computation needs are copied once into in-memory tables with:
 - the cut columns every fact table shares: `agent`, `team`, `channel`, `source`, `priority`, `category`
   (`(none)` where unknown), so one grouping routine serves every KPI;
 - each timestamp `x` also as `x_e` (calendar seconds since the epoch), `x_b` (business seconds since the
-  calendar's start), `x_p` (index of the period it falls in, null outside them), `x_open` (whether the
-  desk was open then) and `x_how` (local hour of the week, Monday 00h = 0), so a duration is a subtraction
-  in either basis and assigning a period or a heat-map cell is no join.
+  calendar's start), `x_p` (index of the period it falls in, null outside them) and, where a KPI needs
+  them, `x_open` (whether the desk was open then) and `x_how` (local hour of the week, Monday 00h = 0), so
+  a duration is a subtraction in either basis and assigning a period or a heat-map cell is no join.
 
 Business seconds `B(t)` (open seconds since the calendar's start) come from a per-minute table built from
 `BusinessCalendar`'s open intervals (see `_calendar_table`).
@@ -34,6 +34,10 @@ from connector.periods import Period
 log = logging.getLogger(__name__)
 
 NONE = "(none)"
+_OPEN_FLAGS = {"calls.started_at"}
+"""The timestamps whose `_open` flag a KPI reads (kept to these: a million-row column each)."""
+_HOURS_OF_WEEK = {"tickets.created_at"}
+"""The timestamps whose `_how` (local hour of the week) a KPI reads."""
 CUT_COLUMNS = ("agent", "team", "channel", "source", "priority", "category")
 _SCANNERS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner"}
 
@@ -231,8 +235,10 @@ class Workspace:
                 f"{alias}.before + CAST({alias}.open AS INTEGER) * (epoch(r.{name}) - epoch({alias}.minute)) AS {name}_b"
             )
             columns.append(f"{alias}.pidx AS {name}_p")
-            columns.append(f"{alias}.open AS {name}_open")
-            columns.append(f"{alias}.hour_of_week AS {name}_how")
+            if f"{table}.{name}" in _OPEN_FLAGS:
+                columns.append(f"{alias}.open AS {name}_open")
+            if f"{table}.{name}" in _HOURS_OF_WEEK:
+                columns.append(f"{alias}.hour_of_week AS {name}_how")
         self.con.execute(
             f"CREATE TABLE {table} AS SELECT r.*, {', '.join(columns)} FROM {table}_raw r {' '.join(joins)}"
         )
