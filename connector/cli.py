@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -199,6 +201,34 @@ def compute(
         click.echo(to_csv(results), nl=False)
     else:
         click.echo(to_table(results, settings.zone))
+
+
+@cli.command()
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 = any free port."
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed gives the same world.")
+@click.option(
+    "--size", type=click.IntRange(1), default=1000, show_default=True, help="Number of HubSpot tickets."
+)
+def sandbox(port: int, seed: int, size: int) -> None:
+    """Serve the offline vendor APIs on 127.0.0.1 until interrupted; first print the settings (.env
+    lines) that point the connector at them."""
+    from connector.sandbox import Sandbox
+
+    running = Sandbox(seed=seed, size=size, port=port).start()
+    for name, value in running.settings_env().items():
+        click.echo(f"{name}={value}")
+    click.echo(f"# sandbox: {size} tickets, seed {seed}, on {running.hubspot_url}; Ctrl-C stops it", err=True)
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
 
 
 @cli.command()

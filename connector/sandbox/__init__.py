@@ -1,0 +1,94 @@
+"""The offline sandbox: vendor APIs served on 127.0.0.1 from a deterministic world.
+
+    >>> with Sandbox(seed=7, size=500) as sandbox:
+    ...     client = HubSpot(access_token=sandbox.hubspot_token, host=sandbox.hubspot_url)
+    ...     page = client.crm.tickets.basic_api.get_page(limit=100)
+
+So far it speaks HubSpot (owners, ticket pipelines, tickets list/get/search); LiveAgent, Aircall, fault
+switches and the remaining HubSpot endpoints are still to come (issue 4).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from types import TracebackType
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from connector.sandbox.hubspot import HubSpotEmulator
+from connector.sandbox.world import World
+
+__all__ = ["Sandbox", "World"]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No line on stderr per request: the emulators keep their own request log for tests."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+class Sandbox:
+    """Serves the emulated vendor APIs on a loopback port (ephemeral by default) in a background thread."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        size: int = 1000,
+        port: int = 0,
+        hubspot_token: str | None = None,
+        hubspot_requests_per_10s: int = 190,
+    ) -> None:
+        self.world = World(seed=seed, size=size)
+        self.hubspot_token = hubspot_token or f"pat-sandbox-{secrets.token_hex(12)}"
+        self.hubspot = HubSpotEmulator(
+            self.world, token=self.hubspot_token, requests_per_10s=hubspot_requests_per_10s
+        )
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Sandbox:
+        self._server = make_server(
+            "127.0.0.1", self._port, self.hubspot, threaded=True, request_handler=_QuietHandler
+        )
+        self.hubspot.base_url = self.hubspot_url
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running")
+        return int(self._server.server_port)
+
+    @property
+    def hubspot_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def settings_env(self) -> dict[str, str]:
+        """The settings that point the connector at this sandbox, as environment variables."""
+        return {
+            "HELPDESK_SOURCES": "hubspot",
+            "HELPDESK_HUBSPOT__BASE_URL": self.hubspot_url,
+            "HELPDESK_HUBSPOT__ACCESS_TOKEN": self.hubspot_token,
+        }

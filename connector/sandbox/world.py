@@ -1,0 +1,134 @@
+"""A deterministic service-desk world for the offline sandbox.
+
+Every record is a pure function of (seed, kind, index): ticket 17 of seed 7 is the same on every machine
+and every run, and any record can be produced on its own, so a world of millions of tickets needs no
+memory until someone asks for it. Only indexes that must be sorted (search by modification date) are
+materialised, as compact arrays.
+
+People exist once and appear in every vendor under the same email, as in real portals: agent `n` is
+HubSpot owner `n`, and its email is the same in LiveAgent and Aircall.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from array import array
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+
+FIRST_NAMES = (
+    "Anna",
+    "Bram",
+    "Chloé",
+    "Daan",
+    "Emma",
+    "Finn",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jens",
+    "Kim",
+    "Lotte",
+)
+LAST_NAMES = (
+    "de Vries",
+    "Jansen",
+    "Martin",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "Bos",
+)
+CATEGORIES = ("billing", "account", "delivery", "how-to", "technical", "complaint")
+CHANNELS = ("EMAIL", "CHAT", "PHONE", "FORM")
+PRIORITIES = ("LOW", "MEDIUM", "HIGH", "URGENT")
+TEAMS = ("Tier 1", "Tier 2", "Billing")
+
+
+@dataclass(frozen=True)
+class WorldAgent:
+    index: int
+    first_name: str
+    last_name: str
+    email: str
+    team: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WorldTicket:
+    index: int
+    subject: str
+    channel: str
+    priority: str
+    category: str
+    owner_index: int | None
+    created_at: datetime
+    first_reply_at: datetime | None
+    closed_at: datetime | None
+    modified_at: datetime
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class World:
+    """The sandbox's data: `size` tickets over the year before `end`, and the people behind them."""
+
+    def __init__(self, seed: int = 1, size: int = 1000, *, end: datetime | None = None) -> None:
+        self.seed = seed
+        self.size = size
+        self.end = end or datetime(2026, 11, 1, tzinfo=UTC)
+        self.start = self.end - timedelta(days=365)
+        self.agent_count = max(3, min(150, size // 200 + 3))
+
+    def _rng(self, kind: str, index: int) -> random.Random:
+        digest = hashlib.blake2b(f"{self.seed}:{kind}:{index}".encode(), digest_size=8).digest()
+        return random.Random(int.from_bytes(digest, "big"))  # noqa: S311  (reproducible data, not secrets)
+
+    def agent(self, index: int) -> WorldAgent:
+        rng = self._rng("agent", index)
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"{first.lower().replace('é', 'e')}.{last.lower().replace(' ', '')}.{index}@example.com"
+        created = self.start - timedelta(days=rng.randint(30, 900))
+        return WorldAgent(index, first, last, email, TEAMS[index % len(TEAMS)], created)
+
+    def ticket(self, index: int) -> WorldTicket:
+        """Ticket `index`: created in index order over the year, answered and closed after plausible
+        delays, modified at its last event (bulk updates are layered on top by the fault switches)."""
+        rng = self._rng("ticket", index)
+        span = (self.end - self.start).total_seconds()
+        created = self.start + timedelta(seconds=span * (index + rng.random()) / self.size)
+        category = rng.choice(CATEGORIES)
+        replied = created + timedelta(seconds=rng.expovariate(1 / 7200)) if rng.random() < 0.93 else None
+        closed = None
+        if replied is not None and rng.random() < 0.85:
+            closed = replied + timedelta(seconds=rng.expovariate(1 / 86400))
+        last_event = max(t for t in (created, replied, closed) if t is not None)
+        modified = last_event + timedelta(seconds=rng.randint(0, 600))
+        owner = rng.randrange(self.agent_count) if replied is not None else None
+        return WorldTicket(
+            index=index,
+            subject=f"{category.capitalize()} question #{index + 1}",
+            channel=rng.choice(CHANNELS),
+            priority=rng.choices(PRIORITIES, weights=(30, 45, 20, 5))[0],
+            category=category,
+            owner_index=owner,
+            created_at=created,
+            first_reply_at=replied,
+            closed_at=closed,
+            modified_at=modified,
+        )
+
+    @cached_property
+    def tickets_by_modified(self) -> tuple[array[int], array[int]]:
+        """Ticket indexes sorted by (modification time, index), and their modification times in epoch
+        milliseconds: what search's sort on `hs_lastmodifieddate` walks, bisectable by time."""
+        keyed = sorted((int(self.ticket(i).modified_at.timestamp() * 1000), i) for i in range(self.size))
+        return array("q", (i for _, i in keyed)), array("q", (ms for ms, _ in keyed))

@@ -1,0 +1,205 @@
+"""The sandbox's HubSpot API, driven by the real `hubspot-api-client` over loopback: every response
+deserializes into the SDK's generated models (the contract), paging and search behave like HubSpot's,
+auth and rate limits answer as HubSpot does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from hubspot import HubSpot
+from hubspot.crm.owners import CollectionResponsePublicOwnerForwardPaging
+from hubspot.crm.pipelines import CollectionResponsePipelineNoPaging
+from hubspot.crm.tickets import (
+    CollectionResponseSimplePublicObjectWithAssociationsForwardPaging,
+    CollectionResponseWithTotalSimplePublicObjectForwardPaging,
+    PublicObjectSearchRequest,
+    SimplePublicObjectWithAssociations,
+)
+from hubspot.crm.tickets.exceptions import ApiException
+from urllib3.util.retry import Retry
+
+from connector.sandbox import Sandbox
+
+SIZE = 12_500  # past HubSpot search's 10,000-result cap
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=7, size=SIZE, hubspot_requests_per_10s=100_000) as running:
+        yield running
+
+
+@pytest.fixture
+def client(sandbox: Sandbox) -> HubSpot:
+    return HubSpot(access_token=sandbox.hubspot_token, host=sandbox.hubspot_url)
+
+
+def test_owners_and_pipelines_deserialize(client: HubSpot, sandbox: Sandbox) -> None:
+    owners = client.crm.owners.owners_api.get_page(limit=100)
+    assert isinstance(owners, CollectionResponsePublicOwnerForwardPaging)
+    assert len(owners.results) == sandbox.world.agent_count
+    assert all(o.email.endswith("@example.com") for o in owners.results)
+    pipelines = client.crm.pipelines.pipelines_api.get_all("tickets")
+    assert isinstance(pipelines, CollectionResponsePipelineNoPaging)
+    states = {stage.id: stage.metadata["ticketState"] for stage in pipelines.results[0].stages}
+    assert states == {"1": "OPEN", "2": "OPEN", "3": "OPEN", "4": "CLOSED"}
+
+
+def test_list_pages_through_every_ticket_once(client: HubSpot) -> None:
+    seen: list[str] = []
+    after = None
+    while True:
+        page = client.crm.tickets.basic_api.get_page(
+            limit=100, after=after, properties=["hs_lastmodifieddate"]
+        )
+        assert isinstance(page, CollectionResponseSimplePublicObjectWithAssociationsForwardPaging)
+        seen += [t.id for t in page.results]
+        if page.paging is None:
+            break
+        after = page.paging.next.after
+    assert len(seen) == len(set(seen)) == SIZE
+
+
+def test_get_one_ticket_and_missing_ticket(client: HubSpot) -> None:
+    first = client.crm.tickets.basic_api.get_page(limit=1).results[0]
+    ticket = client.crm.tickets.basic_api.get_by_id(first.id, properties=["subject", "hs_pipeline_stage"])
+    assert isinstance(ticket, SimplePublicObjectWithAssociations)
+    assert set(ticket.properties) == {"subject", "hs_pipeline_stage"}
+    with pytest.raises(ApiException) as missing:
+        client.crm.tickets.basic_api.get_by_id("42")
+    assert missing.value.status == 404
+    assert '"category": "OBJECT_NOT_FOUND"' in missing.value.body
+
+
+def _search(
+    client: HubSpot, since_ms: int, after: str | None = None
+) -> CollectionResponseWithTotalSimplePublicObjectForwardPaging:
+    request = PublicObjectSearchRequest(
+        filter_groups=[
+            {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(since_ms)}]}
+        ],
+        sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+        properties=["hs_lastmodifieddate"],
+        limit=200,
+        after=after,
+    )
+    return client.crm.tickets.search_api.do_search(request)
+
+
+def _ms(iso_text: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def test_search_stops_at_10000_and_rewindowing_by_modified_date_reaches_everything(client: HubSpot) -> None:
+    seen: dict[str, str] = {}
+    since, after = 0, None
+    stopped_at_cap = False
+    while True:
+        try:
+            page = _search(client, since, after)
+        except ApiException as exc:
+            assert exc.status == 400 and "10000" in exc.body
+            stopped_at_cap = True
+            since, after = _ms(max(seen.values())), None  # re-window from the last date seen
+            continue
+        assert isinstance(page, CollectionResponseWithTotalSimplePublicObjectForwardPaging)
+        for ticket in page.results:
+            seen[ticket.id] = ticket.properties["hs_lastmodifieddate"]
+        if page.paging is None:
+            if len(page.results) < 200 or (after is None and page.total <= 200):
+                break
+            since, after = _ms(max(seen.values())), None
+            continue
+        after = page.paging.next.after
+    assert len(seen) == SIZE
+    assert not stopped_at_cap or len(seen) > 10_000
+
+
+def test_search_filters_by_date_range(client: HubSpot, sandbox: Sandbox) -> None:
+    _, times = sandbox.world.tickets_by_modified
+    low, high = times[100], times[299]
+    request = PublicObjectSearchRequest(
+        filter_groups=[
+            {
+                "filters": [
+                    {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(low)},
+                    {"propertyName": "hs_lastmodifieddate", "operator": "LTE", "value": str(high)},
+                ]
+            }
+        ],
+        limit=10,
+    )
+    result = client.crm.tickets.search_api.do_search(request)
+    assert result.total == 200
+
+
+def test_search_on_other_properties(client: HubSpot) -> None:
+    request = PublicObjectSearchRequest(
+        filter_groups=[
+            {"filters": [{"propertyName": "hs_ticket_priority", "operator": "EQ", "value": "URGENT"}]}
+        ],
+        properties=["hs_ticket_priority"],
+        limit=50,
+    )
+    result = client.crm.tickets.search_api.do_search(request)
+    assert 0 < result.total < SIZE
+    assert {t.properties["hs_ticket_priority"] for t in result.results} == {"URGENT"}
+
+
+def test_wrong_or_missing_token_is_401_with_hubspots_error_body(sandbox: Sandbox) -> None:
+    with pytest.raises(ApiException) as caught:
+        HubSpot(access_token="pat-wrong", host=sandbox.hubspot_url).crm.tickets.basic_api.get_page()
+    assert caught.value.status == 401
+    assert '"category": "INVALID_AUTHENTICATION"' in caught.value.body
+
+
+def test_rate_limit_headers_and_429_with_retry_after() -> None:
+    """(The SDK's urllib3 retries a 429 that carries Retry-After by itself unless told not to: the
+    adapters must account for that when they add their own retry policy.)"""
+    with Sandbox(seed=1, size=10, hubspot_requests_per_10s=3) as small:
+        no_retries = Retry(total=0, raise_on_status=False)
+        client = HubSpot(access_token=small.hubspot_token, host=small.hubspot_url, retry=no_retries)
+        response = client.crm.tickets.basic_api.get_page_with_http_info()
+        headers = response[2]
+        assert headers["X-HubSpot-RateLimit-Max"] == "3"
+        assert headers["X-HubSpot-RateLimit-Remaining"] == "2"
+        client.crm.tickets.basic_api.get_page()
+        client.crm.tickets.basic_api.get_page()
+        with pytest.raises(ApiException) as caught:
+            client.crm.tickets.basic_api.get_page()
+        assert caught.value.status == 429
+        assert int(caught.value.headers["Retry-After"]) >= 1
+        assert '"errorType": "RATE_LIMIT"' in caught.value.body
+
+
+def test_same_seed_same_world() -> None:
+    from connector.sandbox import World
+
+    assert World(seed=3, size=50).ticket(17) == World(seed=3, size=50).ticket(17)
+    assert World(seed=3, size=50).ticket(17) != World(seed=4, size=50).ticket(17)
+
+
+def test_sandbox_command_prints_settings_and_serves_until_stopped() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("helpdesk-kpi")
+    process = subprocess.Popen(
+        [str(script), "sandbox", "--size", "50", "--seed", "3"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(3))
+        assert settings["HELPDESK_SOURCES"] == "hubspot"
+        client = HubSpot(
+            access_token=settings["HELPDESK_HUBSPOT__ACCESS_TOKEN"],
+            host=settings["HELPDESK_HUBSPOT__BASE_URL"],
+        )
+        assert len(client.crm.tickets.basic_api.get_page(limit=100).results) == 50
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
