@@ -4,8 +4,9 @@
     ...     client = HubSpot(access_token=sandbox.hubspot_token, host=sandbox.hubspot_url)
     ...     page = client.crm.tickets.basic_api.get_page(limit=100)
 
-So far it speaks HubSpot (owners, ticket pipelines, tickets list/get/search); LiveAgent, Aircall, fault
-switches and the remaining HubSpot endpoints are still to come (issue 4).
+So far it speaks HubSpot (owners, ticket pipelines, tickets list/get/search) at the root and Aircall
+(calls, users, teams, contacts) under `/v1`; LiveAgent, the fault switches and the remaining HubSpot
+endpoints are still to come (issue 4).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import secrets
 import threading
 from types import TracebackType
 
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from connector.sandbox.aircall import AircallEmulator
 from connector.sandbox.hubspot import HubSpotEmulator
 from connector.sandbox.world import World
 
@@ -40,21 +43,31 @@ class Sandbox:
         port: int = 0,
         hubspot_token: str | None = None,
         hubspot_requests_per_10s: int = 190,
+        aircall_requests_per_minute: int = 60,
     ) -> None:
         self.world = World(seed=seed, size=size)
         self.hubspot_token = hubspot_token or f"pat-sandbox-{secrets.token_hex(12)}"
         self.hubspot = HubSpotEmulator(
             self.world, token=self.hubspot_token, requests_per_10s=hubspot_requests_per_10s
         )
+        self.aircall_api_id = f"sandbox-{secrets.token_hex(4)}"
+        self.aircall_api_token = secrets.token_hex(16)
+        self.aircall = AircallEmulator(
+            self.world,
+            api_id=self.aircall_api_id,
+            api_token=self.aircall_api_token,
+            requests_per_minute=aircall_requests_per_minute,
+        )
         self._port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> Sandbox:
+        application = DispatcherMiddleware(self.hubspot, {"/v1": self.aircall})
         self._server = make_server(
-            "127.0.0.1", self._port, self.hubspot, threaded=True, request_handler=_QuietHandler
+            "127.0.0.1", self._port, application, threaded=True, request_handler=_QuietHandler
         )
-        self.hubspot.base_url = self.hubspot_url
+        self.hubspot.base_url = self.aircall.base_url = self.hubspot_url
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
         self._thread.start()
         return self
@@ -85,10 +98,17 @@ class Sandbox:
     def hubspot_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def aircall_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
     def settings_env(self) -> dict[str, str]:
         """The settings that point the connector at this sandbox, as environment variables."""
         return {
-            "HELPDESK_SOURCES": "hubspot",
+            "HELPDESK_SOURCES": "hubspot,aircall",
             "HELPDESK_HUBSPOT__BASE_URL": self.hubspot_url,
             "HELPDESK_HUBSPOT__ACCESS_TOKEN": self.hubspot_token,
+            "HELPDESK_AIRCALL__BASE_URL": self.aircall_url,
+            "HELPDESK_AIRCALL__API_ID": self.aircall_api_id,
+            "HELPDESK_AIRCALL__API_TOKEN": self.aircall_api_token,
         }

@@ -48,6 +48,15 @@ CATEGORIES = ("billing", "account", "delivery", "how-to", "technical", "complain
 CHANNELS = ("EMAIL", "CHAT", "PHONE", "FORM")
 PRIORITIES = ("LOW", "MEDIUM", "HIGH", "URGENT")
 TEAMS = ("Tier 1", "Tier 2", "Billing")
+MISSED_REASONS = (
+    "abandoned_in_classic",
+    "short_abandoned",
+    "no_available_agent",
+    "agents_did_not_answer",
+    "out_of_opening_hours",
+    "abandoned_in_ivr",
+)
+CALL_TAGS = ("billing", "delivery", "vip", "callback")
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,20 @@ class WorldAgent:
     email: str
     team: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class WorldCall:
+    index: int
+    direction: str
+    status: str
+    missed_call_reason: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    agent_index: int | None
+    customer_index: int
+    tags: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -125,6 +148,50 @@ class World:
             closed_at=closed,
             modified_at=modified,
         )
+
+    @property
+    def call_count(self) -> int:
+        """Calls scale with tickets: one call per ticket."""
+        return self.size
+
+    @property
+    def customer_count(self) -> int:
+        return max(10, self.size // 4)
+
+    def call(self, index: int) -> WorldCall:
+        """Call `index`, started in index order over the year: mostly answered inbound calls, with
+        missed ones (and their reasons, short abandons among them) and some outbound calls."""
+        rng = self._rng("call", index)
+        span = (self.end - self.start).total_seconds()
+        started = self.start + timedelta(seconds=span * (index + rng.random()) / self.call_count)
+        direction = "outbound" if rng.random() < 0.15 else "inbound"
+        answered_by = rng.randrange(self.agent_count)
+        if direction == "inbound" and rng.random() < 0.2:
+            reason = rng.choice(MISSED_REASONS)
+            wait = rng.uniform(1, 9) if reason == "short_abandoned" else rng.uniform(10, 240)
+            answered, ended, agent = None, started + timedelta(seconds=wait), None
+        else:
+            reason, agent = None, answered_by
+            answered = started + timedelta(seconds=rng.expovariate(1 / 25))
+            ended = answered + timedelta(seconds=rng.expovariate(1 / 300))
+        tags = tuple(sorted(rng.sample(CALL_TAGS, k=rng.choice((0, 0, 1, 2)))))
+        return WorldCall(
+            index,
+            direction,
+            "done",
+            reason,
+            started,
+            answered,
+            ended,
+            agent,
+            rng.randrange(self.customer_count),
+            tags,
+        )
+
+    @cached_property
+    def call_starts(self) -> array[int]:
+        """Each call's start in UNIX seconds. Calls start in index order, so this is sorted."""
+        return array("q", (int(self.call(i).started_at.timestamp()) for i in range(self.call_count)))
 
     @cached_property
     def tickets_by_modified(self) -> tuple[array[int], array[int]]:

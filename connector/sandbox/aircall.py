@@ -1,0 +1,239 @@
+"""The Aircall part of the sandbox: Public API v1 calls, users, teams and contacts, with HTTP Basic auth,
+page/per_page paging and its `meta` envelope, the 10,000-item listing limit, `from`/`to` filters on
+creation time (UNIX seconds) and the `X-AircallApi-*` rate-limit headers. Payload keys stay within the
+field names of `shared/specs/aircall/` (contract tests).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import math
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from connector.sandbox.limits import RollingWindow
+from connector.sandbox.world import World, WorldCall
+
+PER_PAGE_MAX = 50
+LISTING_CAP = 10_000
+"""Aircall lists at most 10,000 items per query; narrow it with from/to."""
+
+
+def unix(instant: Any) -> int | None:
+    return int(instant.timestamp()) if instant is not None else None
+
+
+class AircallEmulator:
+    """A WSGI application answering Aircall's `/v1` paths (mounted at `/v1`) from a `World`."""
+
+    def __init__(
+        self, world: World, *, api_id: str, api_token: str, requests_per_minute: int = 60, base_url: str = ""
+    ) -> None:
+        self.world = world
+        self.api_id = api_id
+        self.api_token = api_token
+        self.base_url = base_url
+        self.window = RollingWindow(requests_per_minute, 60.0)
+        self.requests: list[tuple[str, str]] = []
+        self.url_map = Map(
+            [
+                Rule("/calls", endpoint="calls", methods=["GET"]),
+                Rule("/calls/<int:call_id>", endpoint="single_call", methods=["GET"]),
+                Rule("/users", endpoint="users", methods=["GET"]),
+                Rule("/teams", endpoint="teams", methods=["GET"]),
+                Rule("/contacts", endpoint="contacts", methods=["GET"]),
+            ],
+            strict_slashes=False,
+        )
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        self.requests.append((request.method, request.full_path))
+        return self._dispatch(request)(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return _error(401, "Unauthorized", "Check your API ID and API token")
+        admission = self.window.admit()
+        reset = str(int(time.time() + (admission.retry_after or 60)))
+        if not admission.allowed:
+            response = _error(429, "Too Many Requests", "Wait until the X-AircallApi-Reset time")
+        else:
+            try:
+                endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
+                response = getattr(self, f"_{endpoint}")(request, **arguments)
+            except HTTPException as exc:
+                response = _error(exc.code or 500, exc.name, exc.description or "")
+        response.headers["X-AircallApi-Limit"] = str(admission.limit)
+        response.headers["X-AircallApi-Remaining"] = str(admission.remaining)
+        response.headers["X-AircallApi-Reset"] = reset
+        return response
+
+    def _authorised(self, request: Request) -> bool:
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            return False
+        return hmac.compare_digest(user.encode(), self.api_id.encode()) and hmac.compare_digest(
+            password.encode(), self.api_token.encode()
+        )
+
+    # --- endpoints ----------------------------------------------------------------------------------
+
+    def _calls(self, request: Request) -> Response:
+        low = _int(request.args.get("from"))
+        high = _int(request.args.get("to"))
+        starts = self.world.call_starts
+        first = bisect_left(starts, low) if low is not None else 0
+        last = bisect_right(starts, high) if high is not None else len(starts)
+        indexes = list(range(first, max(first, last)))
+        if request.args.get("order", "asc") == "desc":
+            indexes.reverse()
+        return self._listing(request, "calls", indexes, lambda i: self._call(self.world.call(i)))
+
+    def _call(self, call: WorldCall) -> dict[str, Any]:
+        duration = int((call.ended_at - (call.answered_at or call.started_at)).total_seconds())
+        return {
+            "id": 900_000 + call.index,
+            "direction": call.direction,
+            "status": call.status,
+            "missed_call_reason": call.missed_call_reason,
+            "started_at": unix(call.started_at),
+            "answered_at": unix(call.answered_at),
+            "ended_at": unix(call.ended_at),
+            "duration": duration,
+            "voicemail": None,
+            "recording": None,
+            "asset": None,
+            "user": self._user(call.agent_index, brief=True) if call.agent_index is not None else None,
+            "contact": self._contact(call.customer_index),
+            "archived": False,
+            "assigned_to": None,
+            "transferred_to": None,
+            "transferred_from": None,
+            "cost": "0.0",
+            "number": {
+                "id": 1,
+                "name": "Support NL",
+                "digits": "+31 20 000 0000",
+                "country": "NL",
+                "time_zone": "Europe/Amsterdam",
+            },
+            "tags": [{"id": 10 + n, "name": name} for n, name in enumerate(call.tags)],
+            "comments": [],
+        }
+
+    def _single_call(self, request: Request, call_id: int) -> Response:
+        index = call_id - 900_000
+        if not 0 <= index < self.world.call_count:
+            return _error(404, "Not found", "Call not found")
+        return _json({"call": self._call(self.world.call(index))})
+
+    def _users(self, request: Request) -> Response:
+        return self._listing(request, "users", list(range(self.world.agent_count)), lambda i: self._user(i))
+
+    def _user(self, index: int, *, brief: bool = False) -> dict[str, Any]:
+        agent = self.world.agent(index)
+        user: dict[str, Any] = {
+            "id": 500 + index,
+            "name": f"{agent.first_name} {agent.last_name}",
+            "email": agent.email,
+        }
+        if not brief:
+            user |= {
+                "available": True,
+                "availability_status": "available",
+                "created_at": agent.created_at.isoformat().replace("+00:00", "Z"),
+                "time_zone": "Europe/Amsterdam",
+                "language": "nl-NL",
+                "state": "always_opened",
+            }
+        return user
+
+    def _teams(self, request: Request) -> Response:
+        teams = sorted({self.world.agent(i).team for i in range(self.world.agent_count)})
+        members = {
+            team: [
+                self._user(i, brief=True)
+                for i in range(self.world.agent_count)
+                if self.world.agent(i).team == team
+            ]
+            for team in teams
+        }
+        return self._listing(
+            request,
+            "teams",
+            list(range(len(teams))),
+            lambda n: {"id": 40 + n, "name": teams[n], "users": members[teams[n]]},
+        )
+
+    def _contacts(self, request: Request) -> Response:
+        return self._listing(request, "contacts", list(range(self.world.customer_count)), self._contact)
+
+    def _contact(self, index: int) -> dict[str, Any]:
+        return {
+            "id": 700_000 + index,
+            "first_name": f"Customer{index}",
+            "last_name": "Example",
+            "company_name": None,
+            "phone_numbers": [{"id": 1, "label": "Mobile", "value": f"+316{index:08d}"}],
+            "emails": [{"id": 1, "label": "Work", "value": f"customer{index}@example.org"}],
+        }
+
+    def _listing(
+        self, request: Request, key: str, indexes: list[int], render: Callable[[int], Any]
+    ) -> Response:
+        per_page = max(1, min(_int(request.args.get("per_page")) or 20, PER_PAGE_MAX))
+        page = max(1, _int(request.args.get("page")) or 1)
+        start = (page - 1) * per_page
+        if start >= LISTING_CAP:
+            return _error(
+                400, "Bad Request", f"Only the first {LISTING_CAP} items can be listed: use from and to"
+            )
+        total = len(indexes)
+        chunk = indexes[start : start + per_page]
+        last_page = min(math.ceil(total / per_page), LISTING_CAP // per_page)
+
+        def link(number: int) -> str:
+            query = {k: v for k, v in request.args.items() if k != "page"} | {
+                "page": str(number),
+                "per_page": str(per_page),
+            }
+            return f"{self.base_url}/v1/{key}?{urlencode(query)}"
+
+        meta = {
+            "count": len(chunk),
+            "total": total,
+            "current_page": page,
+            "per_page": per_page,
+            "next_page_link": link(page + 1) if page < last_page else None,
+            "previous_page_link": link(page - 1) if page > 1 else None,
+        }
+        return _json({key: [render(i) for i in chunk], "meta": meta})
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def _error(status: int, error: str, troubleshoot: str) -> Response:
+    return _json({"error": error, "troubleshoot": troubleshoot}, status)

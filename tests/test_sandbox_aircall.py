@@ -1,0 +1,113 @@
+"""The sandbox's Aircall API through a `requests` session: Basic auth, `meta` paging, `from`/`to`
+windows, the 10,000-item listing limit, rate-limit headers, and payload keys within Aircall's field
+names (the contract)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from connector.sandbox import Sandbox
+
+FIELDS: dict[str, set[str]] = {
+    name: set(keys)
+    for name, keys in json.loads((Path(__file__).parent / "contracts" / "aircall_fields.json").read_text())[
+        "objects"
+    ].items()
+}
+NESTED = {"user": "users", "contact": "contacts", "number": "numbers", "tags": "tags", "users": "users"}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=11, size=10_600, aircall_requests_per_minute=100_000) as running:
+        yield running
+
+
+@pytest.fixture
+def session(sandbox: Sandbox) -> requests.Session:
+    session = requests.Session()
+    session.auth = (sandbox.aircall_api_id, sandbox.aircall_api_token)
+    return session
+
+
+def _keys_within_contract(kind: str, item: dict[str, Any]) -> None:
+    extra = set(item) - FIELDS[kind]
+    assert not extra, f"{kind} carries keys outside Aircall's field names: {extra}"
+    for key, value in item.items():
+        nested = NESTED.get(key)
+        for child in value if isinstance(value, list) else [value]:
+            if nested and isinstance(child, dict):
+                _keys_within_contract(nested, child)
+
+
+@pytest.mark.parametrize("kind", ["calls", "users", "teams", "contacts"])
+def test_payload_keys_are_aircalls_field_names(
+    session: requests.Session, sandbox: Sandbox, kind: str
+) -> None:
+    response = session.get(f"{sandbox.aircall_url}/{kind}", params={"per_page": 50}, timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {kind, "meta"}
+    assert set(body["meta"]) == {
+        "count",
+        "total",
+        "current_page",
+        "per_page",
+        "next_page_link",
+        "previous_page_link",
+    }
+    assert body[kind]
+    for item in body[kind]:
+        _keys_within_contract(kind, item)
+
+
+def test_call_timestamps_are_unix_seconds(session: requests.Session, sandbox: Sandbox) -> None:
+    call = session.get(f"{sandbox.aircall_url}/calls", timeout=10).json()["calls"][0]
+    assert isinstance(call["started_at"], int) and isinstance(call["ended_at"], int)
+    single = session.get(f"{sandbox.aircall_url}/calls/{call['id']}", timeout=10).json()["call"]
+    assert single == call
+
+
+def test_paging_by_next_page_link_and_the_10000_item_limit(
+    session: requests.Session, sandbox: Sandbox
+) -> None:
+    url: str | None = f"{sandbox.aircall_url}/calls?per_page=50"
+    seen = 0
+    while url:
+        body = session.get(url, timeout=10).json()
+        seen += len(body["calls"])
+        url = body["meta"]["next_page_link"]
+    assert seen == 10_000  # the listing stops at 10,000 of the 10,600 calls
+    past = session.get(f"{sandbox.aircall_url}/calls", params={"per_page": 50, "page": 201}, timeout=10)
+    assert past.status_code == 400 and "from and to" in past.json()["troubleshoot"]
+
+
+def test_from_to_windows_reach_every_call(session: requests.Session, sandbox: Sandbox) -> None:
+    first = session.get(f"{sandbox.aircall_url}/calls", params={"per_page": 1}, timeout=10).json()["calls"][0]
+    middle = first["started_at"] + 180 * 86400
+    early = session.get(
+        f"{sandbox.aircall_url}/calls", params={"to": middle - 1, "per_page": 1}, timeout=10
+    ).json()
+    late = session.get(
+        f"{sandbox.aircall_url}/calls", params={"from": middle, "per_page": 1}, timeout=10
+    ).json()
+    assert early["meta"]["total"] + late["meta"]["total"] == sandbox.world.call_count
+
+
+def test_basic_auth_and_rate_limit_headers(sandbox: Sandbox) -> None:
+    wrong = requests.get(f"{sandbox.aircall_url}/calls", auth=("nobody", "nothing"), timeout=10)
+    assert wrong.status_code == 401 and wrong.json()["error"] == "Unauthorized"
+    with Sandbox(seed=1, size=5, aircall_requests_per_minute=2) as small:
+        auth = (small.aircall_api_id, small.aircall_api_token)
+        ok = requests.get(f"{small.aircall_url}/users", auth=auth, timeout=10)
+        assert ok.headers["X-AircallApi-Limit"] == "2" and ok.headers["X-AircallApi-Remaining"] == "1"
+        requests.get(f"{small.aircall_url}/users", auth=auth, timeout=10)
+        limited = requests.get(f"{small.aircall_url}/users", auth=auth, timeout=10)
+        assert limited.status_code == 429
+        assert int(limited.headers["X-AircallApi-Reset"]) > 0
