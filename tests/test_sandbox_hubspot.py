@@ -193,8 +193,8 @@ def test_sandbox_command_prints_settings_and_serves_until_stopped() -> None:
     )
     try:
         assert process.stdout is not None
-        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(6))
-        assert settings["HELPDESK_SOURCES"] == "hubspot,aircall"
+        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(8))
+        assert settings["HELPDESK_SOURCES"] == "hubspot,liveagent,aircall"
         client = HubSpot(
             access_token=settings["HELPDESK_HUBSPOT__ACCESS_TOKEN"],
             host=settings["HELPDESK_HUBSPOT__BASE_URL"],

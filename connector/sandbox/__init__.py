@@ -4,8 +4,9 @@
     ...     client = HubSpot(access_token=sandbox.hubspot_token, host=sandbox.hubspot_url)
     ...     page = client.crm.tickets.basic_api.get_page(limit=100)
 
-So far it speaks HubSpot (owners, ticket pipelines, tickets list/get/search) at the root and Aircall
-(calls, users, teams, contacts) under `/v1`; LiveAgent, the fault switches and the remaining HubSpot
+So far it speaks HubSpot (owners, ticket pipelines, tickets list/get/search) at the root, Aircall
+(calls, users, teams, contacts) under `/v1` and LiveAgent (tickets, messages, SLA, history, calls,
+agents, departments, contacts, tags) under `/api/v3`; the fault switches and the remaining HubSpot
 endpoints are still to come (issue 4).
 """
 
@@ -20,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from connector.sandbox.aircall import AircallEmulator
 from connector.sandbox.hubspot import HubSpotEmulator
+from connector.sandbox.liveagent import LiveAgentEmulator
 from connector.sandbox.world import World
 
 __all__ = ["Sandbox", "World"]
@@ -44,6 +46,7 @@ class Sandbox:
         hubspot_token: str | None = None,
         hubspot_requests_per_10s: int = 190,
         aircall_requests_per_minute: int = 60,
+        liveagent_requests_per_minute: int = 180,
     ) -> None:
         self.world = World(seed=seed, size=size)
         self.hubspot_token = hubspot_token or f"pat-sandbox-{secrets.token_hex(12)}"
@@ -58,12 +61,16 @@ class Sandbox:
             api_token=self.aircall_api_token,
             requests_per_minute=aircall_requests_per_minute,
         )
+        self.liveagent_api_key = secrets.token_hex(16)
+        self.liveagent = LiveAgentEmulator(
+            self.world, api_key=self.liveagent_api_key, requests_per_minute=liveagent_requests_per_minute
+        )
         self._port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> Sandbox:
-        application = DispatcherMiddleware(self.hubspot, {"/v1": self.aircall})
+        application = DispatcherMiddleware(self.hubspot, {"/v1": self.aircall, "/api/v3": self.liveagent})
         self._server = make_server(
             "127.0.0.1", self._port, application, threaded=True, request_handler=_QuietHandler
         )
@@ -102,13 +109,19 @@ class Sandbox:
     def aircall_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
+    @property
+    def liveagent_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v3"
+
     def settings_env(self) -> dict[str, str]:
         """The settings that point the connector at this sandbox, as environment variables."""
         return {
-            "HELPDESK_SOURCES": "hubspot,aircall",
+            "HELPDESK_SOURCES": "hubspot,liveagent,aircall",
             "HELPDESK_HUBSPOT__BASE_URL": self.hubspot_url,
             "HELPDESK_HUBSPOT__ACCESS_TOKEN": self.hubspot_token,
             "HELPDESK_AIRCALL__BASE_URL": self.aircall_url,
             "HELPDESK_AIRCALL__API_ID": self.aircall_api_id,
             "HELPDESK_AIRCALL__API_TOKEN": self.aircall_api_token,
+            "HELPDESK_LIVEAGENT__BASE_URL": self.liveagent_url,
+            "HELPDESK_LIVEAGENT__API_KEY": self.liveagent_api_key,
         }

@@ -57,6 +57,14 @@ MISSED_REASONS = (
     "abandoned_in_ivr",
 )
 CALL_TAGS = ("billing", "delivery", "vip", "callback")
+DEPARTMENTS = ("Support NL", "Support BE", "Social")
+LIVEAGENT_CHANNELS = (
+    "E",
+    "C",
+    "F",
+    "T",
+    "M",
+)  # email, chat (contact button), facebook, twitter, contact form
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,28 @@ class WorldCall:
     agent_index: int | None
     customer_index: int
     tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorldConversation:
+    """A LiveAgent ticket: a conversation with its messages, assignments and transfers."""
+
+    index: int
+    code: str
+    subject: str
+    channel_type: str
+    status: str
+    department_index: int
+    agent_index: int | None
+    customer_index: int
+    tags: tuple[str, ...]
+    created_at: datetime
+    changed_at: datetime
+    resolved_at: datetime | None
+    messages: tuple[tuple[str, datetime, int | None], ...]
+    """(author: 'customer' | 'agent' | 'system', time, agent index) in time order."""
+    assignments: tuple[tuple[int, int | None, datetime, datetime | None], ...]
+    """(department index, agent index, from, to): a second row is a transfer."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +216,63 @@ class World:
             agent,
             rng.randrange(self.customer_count),
             tags,
+        )
+
+    @property
+    def conversation_count(self) -> int:
+        """LiveAgent carries the chat, social and part of the email traffic: half as many as HubSpot."""
+        return max(1, self.size // 2)
+
+    def conversation(self, index: int) -> WorldConversation:
+        rng = self._rng("conversation", index)
+        span = (self.end - self.start).total_seconds()
+        created = self.start + timedelta(seconds=span * (index + rng.random()) / self.conversation_count)
+        channel = rng.choice(LIVEAGENT_CHANNELS)
+        department = 2 if channel in ("F", "T") else rng.randrange(2)
+        agent = rng.randrange(self.agent_count)
+        messages: list[tuple[str, datetime, int | None]] = [("customer", created, None)]
+        moment = created
+        for _ in range(rng.randint(1, 4)):
+            moment += timedelta(seconds=rng.expovariate(1 / 1800))
+            messages.append(("agent", moment, agent))
+            if rng.random() < 0.5:
+                moment += timedelta(seconds=rng.expovariate(1 / 3600))
+                messages.append(("customer", moment, None))
+        resolved = None
+        if rng.random() < 0.8:
+            moment += timedelta(seconds=rng.randint(60, 7200))
+            resolved = moment
+            messages.append(("system", moment, None))
+        assignments: list[tuple[int, int | None, datetime, datetime | None]] = []
+        if rng.random() < 0.15:  # transferred once, to another department and agent
+            handover = created + (moment - created) / 2
+            assignments.append((department, agent, created, handover))
+            department, agent = (department + 1) % 3, (agent + 1) % self.agent_count
+            assignments.append((department, agent, handover, resolved))
+        else:
+            assignments.append((department, agent, created, resolved))
+        tags = tuple(
+            sorted(
+                rng.sample(
+                    ("complaint", "positive", "negative", "technical", "vip"), k=rng.choice((0, 1, 1, 2))
+                )
+            )
+        )
+        return WorldConversation(
+            index=index,
+            code=f"{chr(65 + index % 26)}{index:05d}-LA",
+            subject=f"{rng.choice(CATEGORIES).capitalize()} chat #{index + 1}",
+            channel_type=channel,
+            status="R" if resolved else rng.choice(("C", "A", "N", "W")),
+            department_index=department,
+            agent_index=agent,
+            customer_index=rng.randrange(self.customer_count),
+            tags=tags,
+            created_at=created,
+            changed_at=moment + timedelta(seconds=rng.randint(0, 300)),
+            resolved_at=resolved,
+            messages=tuple(messages),
+            assignments=tuple(assignments),
         )
 
     @cached_property

@@ -1,0 +1,338 @@
+"""The LiveAgent part of the sandbox: API v3 tickets (with `_filters`, `_page`/`_perPage`, sorting),
+ticket messages and SLA, ticket history and calls (cursor paging), agents, departments, contacts and
+tags, behind the `apikey` header. Timestamps are `YYYY-MM-DD HH:MM:SS` (UTC here); status and channel
+codes are the ones NOTES.md lists.
+
+Cursor paging (`_cursor` in, the `next_page_cursor` response header out, an empty page at the end) is
+this sandbox's reading of LiveAgent's contract, which is not publicly specified: the adapter must also
+stop on an empty page.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from connector.sandbox.limits import RollingWindow
+from connector.sandbox.world import DEPARTMENTS, World, WorldConversation
+
+PER_PAGE_MAX = 1000
+CURSOR_PAGE = 100
+TAGS = ("complaint", "positive", "negative", "technical", "vip")
+GROUP_TYPES = {"E": ("3", "4"), "M": ("3", "4"), "C": ("C", "C"), "F": ("F", "F"), "T": ("T", "T")}
+"""Message group type of the customer's and of the agent's messages per channel (3 incoming email, 4
+outgoing email, C chat; the social networks keep their channel letter)."""
+
+
+def la_time(instant: datetime | None) -> str | None:
+    """LiveAgent's timestamp form."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if instant is not None else None
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+
+class LiveAgentEmulator:
+    """A WSGI application answering LiveAgent's `/api/v3` paths (mounted there) from a `World`."""
+
+    def __init__(self, world: World, *, api_key: str, requests_per_minute: int = 180) -> None:
+        self.world = world
+        self.api_key = api_key
+        self.window = RollingWindow(requests_per_minute, 60.0)
+        self.requests: list[tuple[str, str]] = []
+        self.url_map = Map(
+            [
+                Rule("/tickets", endpoint="tickets", methods=["GET"]),
+                Rule("/tickets/history", endpoint="history", methods=["GET"]),
+                Rule("/tickets/<ticket_id>", endpoint="ticket", methods=["GET"]),
+                Rule("/tickets/<ticket_id>/messages", endpoint="messages", methods=["GET"]),
+                Rule("/tickets/<ticket_id>/sla", endpoint="sla", methods=["GET"]),
+                Rule("/calls", endpoint="calls", methods=["GET"]),
+                Rule("/agents", endpoint="agents", methods=["GET"]),
+                Rule("/departments", endpoint="departments", methods=["GET"]),
+                Rule("/contacts", endpoint="contacts", methods=["GET"]),
+                Rule("/tags", endpoint="tags", methods=["GET"]),
+            ],
+            strict_slashes=False,
+        )
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        self.requests.append((request.method, request.full_path))
+        return self._dispatch(request)(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        key = request.headers.get("apikey", "")
+        if not hmac.compare_digest(key.encode(), self.api_key.encode()):
+            return _error(401, "Invalid API key")
+        if not self.window.admit().allowed:
+            return _error(429, "Too many requests")
+        try:
+            endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
+            result: Response = getattr(self, f"_{endpoint}")(request, **arguments)
+            return result
+        except HTTPException as exc:
+            return _error(exc.code or 500, exc.description or exc.name)
+
+    # --- tickets ------------------------------------------------------------------------------------
+
+    def _ticket_json(self, conversation: WorldConversation) -> dict[str, Any]:
+        agent = conversation.agent_index
+        return {
+            "id": _ticket_id(conversation.index),
+            "code": conversation.code,
+            "owner_contactid": f"c{conversation.customer_index:06d}",
+            "owner_email": f"customer{conversation.customer_index}@example.org",
+            "departmentid": _department_id(conversation.department_index),
+            "agentid": _agent_id(agent) if agent is not None else None,
+            "tags": list(conversation.tags),
+            "subject": conversation.subject,
+            "status": conversation.status,
+            "channel_type": conversation.channel_type,
+            "date_created": la_time(conversation.created_at),
+            "date_changed": la_time(conversation.changed_at),
+            "date_resolved": la_time(conversation.resolved_at),
+            "date_due": None,
+            "last_activity": la_time(conversation.messages[-1][1]),
+            "custom_fields": [],
+        }
+
+    def _tickets(self, request: Request) -> Response:
+        try:
+            filters = json.loads(request.args.get("_filters") or "[]")
+        except json.JSONDecodeError:
+            return _error(400, "_filters is not valid JSON")
+        tickets = [
+            self._ticket_json(self.world.conversation(i)) for i in range(self.world.conversation_count)
+        ]
+        tickets = [t for t in tickets if all(_matches(t, f) for f in filters)]
+        field = request.args.get("_sortField") or "date_created"
+        tickets.sort(
+            key=lambda t: (t.get(field) is None, t.get(field) or "", t["id"]),
+            reverse=(request.args.get("_sortDir") or "ASC").upper() == "DESC",
+        )
+        per_page = max(1, min(_int(request.args.get("_perPage"), 10), PER_PAGE_MAX))
+        page = max(1, _int(request.args.get("_page"), 1))
+        return _json(tickets[(page - 1) * per_page : page * per_page])
+
+    def _conversation(self, ticket_id: str) -> WorldConversation | None:
+        index = _index_of(ticket_id)
+        if index is None or not 0 <= index < self.world.conversation_count:
+            return None
+        return self.world.conversation(index)
+
+    def _ticket(self, request: Request, ticket_id: str) -> Response:
+        conversation = self._conversation(ticket_id)
+        return _json(self._ticket_json(conversation)) if conversation else _error(404, "Ticket not found")
+
+    def _messages(self, request: Request, ticket_id: str) -> Response:
+        conversation = self._conversation(ticket_id)
+        if conversation is None:
+            return _error(404, "Ticket not found")
+        incoming, outgoing = GROUP_TYPES[conversation.channel_type]
+        groups = []
+        for n, (author, at, agent) in enumerate(conversation.messages):
+            user = (
+                _agent_id(agent)
+                if agent is not None
+                else (f"c{conversation.customer_index:06d}" if author == "customer" else "system00")
+            )
+            group_type = {"customer": incoming, "agent": outgoing, "system": "I"}[author]
+            groups.append(
+                {
+                    "id": f"{conversation.code}-g{n}",
+                    "userid": user,
+                    "type": group_type,
+                    "status": "P",
+                    "datecreated": la_time(at),
+                    "datefinished": la_time(at),
+                    "messages": [
+                        {
+                            "id": f"{conversation.code}-m{n}",
+                            "userid": user,
+                            "type": "M" if author != "system" else "S",
+                            "datecreated": la_time(at),
+                            "format": "T",
+                            "message": f"{author} message {n + 1}",
+                            "visibility": "P",
+                        }
+                    ],
+                }
+            )
+        return _json(groups)
+
+    def _sla(self, request: Request, ticket_id: str) -> Response:
+        conversation = self._conversation(ticket_id)
+        if conversation is None:
+            return _error(404, "Ticket not found")
+        first_answer = next((at for author, at, _ in conversation.messages if author == "agent"), None)
+        return _json(
+            {
+                "first_answer": la_time(first_answer),
+                "first_assign": la_time(conversation.created_at),
+                "first_resolve": la_time(conversation.resolved_at),
+                "next_answer": None,
+                "sla_level_id": "default",
+            }
+        )
+
+    def _history(self, request: Request) -> Response:
+        rows = []
+        for i in range(self.world.conversation_count):
+            conversation = self.world.conversation(i)
+            for department, agent, start, end in conversation.assignments:
+                rows.append(
+                    {
+                        "conversation_id": _ticket_id(i),
+                        "department_id": _department_id(department),
+                        "agent_id": _agent_id(agent) if agent is not None else None,
+                        "status": conversation.status,
+                        "date_from": la_time(start),
+                        "date_to": la_time(end),
+                        "elapsed_time": int((end - start).total_seconds()) if end else None,
+                    }
+                )
+        rows.sort(key=lambda r: (r["date_from"], r["conversation_id"]))
+        return _cursor_page(request, rows)
+
+    # --- other lists --------------------------------------------------------------------------------
+
+    def _calls(self, request: Request) -> Response:
+        rows = []
+        for i in range(0, self.world.call_count, 4):  # a quarter of the calls also reach LiveAgent
+            call = self.world.call(i)
+            rows.append(
+                {
+                    "id": f"la-call-{i}",
+                    "ticket_id": _ticket_id(i % self.world.conversation_count),
+                    "type": "I" if call.direction == "inbound" else "O",
+                    "from_number": f"+316{call.customer_index:08d}",
+                    "to_number": "+31200000000",
+                    "date_created": la_time(call.started_at),
+                    "date_answered": la_time(call.answered_at),
+                    "date_finished": la_time(call.ended_at),
+                    "call_duration": int(
+                        (call.ended_at - (call.answered_at or call.ended_at)).total_seconds()
+                    ),
+                }
+            )
+        return _cursor_page(request, rows)
+
+    def _agents(self, request: Request) -> Response:
+        agents = []
+        for i in range(self.world.agent_count):
+            agent = self.world.agent(i)
+            agents.append(
+                {
+                    "id": _agent_id(i),
+                    "name": f"{agent.first_name} {agent.last_name}",
+                    "email": agent.email,
+                    "role": "A",
+                    "status": "A",
+                    "departments": [_department_id(i % 2)],
+                }
+            )
+        return _paged(request, agents)
+
+    def _departments(self, request: Request) -> Response:
+        return _json(
+            [{"department_id": _department_id(n), "name": name} for n, name in enumerate(DEPARTMENTS)]
+        )
+
+    def _contacts(self, request: Request) -> Response:
+        contacts = [
+            {
+                "id": f"c{i:06d}",
+                "firstname": f"Customer{i}",
+                "lastname": "Example",
+                "emails": [f"customer{i}@example.org"],
+                "phones": [f"+316{i:08d}"],
+                "date_created": la_time(self.world.start),
+            }
+            for i in range(self.world.customer_count)
+        ]
+        return _paged(request, contacts)
+
+    def _tags(self, request: Request) -> Response:
+        return _json([{"id": f"t{n}", "name": name} for n, name in enumerate(TAGS)])
+
+
+def _ticket_id(index: int) -> str:
+    return f"la{index:07x}"
+
+
+def _index_of(ticket_id: str) -> int | None:
+    try:
+        return int(ticket_id.removeprefix("la"), 16) if ticket_id.startswith("la") else None
+    except ValueError:
+        return None
+
+
+def _agent_id(index: int) -> str:
+    return f"ag{index:05d}"
+
+
+def _department_id(index: int) -> str:
+    return f"dep{index:03d}"
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "D>": lambda a, b: a is not None and _parse_time(a) > _parse_time(b),
+    "D<": lambda a, b: a is not None and _parse_time(a) < _parse_time(b),
+    "D>=": lambda a, b: a is not None and _parse_time(a) >= _parse_time(b),
+    "D<=": lambda a, b: a is not None and _parse_time(a) <= _parse_time(b),
+}
+
+
+def _matches(ticket: dict[str, Any], spec: Any) -> bool:
+    """One `_filters` entry: `[field, operator, value]`."""
+    if not isinstance(spec, list) or len(spec) != 3:
+        return True
+    field, operator, value = spec
+    check = _OPERATORS.get(operator)
+    return check(ticket.get(field), value) if check else True
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _paged(request: Request, items: list[Any]) -> Response:
+    per_page = max(1, min(_int(request.args.get("_perPage"), 10), PER_PAGE_MAX))
+    page = max(1, _int(request.args.get("_page"), 1))
+    return _json(items[(page - 1) * per_page : page * per_page])
+
+
+def _cursor_page(request: Request, rows: list[Any]) -> Response:
+    cursor = request.args.get("_cursor")
+    try:
+        start = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
+    except ValueError:
+        return _error(400, "Invalid _cursor")
+    size = max(1, min(_int(request.args.get("_perPage"), CURSOR_PAGE), PER_PAGE_MAX))
+    response = _json(rows[start : start + size])
+    if start + size < len(rows):
+        response.headers["next_page_cursor"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+    return response
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json({"message": message, "code": status}, status)

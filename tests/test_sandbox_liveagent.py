@@ -1,0 +1,125 @@
+"""The sandbox's LiveAgent API v3 through a `requests` session: the `apikey` header, the fields and the
+status/channel codes NOTES.md lists, `_filters` on `date_changed`, page and cursor paging, and
+LiveAgent's `YYYY-MM-DD HH:MM:SS` timestamps."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from connector.sandbox import Sandbox
+
+TICKET_FIELDS = {
+    "id", "code", "owner_contactid", "owner_email", "departmentid", "agentid", "tags", "subject", "status",
+    "channel_type", "date_created", "date_changed", "date_resolved", "date_due", "last_activity", "custom_fields",
+}  # fmt: skip
+STATUS_CODES = set("INTPRXBACWL")
+CHANNEL_CODES = set("EBMICWFATQS")
+LA_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=5, size=600, liveagent_requests_per_minute=100_000) as running:
+        yield running
+
+
+@pytest.fixture
+def session(sandbox: Sandbox) -> requests.Session:
+    session = requests.Session()
+    session.headers["apikey"] = sandbox.liveagent_api_key
+    return session
+
+
+def test_tickets_carry_notes_fields_codes_and_time_format(
+    session: requests.Session, sandbox: Sandbox
+) -> None:
+    tickets = session.get(f"{sandbox.liveagent_url}/tickets", params={"_perPage": 1000}, timeout=10).json()
+    assert len(tickets) == sandbox.world.conversation_count
+    for ticket in tickets:
+        assert set(ticket) == TICKET_FIELDS
+        assert ticket["status"] in STATUS_CODES and ticket["channel_type"] in CHANNEL_CODES
+        assert LA_TIME.match(ticket["date_created"]) and LA_TIME.match(ticket["date_changed"])
+
+
+def test_filters_on_date_changed_and_paging(session: requests.Session, sandbox: Sandbox) -> None:
+    everything = session.get(f"{sandbox.liveagent_url}/tickets", params={"_perPage": 1000}, timeout=10).json()
+    middle = sorted(t["date_changed"] for t in everything)[150]
+    filters = json.dumps([["date_changed", "D>=", middle]])
+    paged: list[dict] = []
+    page = 1
+    while True:
+        batch = session.get(
+            f"{sandbox.liveagent_url}/tickets",
+            params={"_filters": filters, "_perPage": 40, "_page": page, "_sortField": "date_changed"},
+            timeout=10,
+        ).json()
+        if not batch:
+            break
+        paged += batch
+        page += 1
+    assert len(paged) == sum(1 for t in everything if t["date_changed"] >= middle)
+    assert [t["date_changed"] for t in paged] == sorted(t["date_changed"] for t in paged)
+
+
+def test_messages_sla_and_history_of_a_ticket(session: requests.Session, sandbox: Sandbox) -> None:
+    ticket = session.get(f"{sandbox.liveagent_url}/tickets", params={"_perPage": 1}, timeout=10).json()[0]
+    groups = session.get(f"{sandbox.liveagent_url}/tickets/{ticket['id']}/messages", timeout=10).json()
+    assert groups and {"id", "userid", "type", "status", "datecreated", "datefinished", "messages"} <= set(
+        groups[0]
+    )
+    assert {"id", "userid", "type", "datecreated", "format", "message", "visibility"} <= set(
+        groups[0]["messages"][0]
+    )
+    sla = session.get(f"{sandbox.liveagent_url}/tickets/{ticket['id']}/sla", timeout=10).json()
+    assert set(sla) == {"first_answer", "first_assign", "first_resolve", "next_answer", "sla_level_id"}
+    missing = session.get(f"{sandbox.liveagent_url}/tickets/nope/sla", timeout=10)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["tickets/history", "calls"])
+def test_cursor_paging_reaches_every_row_once(session: requests.Session, sandbox: Sandbox, path: str) -> None:
+    rows, cursor, pages = [], None, 0
+    while True:
+        params = {"_perPage": 50} | ({"_cursor": cursor} if cursor else {})
+        response = session.get(f"{sandbox.liveagent_url}/{path}", params=params, timeout=10)
+        rows += response.json()
+        pages += 1
+        cursor = response.headers.get("next_page_cursor")
+        if not cursor:
+            break
+    keys = [json.dumps(r, sort_keys=True) for r in rows]
+    assert len(keys) == len(set(keys)) and pages > 1
+    if path == "tickets/history":
+        assert {
+            "conversation_id",
+            "department_id",
+            "agent_id",
+            "status",
+            "date_from",
+            "date_to",
+            "elapsed_time",
+        } == set(rows[0])
+        assert len({r["conversation_id"] for r in rows}) == sandbox.world.conversation_count
+    else:
+        assert {"id", "ticket_id", "type", "from_number", "to_number", "date_created", "date_answered",
+                "date_finished", "call_duration"} == set(rows[0])  # fmt: skip
+
+
+def test_agents_share_emails_with_the_other_vendors(session: requests.Session, sandbox: Sandbox) -> None:
+    agents = session.get(f"{sandbox.liveagent_url}/agents", params={"_perPage": 100}, timeout=10).json()
+    assert {a["email"] for a in agents} == {
+        sandbox.world.agent(i).email for i in range(sandbox.world.agent_count)
+    }
+    assert session.get(f"{sandbox.liveagent_url}/departments", timeout=10).json()
+    assert session.get(f"{sandbox.liveagent_url}/tags", timeout=10).json()
+    assert session.get(f"{sandbox.liveagent_url}/contacts", timeout=10).json()
+
+
+def test_wrong_api_key_is_401(sandbox: Sandbox) -> None:
+    response = requests.get(f"{sandbox.liveagent_url}/tickets", headers={"apikey": "wrong"}, timeout=10)
+    assert response.status_code == 401 and response.json()["message"] == "Invalid API key"
