@@ -4,6 +4,7 @@ auth and rate limits answer as HubSpot does."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 
 import pytest
@@ -119,7 +120,7 @@ def test_search_stops_at_10000_and_rewindowing_by_modified_date_reaches_everythi
 
 
 def test_search_filters_by_date_range(client: HubSpot, sandbox: Sandbox) -> None:
-    _, times = sandbox.world.tickets_by_modified
+    _, times = sandbox.hubspot.kinds["tickets"].by_modified
     low, high = times[100], times[299]
     request = PublicObjectSearchRequest(
         filter_groups=[
@@ -203,3 +204,62 @@ def test_sandbox_command_prints_settings_and_serves_until_stopped() -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize(
+    ("object_type", "api", "properties"),
+    [
+        ("contacts", "contacts", ["email", "phone", "lifecyclestage", "hs_lifecyclestage_customer_date"]),
+        ("calls", "objects", ["hs_call_direction", "hs_call_duration", "hs_call_status", "hubspot_owner_id"]),
+        ("feedback_submissions", "objects", ["hs_survey_type", "hs_value", "hs_submission_timestamp"]),
+        ("deals", "deals", ["amount", "dealstage", "closedate"]),
+    ],
+)
+def test_other_object_types_list_get_search_and_batch_read(
+    client: HubSpot, sandbox: Sandbox, object_type: str, api: str, properties: list[str]
+) -> None:
+    """Through the SDK's generated APIs (the generic objects API for calls and feedback submissions)."""
+    from hubspot.crm.objects import BatchReadInputSimplePublicObjectId
+    from hubspot.crm.objects import PublicObjectSearchRequest as ObjectSearch
+
+    kind = sandbox.hubspot.kinds[object_type]
+    if api == "objects":
+        basic, search, batch = (
+            client.crm.objects.basic_api,
+            client.crm.objects.search_api,
+            client.crm.objects.batch_api,
+        )
+        page = basic.get_page(object_type, limit=100, properties=properties)
+        one = basic.get_by_id(object_type, page.results[0].id, properties=properties)
+        found = search.do_search(object_type, ObjectSearch(limit=200, properties=properties))
+        read = batch.read(
+            object_type,
+            BatchReadInputSimplePublicObjectId(
+                inputs=[{"id": r.id} for r in page.results[:5]], properties=properties
+            ),
+        )
+    else:
+        module = getattr(client.crm, api)
+        page = module.basic_api.get_page(limit=100, properties=properties)
+        one = module.basic_api.get_by_id(page.results[0].id, properties=properties)
+        search_request = importlib.import_module(f"hubspot.crm.{api}").PublicObjectSearchRequest
+        found = module.search_api.do_search(search_request(limit=200, properties=properties))
+        batch_input = importlib.import_module(f"hubspot.crm.{api}").BatchReadInputSimplePublicObjectId
+        read = module.batch_api.read(
+            batch_input(inputs=[{"id": r.id} for r in page.results[:5]], properties=properties)
+        )
+    assert len(page.results) == min(100, kind.count)
+    assert set(one.properties) == set(properties)
+    assert found.total == kind.count
+    assert [r.id for r in read.results] == [r.id for r in page.results[:5]]
+
+
+def test_batch_read_reports_missing_ids_as_a_multi_status(client: HubSpot, sandbox: Sandbox) -> None:
+    from hubspot.crm.tickets import BatchReadInputSimplePublicObjectId
+
+    first = client.crm.tickets.basic_api.get_page(limit=1).results[0]
+    result = client.crm.tickets.batch_api.read(
+        BatchReadInputSimplePublicObjectId(inputs=[{"id": first.id}, {"id": "123"}], properties=["subject"])
+    )
+    assert [r.id for r in result.results] == [first.id]
+    assert result.errors[0].category == "OBJECT_NOT_FOUND" and result.errors[0].context == {"ids": ["123"]}

@@ -2,7 +2,8 @@
 payload shapes, bearer auth, paging, search semantics (including the 10,000-result cap) and rate-limit
 headers. Payloads must deserialize through `hubspot-api-client`'s generated models (contract tests).
 
-Implemented so far: owners, ticket pipelines, tickets list / get / search.
+Implemented so far: owners, ticket pipelines, and for tickets, contacts, calls, feedback submissions
+and deals: list, get, search and batch read.
 """
 
 from __future__ import annotations
@@ -19,40 +20,22 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from connector.sandbox.hubspot_objects import CrmRecord, ObjectKind, crm_kinds, iso
 from connector.sandbox.limits import RollingWindow
-from connector.sandbox.world import World, WorldTicket
+from connector.sandbox.world import World
 
 LIST_LIMIT = 100
+BATCH_LIMIT = 100
 SEARCH_LIMIT = 200
 SEARCH_CAP = 10_000
 """HubSpot search returns at most 10,000 results per query; asking past that is a 400."""
 
-DEFAULT_TICKET_PROPERTIES = (
-    "subject",
-    "content",
-    "hs_pipeline",
-    "hs_pipeline_stage",
-    "hs_ticket_category",
-    "hs_ticket_priority",
-    "createdate",
-    "hs_lastmodifieddate",
-    "hs_object_id",
-)
 STAGES = (
     ("1", "New", "OPEN"),
     ("2", "Waiting on contact", "OPEN"),
     ("3", "Waiting on us", "OPEN"),
     ("4", "Closed", "CLOSED"),
 )
-
-
-def iso(instant: datetime) -> str:
-    """HubSpot's timestamp form: ISO 8601 in UTC with milliseconds and `Z`."""
-    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def epoch_ms(instant: datetime) -> int:
-    return int(instant.timestamp() * 1000)
 
 
 class HubSpotEmulator:
@@ -64,14 +47,16 @@ class HubSpotEmulator:
         self.base_url = base_url
         self.window = RollingWindow(requests_per_10s, 10.0)
         self.requests: list[tuple[str, str]] = []
+        self.kinds = crm_kinds(world)
         self.url_map = Map(
             [
                 Rule("/crm/v3/owners", endpoint="owners", methods=["GET"]),
                 Rule("/crm/v3/owners/", endpoint="owners", methods=["GET"]),
                 Rule("/crm/v3/pipelines/tickets", endpoint="pipelines", methods=["GET"]),
-                Rule("/crm/v3/objects/tickets", endpoint="list_tickets", methods=["GET"]),
-                Rule("/crm/v3/objects/tickets/search", endpoint="search_tickets", methods=["POST"]),
-                Rule("/crm/v3/objects/tickets/<ticket_id>", endpoint="get_ticket", methods=["GET"]),
+                Rule("/crm/v3/objects/<object_type>", endpoint="list_objects", methods=["GET"]),
+                Rule("/crm/v3/objects/<object_type>/search", endpoint="search_objects", methods=["POST"]),
+                Rule("/crm/v3/objects/<object_type>/batch/read", endpoint="batch_read", methods=["POST"]),
+                Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="get_object", methods=["GET"]),
             ],
             strict_slashes=False,
         )
@@ -172,109 +157,130 @@ class HubSpotEmulator:
         }
         return json_response({"results": [pipeline]})
 
-    # --- tickets ------------------------------------------------------------------------------------
+    # --- CRM objects --------------------------------------------------------------------------------
 
-    def _list_tickets(self, request: Request) -> Response:
+    def _list_objects(self, request: Request, object_type: str) -> Response:
+        kind = self._kind(object_type)
         limit = _bounded_int(request.args.get("limit"), default=10, maximum=LIST_LIMIT)
         start = _cursor(request.args.get("after"))
         names = _property_names(request.args.getlist("properties"))
-        indexes = range(start, min(start + limit, self.world.size))
-        results = [self._ticket_object(self.world.ticket(i), names) for i in indexes]
-        return json_response(self._page(results, start + limit, self.world.size, request.path))
+        indexes = range(start, min(start + limit, kind.count))
+        results = [self._object_json(kind, kind.record(i), names) for i in indexes]
+        return json_response(self._page(results, start + limit, kind.count, request.path))
 
-    def _get_ticket(self, request: Request, ticket_id: str) -> Response:
-        index = _index_of(ticket_id)
-        if index is None or not 0 <= index < self.world.size:
-            raise NotFound(f"Object not found.  objectId are usually numeric.  {ticket_id}")
+    def _get_object(self, request: Request, object_type: str, object_id: str) -> Response:
+        kind = self._kind(object_type)
+        index = kind.index_of(object_id)
+        if index is None:
+            raise NotFound(f"Object not found.  objectId are usually numeric.  {object_id}")
         names = _property_names(request.args.getlist("properties"))
-        return json_response(self._ticket_object(self.world.ticket(index), names))
+        return json_response(self._object_json(kind, kind.record(index), names))
 
-    def _search_tickets(self, request: Request) -> Response:
-        try:
-            body = json.loads(request.get_data(as_text=True) or "{}")
-        except json.JSONDecodeError:
+    def _batch_read(self, request: Request, object_type: str) -> Response:
+        kind = self._kind(object_type)
+        body = _json_body(request)
+        if body is None:
+            return error(400, "Invalid input JSON on line 1", category="VALIDATION_ERROR")
+        inputs = body.get("inputs") or []
+        if len(inputs) > BATCH_LIMIT:
+            return error(400, f"Batch input limit is {BATCH_LIMIT}.", category="VALIDATION_ERROR")
+        names = _property_names(body.get("properties") or [])
+        found, missing = [], []
+        for item in inputs:
+            index = kind.index_of(str(item.get("id", "")))
+            if index is None:
+                missing.append(str(item.get("id")))
+            else:
+                found.append(self._object_json(kind, kind.record(index), names))
+        started = iso(datetime.now(UTC))
+        payload: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": found,
+            "startedAt": started,
+            "completedAt": started,
+        }
+        if missing:
+            payload["errors"] = [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": "Could not get some objects, they may be deleted or not exist.",
+                    "context": {"ids": missing},
+                }
+            ]
+            payload["numErrors"] = 1
+            return json_response(payload, 207)
+        return json_response(payload)
+
+    def _search_objects(self, request: Request, object_type: str) -> Response:
+        kind = self._kind(object_type)
+        body = _json_body(request)
+        if body is None:
             return error(400, "Invalid input JSON on line 1", category="VALIDATION_ERROR")
         limit = _bounded_int(body.get("limit"), default=10, maximum=SEARCH_LIMIT)
         start = _cursor(body.get("after"))
         if start >= SEARCH_CAP:
             return error(400, f"Cannot page past {SEARCH_CAP} results.", category="VALIDATION_ERROR")
         names = _property_names(body.get("properties") or [])
-        matches = list(self._search_matches(body))
+        matches = list(self._search_matches(kind, body))
         page = matches[start : min(start + limit, SEARCH_CAP)]
         payload: dict[str, Any] = {
             "total": len(matches),
-            "results": [self._ticket_object(self.world.ticket(i), names) for i in page],
+            "results": [self._object_json(kind, kind.record(i), names) for i in page],
         }
         following = start + limit
         if following < min(len(matches), SEARCH_CAP):
             payload["paging"] = {"next": {"after": str(following)}}
         return json_response(payload)
 
-    def _search_matches(self, body: dict[str, Any]) -> Iterator[int]:
-        """Matching ticket indexes in `hs_lastmodifieddate` order (the sort incremental syncs use). A
-        query filtering only on that date is answered by bisecting the sorted times; any other filter
-        is checked ticket by ticket."""
+    def _search_matches(self, kind: ObjectKind, body: dict[str, Any]) -> Iterator[int]:
+        """Matching indexes in modification order (the sort incremental syncs use). A query filtering
+        only on the modification date is answered by bisecting the sorted times; any other filter is
+        checked record by record."""
         groups = [group.get("filters", []) for group in body.get("filterGroups") or []]
         descending = any(
             (s.get("direction") if isinstance(s, dict) else "ASCENDING") == "DESCENDING"
             for s in body.get("sorts") or []
         )
-        order, times = self.world.tickets_by_modified
-        low, high = 0, len(order)
-        if len(groups) == 1 and all(f.get("propertyName") == "hs_lastmodifieddate" for f in groups[0]):
-            for spec in groups[0]:
+        order, times = kind.by_modified
+        if len(groups) <= 1 and all(
+            f.get("propertyName") == kind.modified_property for f in (groups or [[]])[0]
+        ):
+            low, high = 0, len(order)
+            for spec in groups[0] if groups else []:
                 bound = _comparable(str(spec.get("value", "")))
                 operator = spec.get("operator")
                 if operator in ("GT", "GTE") and isinstance(bound, float):
-                    cut = bisect_right(times, bound) if operator == "GT" else bisect_left(times, bound)
-                    low = max(low, cut)
+                    low = max(
+                        low, bisect_right(times, bound) if operator == "GT" else bisect_left(times, bound)
+                    )
                 elif operator in ("LT", "LTE") and isinstance(bound, float):
-                    cut = bisect_left(times, bound) if operator == "LT" else bisect_right(times, bound)
-                    high = min(high, cut)
+                    high = min(
+                        high, bisect_left(times, bound) if operator == "LT" else bisect_right(times, bound)
+                    )
             selected = range(high - 1, low - 1, -1) if descending else range(low, high)
             yield from (order[position] for position in selected)
             return
         for index in reversed(order) if descending else order:
-            ticket = self.world.ticket(index)
-            properties = self._ticket_properties(ticket)
-            if not groups or any(all(_matches(properties, f) for f in filters) for filters in groups):
+            properties = kind.record(index).properties
+            if any(all(_matches(properties, f) for f in filters) for filters in groups):
                 yield index
 
-    def _ticket_properties(self, ticket: WorldTicket) -> dict[str, str | None]:
-        stage = "4" if ticket.is_closed else ("3" if ticket.first_reply_at is None else "2")
+    def _object_json(self, kind: ObjectKind, record: CrmRecord, names: list[str] | None) -> dict[str, Any]:
+        wanted = names if names is not None else list(kind.default_properties)
         return {
-            "subject": ticket.subject,
-            "content": f"Customer writes about {ticket.category}.",
-            "hs_pipeline": "0",
-            "hs_pipeline_stage": stage,
-            "hs_ticket_category": ticket.category.upper().replace("-", "_"),
-            "hs_ticket_priority": ticket.priority,
-            "source_type": ticket.channel,
-            "createdate": iso(ticket.created_at),
-            "hs_lastmodifieddate": iso(ticket.modified_at),
-            "closed_date": iso(ticket.closed_at) if ticket.closed_at else None,
-            "time_to_close": str(epoch_ms(ticket.closed_at) - epoch_ms(ticket.created_at))
-            if ticket.closed_at
-            else None,
-            "time_to_first_agent_reply": (
-                str(epoch_ms(ticket.first_reply_at) - epoch_ms(ticket.created_at))
-                if ticket.first_reply_at
-                else None
-            ),
-            "hubspot_owner_id": str(100 + ticket.owner_index) if ticket.owner_index is not None else None,
-            "hs_object_id": str(_ticket_id(ticket.index)),
-        }
-
-    def _ticket_object(self, ticket: WorldTicket, names: list[str] | None) -> dict[str, Any]:
-        everything = self._ticket_properties(ticket)
-        wanted = names if names is not None else list(DEFAULT_TICKET_PROPERTIES)
-        return {
-            "id": str(_ticket_id(ticket.index)),
-            "properties": {name: everything.get(name) for name in wanted},
-            "createdAt": iso(ticket.created_at),
-            "updatedAt": iso(ticket.modified_at),
+            "id": record.id,
+            "properties": {name: record.properties.get(name) for name in wanted},
+            "createdAt": iso(record.created_at),
+            "updatedAt": iso(record.updated_at),
             "archived": False,
         }
+
+    def _kind(self, object_type: str) -> ObjectKind:
+        kind = self.kinds.get(object_type)
+        if kind is None:
+            raise NotFound(f"Unable to infer object type from: {object_type}")
+        return kind
 
     def _page(self, results: list[dict[str, Any]], following: int, total: int, path: str) -> dict[str, Any]:
         payload: dict[str, Any] = {"results": results}
@@ -283,18 +289,6 @@ class HubSpotEmulator:
                 "next": {"after": str(following), "link": f"{self.base_url}{path}?after={following}"}
             }
         return payload
-
-
-TICKET_ID_OFFSET = 5_000_000_000
-"""Ticket ids look like HubSpot's (large numbers) and map back to world indexes."""
-
-
-def _ticket_id(index: int) -> int:
-    return TICKET_ID_OFFSET + index
-
-
-def _index_of(ticket_id: str) -> int | None:
-    return int(ticket_id) - TICKET_ID_OFFSET if ticket_id.isdigit() else None
 
 
 def _matches(properties: dict[str, str | None], spec: dict[str, Any]) -> bool:
@@ -352,6 +346,14 @@ def _cursor(value: Any) -> int:
 def _property_names(values: Iterable[str]) -> list[str] | None:
     names = [name.strip() for value in values for name in str(value).split(",") if name.strip()]
     return names or None
+
+
+def _json_body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(request.get_data(as_text=True) or "{}")
+    except json.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def json_response(payload: Any, status: int = 200) -> Response:

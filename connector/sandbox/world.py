@@ -114,6 +114,40 @@ class WorldConversation:
 
 
 @dataclass(frozen=True)
+class WorldCustomer:
+    index: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    company: str
+    created_at: datetime
+    customer_since: datetime | None
+    churned_at: datetime | None
+    acquisition_source: str
+    modified_at: datetime
+
+
+@dataclass(frozen=True)
+class WorldSurvey:
+    index: int
+    kind: str  # NPS, CSAT, CES
+    value: int
+    submitted_at: datetime
+    customer_index: int
+    ticket_index: int
+
+
+@dataclass(frozen=True)
+class WorldDeal:
+    index: int
+    customer_index: int
+    amount: float
+    closed_at: datetime
+    won: bool
+
+
+@dataclass(frozen=True)
 class WorldTicket:
     index: int
     subject: str
@@ -218,6 +252,64 @@ class World:
             tags,
         )
 
+    def customer(self, index: int) -> WorldCustomer:
+        """Customer `index`: the same person (email, phone) in HubSpot, LiveAgent and Aircall."""
+        rng = self._rng("customer", index)
+        created = self.start - timedelta(days=rng.randint(0, 1500))
+        since = created + timedelta(days=rng.randint(0, 60)) if rng.random() < 0.8 else None
+        churned = None
+        if since is not None and rng.random() < 0.12:
+            churned = max(since + timedelta(days=30), self.start) + timedelta(days=rng.randint(0, 330))
+        source = rng.choices(
+            ("ORGANIC_SEARCH", "REFERRALS", "PAID_SEARCH", "DIRECT_TRAFFIC"), weights=(4, 2, 3, 3)
+        )[0]
+        last = max(t for t in (created, since, churned) if t is not None)
+        return WorldCustomer(
+            index=index,
+            first_name=f"Customer{index}",
+            last_name="Example",
+            email=f"customer{index}@example.org",
+            phone=f"+316{index:08d}",
+            company=f"Company {index % 97}",
+            created_at=created,
+            customer_since=since,
+            churned_at=churned,
+            acquisition_source=source,
+            modified_at=last + timedelta(seconds=rng.randint(0, 86400)),
+        )
+
+    @property
+    def survey_count(self) -> int:
+        return max(1, self.size // 5)
+
+    def survey(self, index: int) -> WorldSurvey:
+        rng = self._rng("survey", index)
+        kind = rng.choices(("CSAT", "NPS", "CES"), weights=(5, 3, 2))[0]
+        value = {
+            "CSAT": rng.choices(range(1, 6), weights=(1, 1, 2, 4, 5))[0],
+            "NPS": rng.choices(range(11), weights=(1, 1, 1, 1, 1, 1, 2, 3, 5, 6, 5))[0],
+            "CES": rng.randint(1, 7),
+        }[kind]
+        ticket_index = rng.randrange(self.size)
+        submitted = self.ticket(ticket_index).created_at + timedelta(days=rng.uniform(0.1, 3))
+        return WorldSurvey(index, kind, value, submitted, rng.randrange(self.customer_count), ticket_index)
+
+    @property
+    def deal_count(self) -> int:
+        return max(1, self.size // 10)
+
+    def deal(self, index: int) -> WorldDeal:
+        rng = self._rng("deal", index)
+        span = (self.end - self.start).total_seconds()
+        closed = self.start + timedelta(seconds=span * (index + rng.random()) / self.deal_count)
+        return WorldDeal(
+            index,
+            rng.randrange(self.customer_count),
+            round(rng.uniform(50, 5000), 2),
+            closed,
+            rng.random() < 0.7,
+        )
+
     @property
     def conversation_count(self) -> int:
         """LiveAgent carries the chat, social and part of the email traffic: half as many as HubSpot."""
@@ -279,10 +371,3 @@ class World:
     def call_starts(self) -> array[int]:
         """Each call's start in UNIX seconds. Calls start in index order, so this is sorted."""
         return array("q", (int(self.call(i).started_at.timestamp()) for i in range(self.call_count)))
-
-    @cached_property
-    def tickets_by_modified(self) -> tuple[array[int], array[int]]:
-        """Ticket indexes sorted by (modification time, index), and their modification times in epoch
-        milliseconds: what search's sort on `hs_lastmodifieddate` walks, bisectable by time."""
-        keyed = sorted((int(self.ticket(i).modified_at.timestamp() * 1000), i) for i in range(self.size))
-        return array("q", (i for _, i in keyed)), array("q", (ms for ms, _ in keyed))

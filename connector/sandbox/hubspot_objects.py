@@ -1,0 +1,214 @@
+"""HubSpot CRM object types of the sandbox, rendered from the world with HubSpot's property names.
+
+Each kind maps a world index to a HubSpot record (`id`, string-valued `properties`, created and updated
+instants) and back; ids are large numbers per kind, as in real portals.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+from connector.sandbox.world import World
+
+ID_BASES = {
+    "tickets": 5_000_000_000,
+    "contacts": 1_000_000,
+    "calls": 40_000_000_000,
+    "feedback_submissions": 7_000_000,
+    "deals": 9_000_000_000,
+}
+
+
+def iso(instant: datetime) -> str:
+    """HubSpot's timestamp form: ISO 8601 in UTC with milliseconds and `Z`."""
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _iso_or_none(instant: datetime | None) -> str | None:
+    return iso(instant) if instant is not None else None
+
+
+def _ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class CrmRecord:
+    id: str
+    properties: dict[str, str | None]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class ObjectKind:
+    """One CRM object type: how many there are, how index `i` looks, which properties come by default
+    and which property carries the modification time (contacts: `lastmodifieddate`)."""
+
+    name: str
+    count: int
+    render: Callable[[int], CrmRecord]
+    default_properties: tuple[str, ...]
+    modified_property: str = "hs_lastmodifieddate"
+    _base: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self._base = ID_BASES[self.name]
+
+    def record(self, index: int) -> CrmRecord:
+        return self.render(index)
+
+    def object_id(self, index: int) -> str:
+        return str(self._base + index)
+
+    def index_of(self, object_id: str) -> int | None:
+        if not object_id.isdigit():
+            return None
+        index = int(object_id) - self._base
+        return index if 0 <= index < self.count else None
+
+    @cached_property
+    def by_modified(self) -> tuple[array[int], array[int]]:
+        """Indexes sorted by (modification time, index) and those times in epoch ms: what a search
+        sorted on the modification date walks, bisectable by time."""
+        keyed = sorted((_ms(self.record(i).updated_at), i) for i in range(self.count))
+        return array("q", (i for _, i in keyed)), array("q", (ms for ms, _ in keyed))
+
+
+def crm_kinds(world: World) -> dict[str, ObjectKind]:
+    kinds: dict[str, ObjectKind] = {}
+
+    def ticket(index: int) -> CrmRecord:
+        t = world.ticket(index)
+        stage = "4" if t.is_closed else ("3" if t.first_reply_at is None else "2")
+        properties = {
+            "subject": t.subject,
+            "content": f"Customer writes about {t.category}.",
+            "hs_pipeline": "0",
+            "hs_pipeline_stage": stage,
+            "hs_ticket_category": t.category.upper().replace("-", "_"),
+            "hs_ticket_priority": t.priority,
+            "source_type": t.channel,
+            "createdate": iso(t.created_at),
+            "hs_lastmodifieddate": iso(t.modified_at),
+            "closed_date": _iso_or_none(t.closed_at),
+            "time_to_close": str(_ms(t.closed_at) - _ms(t.created_at)) if t.closed_at else None,
+            "time_to_first_agent_reply": str(_ms(t.first_reply_at) - _ms(t.created_at))
+            if t.first_reply_at
+            else None,
+            "hubspot_owner_id": str(100 + t.owner_index) if t.owner_index is not None else None,
+            "hs_object_id": kinds["tickets"].object_id(index),
+        }
+        return CrmRecord(kinds["tickets"].object_id(index), properties, t.created_at, t.modified_at)
+
+    def contact(index: int) -> CrmRecord:
+        c = world.customer(index)
+        stage = "customer" if c.customer_since else "lead"
+        properties = {
+            "email": c.email,
+            "phone": c.phone,
+            "firstname": c.first_name,
+            "lastname": c.last_name,
+            "company": c.company,
+            "createdate": iso(c.created_at),
+            "lastmodifieddate": iso(c.modified_at),
+            "lifecyclestage": stage,
+            "hs_lifecyclestage_customer_date": _iso_or_none(c.customer_since),
+            "churn_date": _iso_or_none(c.churned_at),
+            "hs_analytics_source": c.acquisition_source,
+            "hs_object_id": kinds["contacts"].object_id(index),
+        }
+        return CrmRecord(kinds["contacts"].object_id(index), properties, c.created_at, c.modified_at)
+
+    def call(index: int) -> CrmRecord:
+        c = world.call(index)
+        duration_ms = _ms(c.ended_at) - _ms(c.answered_at) if c.answered_at else 0
+        properties = {
+            "hs_timestamp": iso(c.started_at),
+            "hs_call_direction": c.direction.upper(),
+            "hs_call_duration": str(duration_ms),
+            "hs_call_status": "COMPLETED" if c.answered_at else "NO_ANSWER",
+            "hs_call_disposition": None,
+            "hubspot_owner_id": str(100 + c.agent_index) if c.agent_index is not None else None,
+            "hs_createdate": iso(c.started_at),
+            "hs_lastmodifieddate": iso(c.ended_at),
+            "hs_object_id": kinds["calls"].object_id(index),
+        }
+        return CrmRecord(kinds["calls"].object_id(index), properties, c.started_at, c.ended_at)
+
+    def feedback(index: int) -> CrmRecord:
+        s = world.survey(index)
+        group = None
+        if s.kind == "NPS":
+            group = "promoter" if s.value >= 9 else "passive" if s.value >= 7 else "detractor"
+        properties = {
+            "hs_survey_type": s.kind,
+            "hs_value": str(s.value),
+            "hs_response_group": group,
+            "hs_survey_channel": "EMAIL",
+            "hs_submission_timestamp": iso(s.submitted_at),
+            "hs_content": None,
+            "hs_createdate": iso(s.submitted_at),
+            "hs_lastmodifieddate": iso(s.submitted_at),
+            "hs_object_id": kinds["feedback_submissions"].object_id(index),
+        }
+        return CrmRecord(
+            kinds["feedback_submissions"].object_id(index), properties, s.submitted_at, s.submitted_at
+        )
+
+    def deal(index: int) -> CrmRecord:
+        d = world.deal(index)
+        properties: dict[str, str | None] = {
+            "dealname": f"Order {index + 1}",
+            "amount": f"{d.amount:.2f}",
+            "deal_currency_code": "EUR",
+            "dealstage": "closedwon" if d.won else "closedlost",
+            "pipeline": "default",
+            "closedate": iso(d.closed_at),
+            "createdate": iso(d.closed_at),
+            "hs_lastmodifieddate": iso(d.closed_at),
+            "hs_object_id": kinds["deals"].object_id(index),
+        }
+        return CrmRecord(kinds["deals"].object_id(index), properties, d.closed_at, d.closed_at)
+
+    kinds["tickets"] = ObjectKind(
+        "tickets",
+        world.size,
+        ticket,
+        ("subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_category", "hs_ticket_priority",
+         "createdate", "hs_lastmodifieddate", "hs_object_id"),
+    )  # fmt: skip
+    kinds["contacts"] = ObjectKind(
+        "contacts",
+        world.customer_count,
+        contact,
+        ("email", "firstname", "lastname", "createdate", "lastmodifieddate", "hs_object_id"),
+        modified_property="lastmodifieddate",
+    )
+    kinds["calls"] = ObjectKind(
+        "calls", world.call_count, call, ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
+    )
+    kinds["feedback_submissions"] = ObjectKind(
+        "feedback_submissions",
+        world.survey_count,
+        feedback,
+        (
+            "hs_survey_type",
+            "hs_value",
+            "hs_submission_timestamp",
+            "hs_createdate",
+            "hs_lastmodifieddate",
+            "hs_object_id",
+        ),
+    )
+    kinds["deals"] = ObjectKind(
+        "deals",
+        world.deal_count,
+        deal,
+        ("dealname", "amount", "dealstage", "closedate", "createdate", "hs_lastmodifieddate", "hs_object_id"),
+    )
+    return kinds
