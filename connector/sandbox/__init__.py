@@ -47,11 +47,15 @@ class Sandbox:
         hubspot_requests_per_10s: int = 190,
         aircall_requests_per_minute: int = 60,
         liveagent_requests_per_minute: int = 180,
+        hubspot_custom_objects: bool = True,
     ) -> None:
         self.world = World(seed=seed, size=size)
         self.hubspot_token = hubspot_token or f"pat-sandbox-{secrets.token_hex(12)}"
         self.hubspot = HubSpotEmulator(
-            self.world, token=self.hubspot_token, requests_per_10s=hubspot_requests_per_10s
+            self.world,
+            token=self.hubspot_token,
+            requests_per_10s=hubspot_requests_per_10s,
+            custom_objects=hubspot_custom_objects,
         )
         self.aircall_api_id = f"sandbox-{secrets.token_hex(4)}"
         self.aircall_api_token = secrets.token_hex(16)

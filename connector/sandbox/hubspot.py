@@ -2,8 +2,10 @@
 payload shapes, bearer auth, paging, search semantics (including the 10,000-result cap) and rate-limit
 headers. Payloads must deserialize through `hubspot-api-client`'s generated models (contract tests).
 
-Implemented so far: owners, ticket pipelines, and for tickets, contacts, calls, feedback submissions
-and deals: list, get, search and batch read.
+Implemented: owners, ticket pipelines; tickets, contacts, calls, feedback submissions, deals and custom
+objects: list, get, search, batch read / update / upsert (custom objects also batch create);
+properties and property groups (read, create); custom object schemas (read, create); associations v4
+batch read. Writes are kept (`writes`, and in the records) so tests can assert them.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from connector.sandbox.hubspot_objects import CrmRecord, ObjectKind, crm_kinds, iso
+from connector.sandbox.hubspot_objects import CrmRecord, ObjectKind, StoredKind, crm_kinds, iso
+from connector.sandbox.hubspot_schema import PropertyRegistry, RegistryError, SchemaRegistry
 from connector.sandbox.limits import RollingWindow
 from connector.sandbox.world import World
 
@@ -41,13 +44,25 @@ STAGES = (
 class HubSpotEmulator:
     """A WSGI application answering HubSpot's API paths from a `World`."""
 
-    def __init__(self, world: World, *, token: str, requests_per_10s: int = 190, base_url: str = "") -> None:
+    def __init__(
+        self,
+        world: World,
+        *,
+        token: str,
+        requests_per_10s: int = 190,
+        base_url: str = "",
+        custom_objects: bool = True,
+    ) -> None:
         self.world = world
         self.token = token
         self.base_url = base_url
         self.window = RollingWindow(requests_per_10s, 10.0)
         self.requests: list[tuple[str, str]] = []
         self.kinds = crm_kinds(world)
+        self.properties = PropertyRegistry(self.kinds)
+        self.schemas = SchemaRegistry(self.kinds, self.properties, enabled=custom_objects)
+        self.writes: list[tuple[str, str, Any]] = []
+        """Every write request (method, path, JSON body), for tests to assert what the connector wrote."""
         self.url_map = Map(
             [
                 Rule("/crm/v3/owners", endpoint="owners", methods=["GET"]),
@@ -56,6 +71,27 @@ class HubSpotEmulator:
                 Rule("/crm/v3/objects/<object_type>", endpoint="list_objects", methods=["GET"]),
                 Rule("/crm/v3/objects/<object_type>/search", endpoint="search_objects", methods=["POST"]),
                 Rule("/crm/v3/objects/<object_type>/batch/read", endpoint="batch_read", methods=["POST"]),
+                Rule("/crm/v3/objects/<object_type>/batch/update", endpoint="batch_update", methods=["POST"]),
+                Rule("/crm/v3/objects/<object_type>/batch/upsert", endpoint="batch_upsert", methods=["POST"]),
+                Rule("/crm/v3/objects/<object_type>/batch/create", endpoint="batch_create", methods=["POST"]),
+                Rule("/crm/v3/properties/<object_type>", endpoint="list_properties", methods=["GET"]),
+                Rule("/crm/v3/properties/<object_type>", endpoint="create_property", methods=["POST"]),
+                Rule(
+                    "/crm/v3/properties/<object_type>/batch/create",
+                    endpoint="create_properties",
+                    methods=["POST"],
+                ),
+                Rule("/crm/v3/properties/<object_type>/groups", endpoint="list_groups", methods=["GET"]),
+                Rule("/crm/v3/properties/<object_type>/groups", endpoint="create_group", methods=["POST"]),
+                Rule("/crm/v3/properties/<object_type>/<name>", endpoint="get_property", methods=["GET"]),
+                Rule("/crm-object-schemas/v3/schemas", endpoint="list_schemas", methods=["GET"]),
+                Rule("/crm-object-schemas/v3/schemas", endpoint="create_schema", methods=["POST"]),
+                Rule("/crm-object-schemas/v3/schemas/<object_type>", endpoint="get_schema", methods=["GET"]),
+                Rule(
+                    "/crm/v4/associations/<from_type>/<to_type>/batch/read",
+                    endpoint="associations",
+                    methods=["POST"],
+                ),
                 Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="get_object", methods=["GET"]),
             ],
             strict_slashes=False,
@@ -66,6 +102,10 @@ class HubSpotEmulator:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         self.requests.append((request.method, request.full_path))
+        if request.method in ("POST", "PATCH", "PUT") and not request.path.endswith(
+            ("/search", "/batch/read")
+        ):
+            self.writes.append((request.method, request.path, _json_body(request)))
         response = self._dispatch(request)
         return response(environ, start_response)
 
@@ -94,6 +134,8 @@ class HubSpotEmulator:
             try:
                 endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
                 response = getattr(self, f"_{endpoint}")(request, **arguments)
+            except RegistryError as exc:
+                response = error(exc.status, exc.message, category=exc.category)
             except HTTPException as exc:
                 response = error(exc.code or 500, exc.description or "error", category="OBJECT_NOT_FOUND")
         response.headers["X-HubSpot-RateLimit-Max"] = str(admission.limit)
@@ -276,6 +318,177 @@ class HubSpotEmulator:
             "archived": False,
         }
 
+    # --- writes -------------------------------------------------------------------------------------
+
+    def _batch_inputs(self, request: Request) -> list[dict[str, Any]]:
+        body = _json_body(request)
+        if body is None or not isinstance(body.get("inputs"), list):
+            raise RegistryError(400, "VALIDATION_ERROR", 'Invalid input JSON: expected {"inputs": [...]}')
+        if len(body["inputs"]) > BATCH_LIMIT:
+            raise RegistryError(400, "VALIDATION_ERROR", f"Batch input limit is {BATCH_LIMIT}.")
+        return list(body["inputs"])
+
+    def _check_properties(self, object_type: str, values: dict[str, Any]) -> dict[str, str | None]:
+        known = self.properties.object_properties(object_type)
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise RegistryError(
+                400,
+                "VALIDATION_ERROR",
+                f"Property values were not valid: {', '.join(unknown)} do(es) not exist",
+            )
+        return {name: None if value is None else str(value) for name, value in values.items()}
+
+    def _batch_response(self, results: list[dict[str, Any]], missing: list[str]) -> Response:
+        now = iso(datetime.now(UTC))
+        payload: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": now,
+            "completedAt": now,
+        }
+        if not missing:
+            return json_response(payload)
+        payload["numErrors"] = len(missing)
+        payload["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": f"Object {object_id} does not exist",
+                "context": {"ids": [object_id]},
+            }
+            for object_id in missing
+        ]
+        return json_response(payload, 207)
+
+    def _batch_update(self, request: Request, object_type: str) -> Response:
+        kind = self._kind(object_type)
+        now = datetime.now(UTC)
+        checked = [
+            (item, self._check_properties(object_type, item.get("properties") or {}))
+            for item in self._batch_inputs(request)
+        ]
+        results, missing = [], []
+        for item, values in checked:
+            index = kind.index_of(str(item.get("id", "")))
+            if index is None:
+                missing.append(str(item.get("id")))
+                continue
+            record = kind.update(index, values, now)
+            results.append(self._object_json(kind, record, list(values)))
+        return self._batch_response(results, missing)
+
+    def _batch_upsert(self, request: Request, object_type: str) -> Response:
+        kind = self._kind(object_type)
+        now = datetime.now(UTC)
+        results = []
+        for item in self._batch_inputs(request):
+            id_property = item.get("idProperty") or "hs_object_id"
+            definition = self.properties.object_properties(object_type).get(id_property)
+            if definition is None or not definition.get("hasUniqueValue"):
+                raise RegistryError(400, "VALIDATION_ERROR", f"{id_property} is not a unique-value property")
+            values = self._check_properties(
+                object_type, {**(item.get("properties") or {}), id_property: item.get("id")}
+            )
+            index = kind.find(id_property, str(item.get("id")))
+            if index is None:
+                if not isinstance(kind, StoredKind):
+                    raise RegistryError(400, "VALIDATION_ERROR", "Upsert can only create custom objects here")
+                record, new = kind.create(values, now), True
+            else:
+                record, new = kind.update(index, values, now), False
+            results.append({**self._object_json(kind, record, list(values)), "new": new})
+        return self._batch_response(results, [])
+
+    def _batch_create(self, request: Request, object_type: str) -> Response:
+        kind = self._kind(object_type)
+        if not isinstance(kind, StoredKind):
+            raise RegistryError(
+                400, "VALIDATION_ERROR", "Creating world records is not supported by the sandbox"
+            )
+        now = datetime.now(UTC)
+        results = []
+        for item in self._batch_inputs(request):
+            values = self._check_properties(object_type, item.get("properties") or {})
+            results.append(self._object_json(kind, kind.create(values, now), list(values)))
+        return json_response(
+            {"status": "COMPLETE", "results": results, "startedAt": iso(now), "completedAt": iso(now)}, 201
+        )
+
+    # --- properties, groups, schemas, associations ---------------------------------------------------
+
+    def _list_properties(self, request: Request, object_type: str) -> Response:
+        return json_response({"results": list(self.properties.object_properties(object_type).values())})
+
+    def _get_property(self, request: Request, object_type: str, name: str) -> Response:
+        found = self.properties.object_properties(object_type).get(name)
+        if found is None:
+            raise RegistryError(404, "OBJECT_NOT_FOUND", f"Unable to find property {name}")
+        return json_response(found)
+
+    def _create_property(self, request: Request, object_type: str) -> Response:
+        return json_response(self.properties.create(object_type, _json_body(request) or {}), 201)
+
+    def _create_properties(self, request: Request, object_type: str) -> Response:
+        results, errors = [], []
+        for spec in self._batch_inputs(request):
+            try:
+                results.append(self.properties.create(object_type, spec))
+            except RegistryError as exc:
+                errors.append({"status": "error", "category": exc.category, "message": exc.message,
+                               "context": {"name": [str(spec.get("name"))]}})  # fmt: skip
+        now = iso(datetime.now(UTC))
+        payload: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": now,
+            "completedAt": now,
+        }
+        if errors:
+            payload |= {"errors": errors, "numErrors": len(errors)}
+        return json_response(payload, 207 if errors else 201)
+
+    def _list_groups(self, request: Request, object_type: str) -> Response:
+        self.properties.object_properties(object_type)
+        return json_response({"results": list(self.properties.groups[object_type].values())})
+
+    def _create_group(self, request: Request, object_type: str) -> Response:
+        return json_response(self.properties.create_group(object_type, _json_body(request) or {}), 201)
+
+    def _list_schemas(self, request: Request) -> Response:
+        return json_response({"results": list(self.schemas.schemas.values())})
+
+    def _create_schema(self, request: Request) -> Response:
+        return json_response(self.schemas.create(_json_body(request) or {}), 201)
+
+    def _get_schema(self, request: Request, object_type: str) -> Response:
+        return json_response(self.schemas.get(object_type))
+
+    def _associations(self, request: Request, from_type: str, to_type: str) -> Response:
+        source, target = self._kind(from_type), self._kind(to_type)
+        results = []
+        for item in self._batch_inputs(request):
+            index = source.index_of(str(item.get("id", "")))
+            if index is None:
+                continue
+            linked = associated(self.world, source.name, target.name, index)
+            results.append(
+                {
+                    "from": {"id": source.object_id(index)},
+                    "to": [
+                        {
+                            "toObjectId": int(target.object_id(i)),
+                            "associationTypes": [
+                                {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}
+                            ],
+                        }
+                        for i, type_id in linked
+                    ],
+                }
+            )  # fmt: skip
+        now = iso(datetime.now(UTC))
+        return json_response({"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
+
     def _kind(self, object_type: str) -> ObjectKind:
         kind = self.kinds.get(object_type)
         if kind is None:
@@ -289,6 +502,32 @@ class HubSpotEmulator:
                 "next": {"after": str(following), "link": f"{self.base_url}{path}?after={following}"}
             }
         return payload
+
+
+ASSOCIATION_TYPES = {
+    ("tickets", "contacts"): 16,
+    ("calls", "contacts"): 194,
+    ("deals", "contacts"): 3,
+    ("feedback_submissions", "contacts"): 1118,
+    ("feedback_submissions", "tickets"): 1120,
+}
+
+
+def associated(world: World, source: str, target: str, index: int) -> list[tuple[int, int]]:
+    """(target index, association type id) of the records `source` record `index` is associated with."""
+    type_id = ASSOCIATION_TYPES.get((source, target))
+    if type_id is None:
+        return []
+    if source == "tickets":
+        target_index = index * 7919 % world.customer_count
+    elif source == "calls":
+        target_index = world.call(index).customer_index
+    elif source == "deals":
+        target_index = world.deal(index).customer_index
+    else:
+        survey = world.survey(index)
+        target_index = survey.customer_index if target == "contacts" else survey.ticket_index
+    return [(target_index, type_id)]
 
 
 def _matches(properties: dict[str, str | None], spec: dict[str, Any]) -> bool:

@@ -47,20 +47,42 @@ class CrmRecord:
 @dataclass
 class ObjectKind:
     """One CRM object type: how many there are, how index `i` looks, which properties come by default
-    and which property carries the modification time (contacts: `lastmodifieddate`)."""
+    and which property carries the modification time (contacts: `lastmodifieddate`). Writes made through
+    the API are kept in `overlay` (world-backed types) or `rows` (custom objects), so tests can assert
+    them and later reads see them."""
 
     name: str
     count: int
     render: Callable[[int], CrmRecord]
     default_properties: tuple[str, ...]
     modified_property: str = "hs_lastmodifieddate"
+    id_base: int | None = None
+    overlay: dict[int, tuple[dict[str, str | None], datetime]] = field(default_factory=dict)
     _base: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        self._base = ID_BASES[self.name]
+        self._base = self.id_base if self.id_base is not None else ID_BASES[self.name]
 
     def record(self, index: int) -> CrmRecord:
-        return self.render(index)
+        base = self.render(index)
+        patch = self.overlay.get(index)
+        if patch is None:
+            return base
+        properties, updated = patch
+        return CrmRecord(base.id, {**base.properties, **properties}, base.created_at, updated)
+
+    def update(self, index: int, properties: dict[str, str | None], at: datetime) -> CrmRecord:
+        """Apply a write: the properties given change, the modification time moves to `at`."""
+        earlier = self.overlay.get(index, ({}, at))[0]
+        self.overlay[index] = ({**earlier, **properties, self.modified_property: iso(at)}, at)
+        self.__dict__.pop("by_modified", None)
+        return self.record(index)
+
+    def find(self, property_name: str, value: str) -> int | None:
+        """The index whose property equals `value` (a unique property), if any."""
+        return next(
+            (i for i in range(self.count) if self.record(i).properties.get(property_name) == value), None
+        )
 
     def object_id(self, index: int) -> str:
         return str(self._base + index)
@@ -77,6 +99,30 @@ class ObjectKind:
         sorted on the modification date walks, bisectable by time."""
         keyed = sorted((_ms(self.record(i).updated_at), i) for i in range(self.count))
         return array("q", (i for _, i in keyed)), array("q", (ms for ms, _ in keyed))
+
+
+class StoredKind(ObjectKind):
+    """A custom object type created through the schemas API: its records exist only as written."""
+
+    def __init__(self, name: str, id_base: int, default_properties: tuple[str, ...]) -> None:
+        self.rows: list[CrmRecord] = []
+        super().__init__(name, 0, self._row, default_properties, id_base=id_base)
+
+    def _row(self, index: int) -> CrmRecord:
+        return self.rows[index]
+
+    def create(self, properties: dict[str, str | None], at: datetime) -> CrmRecord:
+        object_id = self.object_id(len(self.rows))
+        stamped = {
+            **properties,
+            "hs_object_id": object_id,
+            "hs_lastmodifieddate": iso(at),
+            "hs_createdate": iso(at),
+        }
+        self.rows.append(CrmRecord(object_id, stamped, at, at))
+        self.count = len(self.rows)
+        self.__dict__.pop("by_modified", None)
+        return self.rows[-1]
 
 
 def crm_kinds(world: World) -> dict[str, ObjectKind]:
