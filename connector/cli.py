@@ -211,12 +211,19 @@ def compute(
 @click.option(
     "--size", type=click.IntRange(1), default=1000, show_default=True, help="Number of HubSpot tickets."
 )
-def sandbox(port: int, seed: int, size: int) -> None:
+@click.option(
+    "--faults", default="", help="Fault switches, e.g. 'hubspot:/crm/v3/objects=503@0.2; aircall=latency(1)'."
+)
+def sandbox(port: int, seed: int, size: int, faults: str) -> None:
     """Serve the offline vendor APIs on 127.0.0.1 until interrupted; first print the settings (.env
     lines) that point the connector at them."""
     from connector.sandbox import Sandbox
+    from connector.sandbox.faults import FaultSpecError
 
-    running = Sandbox(seed=seed, size=size, port=port).start()
+    try:
+        running = Sandbox(seed=seed, size=size, port=port, faults=faults).start()
+    except FaultSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from None
     for name, value in running.settings_env().items():
         click.echo(f"{name}={value}")
     click.echo(f"# sandbox: {size} tickets, seed {seed}, on {running.hubspot_url}; Ctrl-C stops it", err=True)

@@ -15,11 +15,13 @@ from __future__ import annotations
 import secrets
 import threading
 from types import TracebackType
+from typing import Any
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from connector.sandbox.aircall import AircallEmulator
+from connector.sandbox.faults import FaultInjector, parse_faults
 from connector.sandbox.hubspot import HubSpotEmulator
 from connector.sandbox.liveagent import LiveAgentEmulator
 from connector.sandbox.world import World
@@ -32,6 +34,9 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        return None  # dropped on purpose by a fault switch, or by the client
 
 
 class Sandbox:
@@ -48,6 +53,7 @@ class Sandbox:
         aircall_requests_per_minute: int = 60,
         liveagent_requests_per_minute: int = 180,
         hubspot_custom_objects: bool = True,
+        faults: str = "",
     ) -> None:
         self.world = World(seed=seed, size=size)
         self.hubspot_token = hubspot_token or f"pat-sandbox-{secrets.token_hex(12)}"
@@ -69,12 +75,20 @@ class Sandbox:
         self.liveagent = LiveAgentEmulator(
             self.world, api_key=self.liveagent_api_key, requests_per_minute=liveagent_requests_per_minute
         )
+        rules = parse_faults(faults)
+        self.faults = {
+            "hubspot": FaultInjector(self.hubspot, "hubspot", rules, seed),
+            "aircall": FaultInjector(self.aircall, "aircall", rules, seed),
+            "liveagent": FaultInjector(self.liveagent, "liveagent", rules, seed),
+        }
         self._port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> Sandbox:
-        application = DispatcherMiddleware(self.hubspot, {"/v1": self.aircall, "/api/v3": self.liveagent})
+        application = DispatcherMiddleware(
+            self.faults["hubspot"], {"/v1": self.faults["aircall"], "/api/v3": self.faults["liveagent"]}
+        )
         self._server = make_server(
             "127.0.0.1", self._port, application, threaded=True, request_handler=_QuietHandler
         )

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from connector.sandbox.faults import partial_failures
 from connector.sandbox.hubspot_objects import CrmRecord, ObjectKind, StoredKind, crm_kinds, iso
 from connector.sandbox.hubspot_schema import PropertyRegistry, RegistryError, SchemaRegistry
 from connector.sandbox.limits import RollingWindow
@@ -339,7 +340,11 @@ class HubSpotEmulator:
             )
         return {name: None if value is None else str(value) for name, value in values.items()}
 
-    def _batch_response(self, results: list[dict[str, Any]], missing: list[str]) -> Response:
+    def _batch_response(
+        self, results: list[dict[str, Any]], missing: list[str], failed: list[str] | None = None
+    ) -> Response:
+        """HubSpot's batch answer: 200 when every input succeeded, else 207 with one error per input that
+        does not exist (`OBJECT_NOT_FOUND`) or failed for now (`INTERNAL_ERROR`, from a fault switch)."""
         now = iso(datetime.now(UTC))
         payload: dict[str, Any] = {
             "status": "COMPLETE",
@@ -347,36 +352,43 @@ class HubSpotEmulator:
             "startedAt": now,
             "completedAt": now,
         }
-        if not missing:
+        errors = [("OBJECT_NOT_FOUND", object_id, "does not exist") for object_id in missing]
+        errors += [
+            ("INTERNAL_ERROR", object_id, "could not be written now (sandbox fault)")
+            for object_id in failed or []
+        ]
+        if not errors:
             return json_response(payload)
-        payload["numErrors"] = len(missing)
+        payload["numErrors"] = len(errors)
         payload["errors"] = [
             {
                 "status": "error",
-                "category": "OBJECT_NOT_FOUND",
-                "message": f"Object {object_id} does not exist",
+                "category": category,
+                "message": f"Object {object_id} {why}",
                 "context": {"ids": [object_id]},
             }
-            for object_id in missing
+            for category, object_id, why in errors
         ]
         return json_response(payload, 207)
 
     def _batch_update(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
         now = datetime.now(UTC)
+        inputs = self._batch_inputs(request)
         checked = [
-            (item, self._check_properties(object_type, item.get("properties") or {}))
-            for item in self._batch_inputs(request)
+            (item, self._check_properties(object_type, item.get("properties") or {})) for item in inputs
         ]
-        results, missing = [], []
-        for item, values in checked:
+        failing = partial_failures(request, inputs)
+        results, missing, failed = [], [], []
+        for position, (item, values) in enumerate(checked):
             index = kind.index_of(str(item.get("id", "")))
             if index is None:
                 missing.append(str(item.get("id")))
-                continue
-            record = kind.update(index, values, now)
-            results.append(self._object_json(kind, record, list(values)))
-        return self._batch_response(results, missing)
+            elif position in failing:
+                failed.append(str(item.get("id")))
+            else:
+                results.append(self._object_json(kind, kind.update(index, values, now), list(values)))
+        return self._batch_response(results, missing, failed)
 
     def _batch_upsert(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
