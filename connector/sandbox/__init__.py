@@ -21,8 +21,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from connector.sandbox.aircall import AircallEmulator
-from connector.sandbox.faults import FaultInjector, parse_faults
+from connector.sandbox.faults import FaultInjector, parse_faults, quirk
 from connector.sandbox.hubspot import HubSpotEmulator
+from connector.sandbox.hubspot_objects import HubSpotQuirks
 from connector.sandbox.liveagent import LiveAgentEmulator
 from connector.sandbox.world import World
 
@@ -56,12 +57,21 @@ class Sandbox:
         faults: str = "",
     ) -> None:
         self.world = World(seed=seed, size=size)
+        rules = parse_faults(faults)
+        self.now = self.world.end
+        """The sandbox's clock for time-dependent behaviour (late call tags, call history); tests move it."""
         self.hubspot_token = hubspot_token or f"pat-sandbox-{secrets.token_hex(12)}"
         self.hubspot = HubSpotEmulator(
             self.world,
             token=self.hubspot_token,
             requests_per_10s=hubspot_requests_per_10s,
             custom_objects=hubspot_custom_objects,
+            quirks=HubSpotQuirks(
+                search_lag=quirk(rules, "hubspot", "search_lag") or 0.0,
+                bulk_update=int(quirk(rules, "hubspot", "bulk_update") or 0),
+                archived_fraction=quirk(rules, "hubspot", "archived") or 0.0,
+                merged_fraction=quirk(rules, "hubspot", "merged") or 0.0,
+            ),
         )
         self.aircall_api_id = f"sandbox-{secrets.token_hex(4)}"
         self.aircall_api_token = secrets.token_hex(16)
@@ -70,12 +80,14 @@ class Sandbox:
             api_id=self.aircall_api_id,
             api_token=self.aircall_api_token,
             requests_per_minute=aircall_requests_per_minute,
+            clock=lambda: self.now,
+            history_days=quirk(rules, "aircall", "history_days"),
+            late_tags_seconds=quirk(rules, "aircall", "late_tags") or 0.0,
         )
         self.liveagent_api_key = secrets.token_hex(16)
         self.liveagent = LiveAgentEmulator(
             self.world, api_key=self.liveagent_api_key, requests_per_minute=liveagent_requests_per_minute
         )
-        rules = parse_faults(faults)
         self.faults = {
             "hubspot": FaultInjector(self.hubspot, "hubspot", rules, seed),
             "aircall": FaultInjector(self.aircall, "aircall", rules, seed),

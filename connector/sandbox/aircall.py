@@ -13,6 +13,7 @@ import math
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,12 +37,26 @@ class AircallEmulator:
     """A WSGI application answering Aircall's `/v1` paths (mounted at `/v1`) from a `World`."""
 
     def __init__(
-        self, world: World, *, api_id: str, api_token: str, requests_per_minute: int = 60, base_url: str = ""
+        self,
+        world: World,
+        *,
+        api_id: str,
+        api_token: str,
+        requests_per_minute: int = 60,
+        base_url: str = "",
+        clock: Callable[[], datetime] | None = None,
+        history_days: float | None = None,
+        late_tags_seconds: float = 0.0,
     ) -> None:
         self.world = world
         self.api_id = api_id
         self.api_token = api_token
         self.base_url = base_url
+        self.clock = clock or (lambda: world.end)
+        self.history_days = history_days
+        """Calls older than this many days (by the clock) are gone, as on plans with limited history."""
+        self.late_tags_seconds = late_tags_seconds
+        """A call's tags and comments show only this long after it ended (they are added after hang-up)."""
         self.window = RollingWindow(requests_per_minute, 60.0)
         self.requests: list[tuple[str, str]] = []
         self.url_map = Map(
@@ -96,6 +111,9 @@ class AircallEmulator:
         low = _int(request.args.get("from"))
         high = _int(request.args.get("to"))
         starts = self.world.call_starts
+        if self.history_days is not None:
+            oldest = int((self.clock() - timedelta(days=self.history_days)).timestamp())
+            low = max(low or 0, oldest)
         first = bisect_left(starts, low) if low is not None else 0
         last = bisect_right(starts, high) if high is not None else len(starts)
         indexes = list(range(first, max(first, last)))
@@ -131,13 +149,23 @@ class AircallEmulator:
                 "country": "NL",
                 "time_zone": "Europe/Amsterdam",
             },
-            "tags": [{"id": 10 + n, "name": name} for n, name in enumerate(call.tags)],
+            "tags": [{"id": 10 + n, "name": name} for n, name in enumerate(call.tags)]
+            if self._settled(call)
+            else [],
             "comments": [],
         }
 
+    def _settled(self, call: WorldCall) -> bool:
+        return call.ended_at + timedelta(seconds=self.late_tags_seconds) <= self.clock()
+
     def _single_call(self, request: Request, call_id: int) -> Response:
         index = call_id - 900_000
-        if not 0 <= index < self.world.call_count:
+        too_old = (
+            self.history_days is not None
+            and 0 <= index < self.world.call_count
+            and (self.world.call(index).started_at < self.clock() - timedelta(days=self.history_days))
+        )
+        if not 0 <= index < self.world.call_count or too_old:
             return _error(404, "Not found", "Call not found")
         return _json({"call": self._call(self.world.call(index))})
 

@@ -13,6 +13,15 @@ A fault spec is a `;`-separated list of rules `VENDOR[:PATH_PREFIX]=KIND[(ARG)][
 
 `#` sequences are consumed per rule, one entry per matching request (1 = fault, 0 = pass), and then the
 rule passes. Without `@` or `#` a rule always fires.
+
+The same spec switches on the world quirks that make naive connectors lose data:
+
+    hubspot=search_lag(30)      a write shows up in search only 30 s later (eventual consistency)
+    hubspot=bulk_update(3000)   3,000 tickets share one hs_lastmodifieddate
+    hubspot=archived(0.05)      5 % of tickets and contacts archived (listed only with archived=true)
+    hubspot=merged(0.02)        2 % of contacts merged into another (hs_merged_object_ids)
+    aircall=history_days(90)    calls older than 90 days are gone from the API
+    aircall=late_tags(120)      a call's tags and comments appear 120 s after it ended
 """
 
 from __future__ import annotations
@@ -30,6 +39,12 @@ from werkzeug.wrappers import Request, Response
 
 VENDORS = ("hubspot", "aircall", "liveagent")
 KINDS = ("5xx", "latency", "drop", "truncate", "malformed", "429", "partial", "414")
+QUIRKS = {
+    "hubspot": ("search_lag", "bulk_update", "archived", "merged"),
+    "aircall": ("history_days", "late_tags"),
+    "liveagent": (),
+}
+"""World behaviour switched on by the same spec (`hubspot=search_lag(30)`): see `Sandbox`."""
 
 
 class FaultSpecError(ValueError):
@@ -87,8 +102,14 @@ def parse_faults(spec: str) -> list[FaultRule]:
         kind = name
         if name.isdigit() and name.startswith("5"):
             kind, status = "5xx", int(name)
-        if kind not in KINDS:
-            raise FaultSpecError(f"{text!r}: unknown fault {name!r}; use 5xx codes or {', '.join(KINDS[1:])}")
+        if kind in QUIRKS[vendor]:
+            try:
+                float(argument or "")
+            except ValueError:
+                raise FaultSpecError(f"{text!r}: {name} needs a number, e.g. {name}(30)") from None
+        elif kind not in KINDS:
+            options = ", ".join([*KINDS[1:], *QUIRKS[vendor]])
+            raise FaultSpecError(f"{text!r}: unknown fault {name!r}; use 5xx codes or {options}")
         rules.append(
             FaultRule(vendor, path or "/", kind, status, argument, selector_probability, selector_sequence)
         )
@@ -103,7 +124,7 @@ class FaultInjector:
     ) -> None:
         self.app = app
         self.vendor = vendor
-        self.rules = [rule for rule in rules if rule.vendor == vendor]
+        self.rules = [rule for rule in rules if rule.vendor == vendor and rule.kind in KINDS]
         self.rng = random.Random(f"faults:{seed}:{vendor}")  # noqa: S311  (reproducible faults, not secrets)
         self.fired: list[tuple[str, str]] = []
 
@@ -180,6 +201,12 @@ class FaultInjector:
                 connection.shutdown(socket.SHUT_RDWR)
 
         return cut()
+
+
+def quirk(rules: list[FaultRule], vendor: str, name: str) -> float | None:
+    """The value a spec gives a world quirk (`hubspot=search_lag(30)` → 30.0), if any."""
+    values = [float(rule.argument or 0) for rule in rules if rule.vendor == vendor and rule.kind == name]
+    return values[-1] if values else None
 
 
 def _error_json(status: int, message: str) -> Response:

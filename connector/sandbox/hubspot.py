@@ -14,8 +14,8 @@ import hmac
 import json
 import uuid
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, NotFound
@@ -23,7 +23,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from connector.sandbox.faults import partial_failures
-from connector.sandbox.hubspot_objects import CrmRecord, ObjectKind, StoredKind, crm_kinds, iso
+from connector.sandbox.hubspot_objects import CrmRecord, HubSpotQuirks, ObjectKind, StoredKind, crm_kinds, iso
 from connector.sandbox.hubspot_schema import PropertyRegistry, RegistryError, SchemaRegistry
 from connector.sandbox.limits import RollingWindow
 from connector.sandbox.world import World
@@ -53,13 +53,15 @@ class HubSpotEmulator:
         requests_per_10s: int = 190,
         base_url: str = "",
         custom_objects: bool = True,
+        quirks: HubSpotQuirks | None = None,
     ) -> None:
         self.world = world
         self.token = token
         self.base_url = base_url
         self.window = RollingWindow(requests_per_10s, 10.0)
         self.requests: list[tuple[str, str]] = []
-        self.kinds = crm_kinds(world)
+        self.quirks = quirks or HubSpotQuirks()
+        self.kinds = crm_kinds(world, self.quirks)
         self.properties = PropertyRegistry(self.kinds)
         self.schemas = SchemaRegistry(self.kinds, self.properties, enabled=custom_objects)
         self.writes: list[tuple[str, str, Any]] = []
@@ -206,18 +208,31 @@ class HubSpotEmulator:
         kind = self._kind(object_type)
         limit = _bounded_int(request.args.get("limit"), default=10, maximum=LIST_LIMIT)
         start = _cursor(request.args.get("after"))
+        archived = request.args.get("archived", "false").lower() == "true"
         names = _property_names(request.args.getlist("properties"))
-        indexes = range(start, min(start + limit, kind.count))
-        results = [self._object_json(kind, kind.record(i), names) for i in indexes]
-        return json_response(self._page(results, start + limit, kind.count, request.path))
+        indexes: list[int] = []
+        position = start
+        while position < kind.count and len(indexes) <= limit:  # one more than a page: is there a next?
+            if kind.listed(position, archived=archived):
+                indexes.append(position)
+            position += 1
+        page, more = indexes[:limit], len(indexes) > limit
+        results = [self._object_json(kind, kind.record(i), names, archived=archived) for i in page]
+        following = page[-1] + 1 if more else kind.count
+        return json_response(self._page(results, following, kind.count, request.path))
 
     def _get_object(self, request: Request, object_type: str, object_id: str) -> Response:
         kind = self._kind(object_type)
         index = kind.index_of(object_id)
-        if index is None:
+        archived = request.args.get("archived", "false").lower() == "true"
+        if index is not None:
+            index = kind.merged_into(index) if kind.merged_into(index) is not None else index
+        if index is None or (kind.archived(index) and not archived):
             raise NotFound(f"Object not found.  objectId are usually numeric.  {object_id}")
         names = _property_names(request.args.getlist("properties"))
-        return json_response(self._object_json(kind, kind.record(index), names))
+        return json_response(
+            self._object_json(kind, kind.record(index), names, archived=kind.archived(index))
+        )
 
     def _batch_read(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
@@ -265,27 +280,43 @@ class HubSpotEmulator:
         if start >= SEARCH_CAP:
             return error(400, f"Cannot page past {SEARCH_CAP} results.", category="VALIDATION_ERROR")
         names = _property_names(body.get("properties") or [])
-        matches = list(self._search_matches(kind, body))
+        matches = self._search_matches(kind, body)
         page = matches[start : min(start + limit, SEARCH_CAP)]
         payload: dict[str, Any] = {
             "total": len(matches),
-            "results": [self._object_json(kind, kind.record(i), names) for i in page],
+            "results": [self._object_json(kind, self._search_view(kind, i), names) for i in page],
         }
         following = start + limit
         if following < min(len(matches), SEARCH_CAP):
             payload["paging"] = {"next": {"after": str(following)}}
         return json_response(payload)
 
-    def _search_matches(self, kind: ObjectKind, body: dict[str, Any]) -> Iterator[int]:
+    def _search_view(self, kind: ObjectKind, index: int) -> CrmRecord:
+        """What search sees of a record: writes younger than the search lag are not indexed yet."""
+        lag = self.quirks.search_lag
+        return kind.record(index, written_before=datetime.now(UTC) - timedelta(seconds=lag) if lag else None)
+
+    def _search_matches(self, kind: ObjectKind, body: dict[str, Any]) -> list[int]:
         """Matching indexes in modification order (the sort incremental syncs use). A query filtering
-        only on the modification date is answered by bisecting the sorted times; any other filter is
-        checked record by record."""
+        only on the modification date bisects the sorted times of the records as rendered; written
+        records are checked one by one as search sees them; archived and merged-away ones never match."""
         groups = [group.get("filters", []) for group in body.get("filterGroups") or []]
         descending = any(
             (s.get("direction") if isinstance(s, dict) else "ASCENDING") == "DESCENDING"
             for s in body.get("sorts") or []
         )
         order, times = kind.by_modified
+        written = set(kind.overlay)
+
+        def searchable(index: int) -> bool:
+            return index not in written and kind.listed(index)
+
+        def matches(record: CrmRecord) -> bool:
+            return not groups or any(
+                all(_matches(record.properties, f) for f in filters) for filters in groups
+            )
+
+        entries: list[tuple[int, int]] = []
         if len(groups) <= 1 and all(
             f.get("propertyName") == kind.modified_property for f in (groups or [[]])[0]
         ):
@@ -301,23 +332,35 @@ class HubSpotEmulator:
                     high = min(
                         high, bisect_left(times, bound) if operator == "LT" else bisect_right(times, bound)
                     )
-            selected = range(high - 1, low - 1, -1) if descending else range(low, high)
-            yield from (order[position] for position in selected)
-            return
-        for index in reversed(order) if descending else order:
-            properties = kind.record(index).properties
-            if any(all(_matches(properties, f) for f in filters) for filters in groups):
-                yield index
+            entries = [(times[p], order[p]) for p in range(low, high) if searchable(order[p])]
+        else:
+            entries = [
+                (times[p], order[p])
+                for p in range(len(order))
+                if searchable(order[p]) and matches(kind.record(order[p]))
+            ]
+        for index in written:
+            if kind.listed(index):
+                view = self._search_view(kind, index)
+                if matches(view):
+                    entries.append((int(view.updated_at.timestamp() * 1000), index))
+        entries.sort(reverse=descending)
+        return [index for _, index in entries]
 
-    def _object_json(self, kind: ObjectKind, record: CrmRecord, names: list[str] | None) -> dict[str, Any]:
+    def _object_json(
+        self, kind: ObjectKind, record: CrmRecord, names: list[str] | None, *, archived: bool = False
+    ) -> dict[str, Any]:
         wanted = names if names is not None else list(kind.default_properties)
-        return {
+        payload: dict[str, Any] = {
             "id": record.id,
             "properties": {name: record.properties.get(name) for name in wanted},
             "createdAt": iso(record.created_at),
             "updatedAt": iso(record.updated_at),
-            "archived": False,
+            "archived": archived,
         }
+        if archived:
+            payload["archivedAt"] = iso(record.updated_at)
+        return payload
 
     # --- writes -------------------------------------------------------------------------------------
 

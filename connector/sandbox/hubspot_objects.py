@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from connector.sandbox.world import World
@@ -57,25 +57,34 @@ class ObjectKind:
     default_properties: tuple[str, ...]
     modified_property: str = "hs_lastmodifieddate"
     id_base: int | None = None
+    archived: Callable[[int], bool] = field(default=lambda index: False)
+    """Archived records: listed only with `archived=true`, never found by search."""
+    merged_into: Callable[[int], int | None] = field(default=lambda index: None)
+    """A record merged into another: its id answers with the survivor; lists and search skip it."""
     overlay: dict[int, tuple[dict[str, str | None], datetime]] = field(default_factory=dict)
     _base: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self._base = self.id_base if self.id_base is not None else ID_BASES[self.name]
 
-    def record(self, index: int) -> CrmRecord:
+    def record(self, index: int, *, written_before: datetime | None = None) -> CrmRecord:
+        """Record `index` as it is now, or as a view that only sees writes made before `written_before`
+        (HubSpot's search index lags behind writes)."""
         base = self.render(index)
         patch = self.overlay.get(index)
-        if patch is None:
+        if patch is None or (written_before is not None and patch[1] > written_before):
             return base
         properties, updated = patch
         return CrmRecord(base.id, {**base.properties, **properties}, base.created_at, updated)
+
+    def listed(self, index: int, *, archived: bool = False) -> bool:
+        """Whether a list call shows `index` (`archived=true` lists only archived records)."""
+        return self.merged_into(index) is None and self.archived(index) == archived
 
     def update(self, index: int, properties: dict[str, str | None], at: datetime) -> CrmRecord:
         """Apply a write: the properties given change, the modification time moves to `at`."""
         earlier = self.overlay.get(index, ({}, at))[0]
         self.overlay[index] = ({**earlier, **properties, self.modified_property: iso(at)}, at)
-        self.__dict__.pop("by_modified", None)
         return self.record(index)
 
     def find(self, property_name: str, value: str) -> int | None:
@@ -95,9 +104,10 @@ class ObjectKind:
 
     @cached_property
     def by_modified(self) -> tuple[array[int], array[int]]:
-        """Indexes sorted by (modification time, index) and those times in epoch ms: what a search
-        sorted on the modification date walks, bisectable by time."""
-        keyed = sorted((_ms(self.record(i).updated_at), i) for i in range(self.count))
+        """Indexes of the records as rendered (before any write) sorted by (modification time, index),
+        and those times in epoch ms: what a search sorted on the modification date walks, bisectable by
+        time. Written records are merged in by the search itself."""
+        keyed = sorted((_ms(self.render(i).updated_at), i) for i in range(self.count))
         return array("q", (i for _, i in keyed)), array("q", (ms for ms, _ in keyed))
 
 
@@ -121,15 +131,47 @@ class StoredKind(ObjectKind):
         }
         self.rows.append(CrmRecord(object_id, stamped, at, at))
         self.count = len(self.rows)
-        self.__dict__.pop("by_modified", None)
+        self.__dict__.pop("by_modified", None)  # new rows enter the sorted view
         return self.rows[-1]
 
 
-def crm_kinds(world: World) -> dict[str, ObjectKind]:
+@dataclass(frozen=True)
+class HubSpotQuirks:
+    """Real-portal behaviour that loses data in naive connectors, each switchable."""
+
+    search_lag: float = 0.0
+    """Seconds before a write becomes visible to search (HubSpot search is eventually consistent)."""
+    bulk_update: int = 0
+    """This many tickets share one `hs_lastmodifieddate`, as after a bulk edit or import."""
+    archived_fraction: float = 0.0
+    """Share of tickets and contacts that are archived."""
+    merged_fraction: float = 0.0
+    """Share of contacts merged into the contact before them (`hs_merged_object_ids`)."""
+
+
+def _share(world: World, kind: str, index: int, fraction: float) -> bool:
+    """A deterministic `fraction` of the indexes of `kind`."""
+    return fraction > 0 and world._rng(f"quirk:{kind}", index).random() < fraction
+
+
+def crm_kinds(world: World, quirks: HubSpotQuirks | None = None) -> dict[str, ObjectKind]:
+    quirks = quirks or HubSpotQuirks()
     kinds: dict[str, ObjectKind] = {}
+    bulk_first = max(0, world.size // 2 - quirks.bulk_update // 2)
+    bulk_range = range(bulk_first, bulk_first + quirks.bulk_update)
+    bulk_at = (
+        max(world.ticket(i).modified_at for i in bulk_range if i < world.size) + timedelta(hours=1)
+        if quirks.bulk_update
+        else None
+    )
+
+    def merged_into(index: int) -> int | None:
+        return index - 1 if index > 0 and _share(world, "merged", index, quirks.merged_fraction) else None
 
     def ticket(index: int) -> CrmRecord:
         t = world.ticket(index)
+        if bulk_at is not None and index in bulk_range:
+            t = replace(t, modified_at=bulk_at)
         stage = "4" if t.is_closed else ("3" if t.first_reply_at is None else "2")
         properties = {
             "subject": t.subject,
@@ -166,6 +208,12 @@ def crm_kinds(world: World) -> dict[str, ObjectKind]:
             "hs_lifecyclestage_customer_date": _iso_or_none(c.customer_since),
             "churn_date": _iso_or_none(c.churned_at),
             "hs_analytics_source": c.acquisition_source,
+            "hs_merged_object_ids": ";".join(
+                kinds["contacts"].object_id(i)
+                for i in (index + 1,)
+                if i < world.customer_count and merged_into(i) == index
+            )
+            or None,
             "hs_object_id": kinds["contacts"].object_id(index),
         }
         return CrmRecord(kinds["contacts"].object_id(index), properties, c.created_at, c.modified_at)
@@ -227,6 +275,7 @@ def crm_kinds(world: World) -> dict[str, ObjectKind]:
         ticket,
         ("subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_category", "hs_ticket_priority",
          "createdate", "hs_lastmodifieddate", "hs_object_id"),
+        archived=lambda index: _share(world, "archived-ticket", index, quirks.archived_fraction),
     )  # fmt: skip
     kinds["contacts"] = ObjectKind(
         "contacts",
@@ -234,6 +283,8 @@ def crm_kinds(world: World) -> dict[str, ObjectKind]:
         contact,
         ("email", "firstname", "lastname", "createdate", "lastmodifieddate", "hs_object_id"),
         modified_property="lastmodifieddate",
+        archived=lambda index: _share(world, "archived-contact", index, quirks.archived_fraction),
+        merged_into=merged_into,
     )
     kinds["calls"] = ObjectKind(
         "calls", world.call_count, call, ("hs_createdate", "hs_lastmodifieddate", "hs_object_id")
