@@ -287,7 +287,7 @@ class HubSpotEmulator:
             "results": [self._object_json(kind, self._search_view(kind, i), names) for i in page],
         }
         following = start + limit
-        if following < min(len(matches), SEARCH_CAP):
+        if following < len(matches):  # past the cap the cursor is still given; using it is the 400
             payload["paging"] = {"next": {"after": str(following)}}
         return json_response(payload)
 

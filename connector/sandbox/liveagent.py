@@ -13,8 +13,10 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
@@ -107,22 +109,55 @@ class LiveAgentEmulator:
         }
 
     def _tickets(self, request: Request) -> Response:
+        """Tickets by `_filters`, sorted and paged. Filters on `date_changed` (the incremental sync's) are
+        answered from a sorted index without rendering every ticket; other filters render and check."""
         try:
             filters = json.loads(request.args.get("_filters") or "[]")
         except json.JSONDecodeError:
             return _error(400, "_filters is not valid JSON")
+        field = request.args.get("_sortField") or "date_created"
+        descending = (request.args.get("_sortDir") or "ASC").upper() == "DESC"
+        per_page = max(1, min(_int(request.args.get("_perPage"), 10), PER_PAGE_MAX))
+        page = max(1, _int(request.args.get("_page"), 1))
+        indexed = all(
+            isinstance(f, list)
+            and len(f) == 3
+            and f[0] == "date_changed"
+            and f[1] in ("D>", "D>=", "D<", "D<=")
+            for f in filters
+        )
+        if indexed and field in ("date_changed", "date_created"):
+            # `YYYY-MM-DD HH:MM:SS` sorts as it reads, so the date filters are bounds on the sorted stamps
+            stamps = [stamp for stamp, _ in self._changed_index]
+            low, high = 0, len(stamps)
+            for _, operator, value in filters:
+                if operator in ("D>", "D>="):
+                    low = max(low, (bisect_right if operator == "D>" else bisect_left)(stamps, value))
+                else:
+                    high = min(high, (bisect_left if operator == "D<" else bisect_right)(stamps, value))
+            selected = [index for _, index in self._changed_index[low:high]]
+            if field == "date_created":
+                selected.sort()  # conversations are created in index order
+            if descending:
+                selected.reverse()
+            chunk = selected[(page - 1) * per_page : page * per_page]
+            return _json([self._ticket_json(self.world.conversation(i)) for i in chunk])
         tickets = [
             self._ticket_json(self.world.conversation(i)) for i in range(self.world.conversation_count)
         ]
         tickets = [t for t in tickets if all(_matches(t, f) for f in filters)]
-        field = request.args.get("_sortField") or "date_created"
-        tickets.sort(
-            key=lambda t: (t.get(field) is None, t.get(field) or "", t["id"]),
-            reverse=(request.args.get("_sortDir") or "ASC").upper() == "DESC",
-        )
-        per_page = max(1, min(_int(request.args.get("_perPage"), 10), PER_PAGE_MAX))
-        page = max(1, _int(request.args.get("_page"), 1))
+        tickets.sort(key=lambda t: (t.get(field) is None, t.get(field) or "", t["id"]), reverse=descending)
         return _json(tickets[(page - 1) * per_page : page * per_page])
+
+    @cached_property
+    def _changed_stamps(self) -> list[str]:
+        return [
+            la_time(self.world.conversation(i).changed_at) or "" for i in range(self.world.conversation_count)
+        ]
+
+    @cached_property
+    def _changed_index(self) -> list[tuple[str, int]]:
+        return sorted((stamp, index) for index, stamp in enumerate(self._changed_stamps))
 
     def _conversation(self, ticket_id: str) -> WorldConversation | None:
         index = _index_of(ticket_id)

@@ -1,0 +1,77 @@
+"""Issue 4's acceptance run: `helpdesk-kpi sandbox --size 25000` starts, and `hubspot-api-client`, pointed
+at its host with the printed token, pages through all 25,000 tickets with the list API, and with search,
+re-windowing on `hs_lastmodifieddate` past the 10,000-result cap as against the live API."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hubspot import HubSpot
+from hubspot.crm.tickets import PublicObjectSearchRequest
+from hubspot.crm.tickets.exceptions import ApiException
+
+SIZE = 25_000
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[HubSpot]:
+    script = Path(sys.executable).with_name("helpdesk-kpi")
+    process = subprocess.Popen(
+        [str(script), "sandbox", "--size", str(SIZE)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(8))
+        yield HubSpot(
+            access_token=settings["HELPDESK_HUBSPOT__ACCESS_TOKEN"],
+            host=settings["HELPDESK_HUBSPOT__BASE_URL"],
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_list_api_pages_through_all_25000_tickets(client: HubSpot) -> None:
+    seen: set[str] = set()
+    after = None
+    while True:
+        page = client.crm.tickets.basic_api.get_page(limit=100, after=after)
+        seen |= {t.id for t in page.results}
+        if page.paging is None:
+            break
+        after = page.paging.next.after
+    assert len(seen) == SIZE
+
+
+def test_search_rewindows_past_the_10000_cap(client: HubSpot) -> None:
+    seen: dict[str, int] = {}
+    since, after, windows = 0, None, 1
+    while True:
+        request = PublicObjectSearchRequest(
+            filter_groups=[
+                {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(since)}]}
+            ],
+            sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+            properties=["hs_lastmodifieddate"],
+            limit=200,
+            after=after,
+        )
+        try:
+            page = client.crm.tickets.search_api.do_search(request)
+        except ApiException as exc:
+            assert exc.status == 400  # the cap: start a new window from the last time seen
+            since, after, windows = max(seen.values()), None, windows + 1
+            continue
+        for ticket in page.results:
+            stamp = ticket.properties["hs_lastmodifieddate"]
+            seen[ticket.id] = int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+        if page.paging is None:
+            break
+        after = page.paging.next.after
+    assert len(seen) == SIZE
+    assert windows >= 3  # 25,000 results need at least three windows of at most 10,000
