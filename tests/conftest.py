@@ -78,3 +78,27 @@ def store(database_url: str) -> Iterator[Store]:
     opened = Store.open(database_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[Any]:
+    """Start sandboxes in-process on ephemeral loopback ports (options as `Sandbox`); all are stopped
+    when the test ends."""
+    from connector.sandbox import Sandbox
+
+    started: list[Sandbox] = []
+
+    def start(**options: Any) -> Sandbox:
+        sandbox = Sandbox(**options).start()
+        started.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_factory: Any) -> Any:
+    """A running sandbox with a small deterministic world (seed 1, 500 HubSpot tickets)."""
+    return sandbox_factory(seed=1, size=500)

@@ -111,3 +111,25 @@ def test_basic_auth_and_rate_limit_headers(sandbox: Sandbox) -> None:
         limited = requests.get(f"{small.aircall_url}/users", auth=auth, timeout=10)
         assert limited.status_code == 429
         assert int(limited.headers["X-AircallApi-Reset"]) > 0
+
+
+def test_webhook_registry(session: requests.Session, sandbox: Sandbox) -> None:
+    created = session.post(
+        f"{sandbox.aircall_url}/webhooks",
+        json={"url": "https://example.org/hooks/aircall", "events": ["call.ended", "call.tagged"]},
+        timeout=10,
+    )
+    assert created.status_code == 201
+    webhook = created.json()["webhook"]
+    assert webhook["events"] == ["call.ended", "call.tagged"] and len(webhook["token"]) == 32
+    listed = session.get(f"{sandbox.aircall_url}/webhooks", timeout=10).json()
+    assert [w["webhook_id"] for w in listed["webhooks"]] == [webhook["webhook_id"]]
+    assert (
+        session.post(f"{sandbox.aircall_url}/webhooks", json={"url": "ftp://x"}, timeout=10).status_code
+        == 400
+    )
+    assert (
+        session.delete(f"{sandbox.aircall_url}/webhooks/{webhook['webhook_id']}", timeout=10).status_code
+        == 204
+    )
+    assert session.get(f"{sandbox.aircall_url}/webhooks", timeout=10).json()["webhooks"] == []

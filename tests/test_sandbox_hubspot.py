@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hubspot import HubSpot
@@ -263,3 +264,14 @@ def test_batch_read_reports_missing_ids_as_a_multi_status(client: HubSpot, sandb
     )
     assert [r.id for r in result.results] == [first.id]
     assert result.errors[0].category == "OBJECT_NOT_FOUND" and result.errors[0].context == {"ids": ["123"]}
+
+
+def test_shared_fixture_serves_all_three_vendors(sandbox_factory: Any) -> None:
+    running = sandbox_factory(seed=2, size=20)
+    settings = running.settings_env()
+    assert settings["HELPDESK_SOURCES"] == "hubspot,liveagent,aircall"
+    assert (
+        HubSpot(access_token=running.hubspot_token, host=running.hubspot_url)
+        .crm.tickets.basic_api.get_page(limit=100)
+        .results
+    )

@@ -1,4 +1,5 @@
-"""The Aircall part of the sandbox: Public API v1 calls, users, teams and contacts, with HTTP Basic auth,
+"""The Aircall part of the sandbox: Public API v1 calls, users, teams, contacts and the webhook registry,
+with HTTP Basic auth,
 page/per_page paging and its `meta` envelope, the 10,000-item listing limit, `from`/`to` filters on
 creation time (UNIX seconds) and the `X-AircallApi-*` rate-limit headers. Payload keys stay within the
 field names of `shared/specs/aircall/` (contract tests).
@@ -7,6 +8,7 @@ field names of `shared/specs/aircall/` (contract tests).
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import math
@@ -58,6 +60,8 @@ class AircallEmulator:
         self.late_tags_seconds = late_tags_seconds
         """A call's tags and comments show only this long after it ended (they are added after hang-up)."""
         self.window = RollingWindow(requests_per_minute, 60.0)
+        self.webhooks: list[dict[str, Any]] = []
+        """Webhooks registered through the API, with the token Aircall puts in each delivery."""
         self.requests: list[tuple[str, str]] = []
         self.url_map = Map(
             [
@@ -66,6 +70,9 @@ class AircallEmulator:
                 Rule("/users", endpoint="users", methods=["GET"]),
                 Rule("/teams", endpoint="teams", methods=["GET"]),
                 Rule("/contacts", endpoint="contacts", methods=["GET"]),
+                Rule("/webhooks", endpoint="webhooks", methods=["GET"]),
+                Rule("/webhooks", endpoint="create_webhook", methods=["POST"]),
+                Rule("/webhooks/<webhook_id>", endpoint="delete_webhook", methods=["DELETE"]),
             ],
             strict_slashes=False,
         )
@@ -219,6 +226,38 @@ class AircallEmulator:
             "phone_numbers": [{"id": 1, "label": "Mobile", "value": f"+316{index:08d}"}],
             "emails": [{"id": 1, "label": "Work", "value": f"customer{index}@example.org"}],
         }
+
+    def _webhooks(self, request: Request) -> Response:
+        return self._listing(request, "webhooks", list(range(len(self.webhooks))), lambda n: self.webhooks[n])
+
+    def _create_webhook(self, request: Request) -> Response:
+        try:
+            body = json.loads(request.get_data(as_text=True) or "{}")
+        except json.JSONDecodeError:
+            return _error(400, "Bad Request", "Body is not JSON")
+        if not isinstance(body, dict) or not str(body.get("url", "")).startswith(("http://", "https://")):
+            return _error(400, "Bad Request", "url is required and must be an http(s) URL")
+        number = len(self.webhooks) + 1
+        webhook = {
+            "webhook_id": f"wh-{number:04d}",
+            "direct_link": f"{self.base_url}/v1/webhooks/wh-{number:04d}",
+            "url": body["url"],
+            "events": list(body.get("events") or ["call.created", "call.ended"]),
+            "active": True,
+            "token": hashlib.sha256(f"{self.api_token}:{number}".encode()).hexdigest()[:32],
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        }
+        self.webhooks.append(webhook)
+        return _json({"webhook": webhook}, 201)
+
+    def _delete_webhook(self, request: Request, webhook_id: str) -> Response:
+        before = len(self.webhooks)
+        self.webhooks = [w for w in self.webhooks if w["webhook_id"] != webhook_id]
+        return (
+            Response(status=204)
+            if len(self.webhooks) < before
+            else _error(404, "Not found", "Webhook not found")
+        )
 
     def _listing(
         self, request: Request, key: str, indexes: list[int], render: Callable[[int], Any]
