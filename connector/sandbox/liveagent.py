@@ -221,34 +221,49 @@ class LiveAgentEmulator:
         )
 
     def _history(self, request: Request) -> Response:
-        rows = []
-        for i in range(self.world.conversation_count):
-            conversation = self.world.conversation(i)
-            for department, agent, start, end in conversation.assignments:
+        """Assignment history, conversation by conversation, streamed from the cursor (which names the
+        conversation to resume at), so a world of millions of tickets pages in bounded time and memory.
+        A page ends at a conversation boundary: it may hold one row more than `_perPage`."""
+        start, size = _cursor_position(request)
+        if start is None:
+            return _error(400, "Invalid _cursor")
+        rows: list[dict[str, Any]] = []
+        conversation = start
+        while conversation < self.world.conversation_count and len(rows) < size:
+            current = self.world.conversation(conversation)
+            for department, agent, began, ended in current.assignments:
                 rows.append(
                     {
-                        "conversation_id": _ticket_id(i),
+                        "conversation_id": _ticket_id(conversation),
                         "department_id": _department_id(department),
                         "agent_id": _agent_id(agent) if agent is not None else None,
-                        "status": conversation.status,
-                        "date_from": la_time(start),
-                        "date_to": la_time(end),
-                        "elapsed_time": int((end - start).total_seconds()) if end else None,
+                        "status": current.status,
+                        "date_from": la_time(began),
+                        "date_to": la_time(ended),
+                        "elapsed_time": int((ended - began).total_seconds()) if ended else None,
                     }
                 )
-        rows.sort(key=lambda r: (r["date_from"], r["conversation_id"]))
-        return _cursor_page(request, rows)
+            conversation += 1
+        response = _json(rows)
+        if conversation < self.world.conversation_count:
+            response.headers["next_page_cursor"] = _encode_cursor(conversation)
+        return response
 
     # --- other lists --------------------------------------------------------------------------------
 
     def _calls(self, request: Request) -> Response:
+        """Calls that reached LiveAgent (a quarter of the world's), streamed from the cursor's position."""
+        start, size = _cursor_position(request)
+        if start is None:
+            return _error(400, "Invalid _cursor")
         rows = []
-        for i in range(0, self.world.call_count, 4):  # a quarter of the calls also reach LiveAgent
-            call = self.world.call(i)
+        for position in range(start, min(start + size + 1, (self.world.call_count + 3) // 4)):
+            index = position * 4
+            call = self.world.call(index)
             rows.append(
                 {
-                    "id": f"la-call-{i}",
-                    "ticket_id": _ticket_id(i % self.world.conversation_count),
+                    "id": f"la-call-{index}",
+                    "ticket_id": _ticket_id(index % self.world.conversation_count),
                     "type": "I" if call.direction == "inbound" else "O",
                     "from_number": f"+316{call.customer_index:08d}",
                     "to_number": "+31200000000",
@@ -260,7 +275,7 @@ class LiveAgentEmulator:
                     ),
                 }
             )
-        return _cursor_page(request, rows)
+        return _cursor_answer(rows, start, size)
 
     def _agents(self, request: Request) -> Response:
         agents = []
@@ -352,17 +367,27 @@ def _paged(request: Request, items: list[Any]) -> Response:
     return _json(items[(page - 1) * per_page : page * per_page])
 
 
-def _cursor_page(request: Request, rows: list[Any]) -> Response:
+def _cursor_position(request: Request) -> tuple[int | None, int]:
+    """(row position the `_cursor` points at, page size); position None for a cursor we never issued."""
     cursor = request.args.get("_cursor")
-    try:
-        start = int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0
-    except ValueError:
-        return _error(400, "Invalid _cursor")
     size = max(1, min(_int(request.args.get("_perPage"), CURSOR_PAGE), PER_PAGE_MAX))
-    response = _json(rows[start : start + size])
-    if start + size < len(rows):
-        response.headers["next_page_cursor"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+    try:
+        return (int(base64.urlsafe_b64decode(cursor.encode()).decode()) if cursor else 0), size
+    except ValueError:
+        return None, size
+
+
+def _cursor_answer(rows: list[Any], start: int, size: int) -> Response:
+    """A page of `size` rows; `rows` holds one more when another page follows, announced by the
+    `next_page_cursor` header."""
+    response = _json(rows[:size])
+    if len(rows) > size:
+        response.headers["next_page_cursor"] = _encode_cursor(start + size)
     return response
+
+
+def _encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(str(position).encode()).decode()
 
 
 def _json(payload: Any, status: int = 200) -> Response:

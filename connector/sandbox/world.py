@@ -14,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import random
 from array import array
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 FIRST_NAMES = (
     "Anna",
@@ -175,6 +177,29 @@ class World:
         self.start = self.end - timedelta(days=365)
         self.agent_count = max(3, min(150, size // 200 + 3))
 
+    @cached_property
+    def _busy_hours(self) -> list[float]:
+        """Cumulative weight of each hour of the year: office hours in Amsterdam (weekdays 08-18) are five
+        times as busy as the rest, so contacts cluster where a real desk gets them."""
+        zone = ZoneInfo("Europe/Amsterdam")
+        total, cumulative = 0.0, []
+        hours = int((self.end - self.start).total_seconds() // 3600)
+        for hour in range(hours):
+            local = (self.start + timedelta(hours=hour)).astimezone(zone)
+            total += 5.0 if local.weekday() < 5 and 8 <= local.hour < 18 else 1.0
+            cumulative.append(total)
+        return cumulative
+
+    def moment(self, share: float) -> datetime:
+        """The instant a `share` (0..1) of the year's traffic has arrived by: monotonic in `share`, so
+        records generated in index order stay in time order."""
+        cumulative = self._busy_hours
+        target = share * cumulative[-1]
+        hour = bisect_left(cumulative, target)
+        before = cumulative[hour - 1] if hour else 0.0
+        fraction = (target - before) / (cumulative[hour] - before)
+        return self.start + timedelta(hours=hour + fraction)
+
     def _rng(self, kind: str, index: int) -> random.Random:
         digest = hashlib.blake2b(f"{self.seed}:{kind}:{index}".encode(), digest_size=8).digest()
         return random.Random(int.from_bytes(digest, "big"))  # noqa: S311  (reproducible data, not secrets)
@@ -190,8 +215,7 @@ class World:
         """Ticket `index`: created in index order over the year, answered and closed after plausible
         delays, modified at its last event (bulk updates are layered on top by the fault switches)."""
         rng = self._rng("ticket", index)
-        span = (self.end - self.start).total_seconds()
-        created = self.start + timedelta(seconds=span * (index + rng.random()) / self.size)
+        created = self.moment((index + rng.random()) / self.size)
         category = rng.choice(CATEGORIES)
         replied = created + timedelta(seconds=rng.expovariate(1 / 7200)) if rng.random() < 0.93 else None
         closed = None
@@ -226,8 +250,7 @@ class World:
         """Call `index`, started in index order over the year: mostly answered inbound calls, with
         missed ones (and their reasons, short abandons among them) and some outbound calls."""
         rng = self._rng("call", index)
-        span = (self.end - self.start).total_seconds()
-        started = self.start + timedelta(seconds=span * (index + rng.random()) / self.call_count)
+        started = self.moment((index + rng.random()) / self.call_count)
         direction = "outbound" if rng.random() < 0.15 else "inbound"
         answered_by = rng.randrange(self.agent_count)
         if direction == "inbound" and rng.random() < 0.2:
@@ -300,8 +323,7 @@ class World:
 
     def deal(self, index: int) -> WorldDeal:
         rng = self._rng("deal", index)
-        span = (self.end - self.start).total_seconds()
-        closed = self.start + timedelta(seconds=span * (index + rng.random()) / self.deal_count)
+        closed = self.moment((index + rng.random()) / self.deal_count)
         return WorldDeal(
             index,
             rng.randrange(self.customer_count),
@@ -317,8 +339,7 @@ class World:
 
     def conversation(self, index: int) -> WorldConversation:
         rng = self._rng("conversation", index)
-        span = (self.end - self.start).total_seconds()
-        created = self.start + timedelta(seconds=span * (index + rng.random()) / self.conversation_count)
+        created = self.moment((index + rng.random()) / self.conversation_count)
         channel = rng.choice(LIVEAGENT_CHANNELS)
         department = 2 if channel in ("F", "T") else rng.randrange(2)
         agent = rng.randrange(self.agent_count)
