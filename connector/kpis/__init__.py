@@ -61,6 +61,7 @@ def compute(
         periods,
         schema=_schema(store),
         now=now,
+        earliest=store.earliest_instant(),
     )
     loaded = time.perf_counter()
     try:

@@ -104,6 +104,7 @@ class Workspace:
         schema: str | None = None,
         lookaround: timedelta = timedelta(days=31),
         now: datetime | None = None,
+        earliest: datetime | None = None,
     ) -> None:
         self.calendar = calendar
         self.now = now or datetime.now(UTC)
@@ -113,9 +114,12 @@ class Workspace:
         # row order of the workspace tables never matters (every query groups or sorts): lets DuckDB
         # build them in parallel with less memory
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")
         self.span_start = min(p.start for p in self.periods)
         self.span_end = max(p.end for p in self.periods)
         self.lookaround = lookaround
+        self.earliest = earliest
+        """The earliest instant in the store (the calendar starts there); found by scanning when not given."""
         self.prefix = attach_store(self.con, database_url, schema)
         self._build()
 
@@ -125,9 +129,14 @@ class Workspace:
     # --- building -----------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self._pending: list[tuple[str, Sequence[str]]] = []
-        self._instants: dict[str, Sequence[str]] = {}
         self._periods_table()
+        self._calendar_table()
+        # the instant a period is judged at: its end, or now for a period still running
+        self._with_epochs(
+            "period_bounds",
+            f"SELECT pidx, least(p_end, TIMESTAMP '{naive_utc(self.now).isoformat()}') AS as_of FROM periods",
+            ("as_of",),
+        )
         self._identity_tables()
         self._agents()
         self._tickets()
@@ -137,22 +146,12 @@ class Workspace:
         self._contacts()
         self._purchases_reviews_costs()
         self.con.execute("DETACH s")
-        self._calendar_table()
-        for table, timestamps in self._pending:
-            self._add_epochs(table, timestamps)
-        # a call started in opening hours: the open interval at or before its start has not closed yet
 
     def _periods_table(self) -> None:
         self.con.execute("CREATE TABLE periods (pidx INTEGER, p_start TIMESTAMP, p_end TIMESTAMP)")
         self.con.executemany(
             "INSERT INTO periods VALUES (?, ?, ?)",
             [(i, naive_utc(p.start), naive_utc(p.end)) for i, p in enumerate(self.periods)],
-        )
-        # the instant a period is judged at: its end, or now for a period still running
-        self._with_epochs(
-            "period_bounds",
-            f"SELECT pidx, least(p_end, TIMESTAMP '{naive_utc(self.now).isoformat()}') AS as_of FROM periods",
-            ("as_of",),
         )
 
     def _identity_tables(self) -> None:
@@ -174,19 +173,17 @@ class Workspace:
         )
 
     def _calendar_table(self) -> None:
-        """One row per UTC minute from before the earliest to after the latest instant loaded: whether the
-        desk is open in it and the business seconds before it. Opening hours are whole local minutes and
-        every time zone's offset is a whole number of minutes, so a minute is open or closed throughout,
-        and `B(t) = before[minute(t)] + open[minute(t)] · (t − minute(t))` is exact; a hash join on the
-        minute finds it (as-of joins on wide tables were 5-10x slower)."""
-        bounds = " UNION ALL ".join(
-            f"SELECT min({column}) AS low, max({column}) AS high FROM {table}_raw"
-            for table, timestamps in self._pending
-            for column in timestamps
+        """One row per UTC minute from the store's earliest instant to after now and the periods: whether
+        the desk is open in it and the business seconds before it. Opening hours are whole local minutes
+        and every time zone's offset is a whole number of minutes, so a minute is open or closed
+        throughout, and `B(t) = before[minute(t)] + open[minute(t)] · (t − minute(t))` is exact; a hash
+        join on the minute finds it (as-of joins on wide tables were 5-10x slower). An instant after the
+        calendar's end (a timestamp in the future) has no business time."""
+        earliest = self.earliest or self._scan_earliest()
+        start = min([self.span_start - self.lookaround] + ([earliest] if earliest else [])) - timedelta(
+            days=2
         )
-        low, high = self.con.execute(f"SELECT min(low), max(high) FROM ({bounds})").fetchone() or (None, None)
-        start = min([self.span_start - self.lookaround] + ([_aware(low)] if low else [])) - timedelta(days=2)
-        end = max([self.span_end + self.lookaround] + ([_aware(high)] if high else [])) + timedelta(days=2)
+        end = max(self.span_end, self.now) + self.lookaround + timedelta(days=2)
         start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
         rows = [(naive_utc(a), naive_utc(b)) for a, b in self.calendar.open_intervals(start, end)]
         self.con.execute("CREATE TABLE open_intervals (i_start TIMESTAMP, i_end TIMESTAMP)")
@@ -214,19 +211,23 @@ class Workspace:
                FROM periods p LEFT JOIN open_minutes m ON m.pidx = p.pidx GROUP BY p.pidx"""
         )
 
+    def _scan_earliest(self) -> datetime | None:
+        first = self.con.execute(
+            f"""SELECT min(t) FROM (SELECT min(CAST(created_at AS TIMESTAMP)) AS t FROM {self.prefix}.ticket
+                UNION ALL SELECT min(CAST(started_at AS TIMESTAMP)) FROM {self.prefix}.call
+                UNION ALL SELECT min(CAST(submitted_at AS TIMESTAMP)) FROM {self.prefix}.survey_response
+                UNION ALL SELECT min(CAST(created_at AS TIMESTAMP)) FROM {self.prefix}.message)"""
+        ).fetchone()
+        return _aware(first[0]) if first and first[0] else None
+
     def _with_epochs(
         self, table: str, source_sql: str, timestamps: Sequence[str], instants: Sequence[str] = ()
     ) -> None:
-        """Load `source_sql` as `<table>_raw`; the calendar columns of `timestamps` (`_e`, `_b`, `_p`,
-        `_open`, `_how`) are added once the calendar is known, because it must cover every instant
-        loaded. `instants` only get `_e` (calendar seconds): no KPI needs them in business time."""
-        self.con.execute(f"CREATE TABLE {table}_raw AS {source_sql}")
-        self._pending.append((table, timestamps))
-        self._instants[table] = instants
-
-    def _add_epochs(self, table: str, timestamps: Sequence[str]) -> None:
+        """CREATE TABLE `table` from `source_sql` in one pass, adding the calendar columns of
+        `timestamps` (`_e`, `_b`, `_p`, and `_open`, `_how` where a KPI reads them); `instants` only get
+        `_e` (calendar seconds): no KPI needs them in business time."""
         joins: list[str] = []
-        columns = [f"epoch(r.{name}) AS {name}_e" for name in self._instants.get(table, ())]
+        columns = [f"epoch(r.{name}) AS {name}_e" for name in instants]
         for n, name in enumerate(timestamps):
             alias = f"m{n}"
             joins.append(f"LEFT JOIN open_minutes {alias} ON {alias}.minute = date_trunc('minute', r.{name})")
@@ -240,9 +241,8 @@ class Workspace:
             if f"{table}.{name}" in _HOURS_OF_WEEK:
                 columns.append(f"{alias}.hour_of_week AS {name}_how")
         self.con.execute(
-            f"CREATE TABLE {table} AS SELECT r.*, {', '.join(columns)} FROM {table}_raw r {' '.join(joins)}"
+            f"CREATE TABLE {table} AS SELECT r.*, {', '.join(columns)} FROM ({source_sql}) r {' '.join(joins)}"
         )
-        self.con.execute(f"DROP TABLE {table}_raw")
 
     def _tickets(self) -> None:
         p = self.prefix
@@ -291,7 +291,7 @@ class Workspace:
                 coalesce(t.category, '{NONE}') AS category,
                 CAST(m.created_at AS TIMESTAMP) AS created_at
             FROM {p}.message m
-            LEFT JOIN tickets_raw t ON t.id = m.ticket_id
+            LEFT JOIN tickets t ON t.id = m.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id""",
             ("created_at",),
         )
@@ -335,7 +335,7 @@ class Workspace:
                 CAST(r.submitted_at AS TIMESTAMP) AS submitted_at,
                 CAST(r.responded_at AS TIMESTAMP) AS responded_at
             FROM {p}.survey_response r
-            LEFT JOIN tickets_raw t ON t.id = r.ticket_id
+            LEFT JOIN tickets t ON t.id = r.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = r.contact_id""",
             ("submitted_at",),
