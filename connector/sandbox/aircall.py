@@ -14,7 +14,7 @@ import json
 import math
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from connector.sandbox.emulator import Emulator, json_response
 from connector.sandbox.limits import RollingWindow
 from connector.sandbox.world import World, WorldCall
 
@@ -35,7 +36,7 @@ def unix(instant: Any) -> int | None:
     return int(instant.timestamp()) if instant is not None else None
 
 
-class AircallEmulator:
+class AircallEmulator(Emulator):
     """A WSGI application answering Aircall's `/v1` paths (mounted at `/v1`) from a `World`."""
 
     def __init__(
@@ -50,6 +51,7 @@ class AircallEmulator:
         history_days: float | None = None,
         late_tags_seconds: float = 0.0,
     ) -> None:
+        super().__init__()
         self.world = world
         self.api_id = api_id
         self.api_token = api_token
@@ -62,7 +64,6 @@ class AircallEmulator:
         self.window = RollingWindow(requests_per_minute, 60.0)
         self.webhooks: list[dict[str, Any]] = []
         """Webhooks registered through the API, with the token Aircall puts in each delivery."""
-        self.requests: list[tuple[str, str]] = []
         self.url_map = Map(
             [
                 Rule("/calls", endpoint="calls", methods=["GET"]),
@@ -77,12 +78,7 @@ class AircallEmulator:
             strict_slashes=False,
         )
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        request = Request(environ)
-        self.requests.append((request.method, request.full_path))
-        return self._dispatch(request)(environ, start_response)
-
-    def _dispatch(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response:
         if not self._authorised(request):
             return _error(401, "Unauthorized", "Check your API ID and API token")
         admission = self.window.admit()
@@ -91,8 +87,7 @@ class AircallEmulator:
             response = _error(429, "Too Many Requests", "Wait until the X-AircallApi-Reset time")
         else:
             try:
-                endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
-                response = getattr(self, f"_{endpoint}")(request, **arguments)
+                response = self.route(request)
             except HTTPException as exc:
                 response = _error(exc.code or 500, exc.name, exc.description or "")
         response.headers["X-AircallApi-Limit"] = str(admission.limit)
@@ -174,7 +169,7 @@ class AircallEmulator:
         )
         if not 0 <= index < self.world.call_count or too_old:
             return _error(404, "Not found", "Call not found")
-        return _json({"call": self._call(self.world.call(index))})
+        return json_response({"call": self._call(self.world.call(index))})
 
     def _users(self, request: Request) -> Response:
         return self._listing(request, "users", list(range(self.world.agent_count)), lambda i: self._user(i))
@@ -248,7 +243,7 @@ class AircallEmulator:
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
         }
         self.webhooks.append(webhook)
-        return _json({"webhook": webhook}, 201)
+        return json_response({"webhook": webhook}, 201)
 
     def _delete_webhook(self, request: Request, webhook_id: str) -> Response:
         before = len(self.webhooks)
@@ -288,7 +283,7 @@ class AircallEmulator:
             "next_page_link": link(page + 1) if page < last_page else None,
             "previous_page_link": link(page - 1) if page > 1 else None,
         }
-        return _json({key: [render(i) for i in chunk], "meta": meta})
+        return json_response({key: [render(i) for i in chunk], "meta": meta})
 
 
 def _int(value: Any) -> int | None:
@@ -298,9 +293,5 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(json.dumps(payload), status=status, mimetype="application/json")
-
-
 def _error(status: int, error: str, troubleshoot: str) -> Response:
-    return _json({"error": error, "troubleshoot": troubleshoot}, status)
+    return json_response({"error": error, "troubleshoot": troubleshoot}, status)

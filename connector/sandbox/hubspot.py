@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from connector.sandbox.emulator import Emulator, json_response
 from connector.sandbox.faults import partial_failures
 from connector.sandbox.hubspot_objects import CrmRecord, HubSpotQuirks, ObjectKind, StoredKind, crm_kinds, iso
 from connector.sandbox.hubspot_schema import PropertyRegistry, RegistryError, SchemaRegistry
@@ -42,7 +43,7 @@ STAGES = (
 )
 
 
-class HubSpotEmulator:
+class HubSpotEmulator(Emulator):
     """A WSGI application answering HubSpot's API paths from a `World`."""
 
     def __init__(
@@ -55,11 +56,11 @@ class HubSpotEmulator:
         custom_objects: bool = True,
         quirks: HubSpotQuirks | None = None,
     ) -> None:
+        super().__init__()
         self.world = world
         self.token = token
         self.base_url = base_url
         self.window = RollingWindow(requests_per_10s, 10.0)
-        self.requests: list[tuple[str, str]] = []
         self.quirks = quirks or HubSpotQuirks()
         self.kinds = crm_kinds(world, self.quirks)
         self.properties = PropertyRegistry(self.kinds)
@@ -102,17 +103,14 @@ class HubSpotEmulator:
 
     # --- WSGI -------------------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        request = Request(environ)
-        self.requests.append((request.method, request.full_path))
+    def record(self, request: Request) -> None:
+        super().record(request)
         if request.method in ("POST", "PATCH", "PUT") and not request.path.endswith(
             ("/search", "/batch/read")
         ):
             self.writes.append((request.method, request.path, _json_body(request)))
-        response = self._dispatch(request)
-        return response(environ, start_response)
 
-    def _dispatch(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response:
         if not self._authorised(request):
             return error(
                 401,
@@ -135,8 +133,7 @@ class HubSpotEmulator:
             response.headers["Retry-After"] = str(max(1, round(admission.retry_after)))
         else:
             try:
-                endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
-                response = getattr(self, f"_{endpoint}")(request, **arguments)
+                response = self.route(request)
             except RegistryError as exc:
                 response = error(exc.status, exc.message, category=exc.category)
             except HTTPException as exc:
@@ -648,10 +645,6 @@ def _json_body(request: Request) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return body if isinstance(body, dict) else None
-
-
-def json_response(payload: Any, status: int = 200) -> Response:
-    return Response(json.dumps(payload), status=status, mimetype="application/json")
 
 
 def error(status: int, message: str, *, category: str) -> Response:

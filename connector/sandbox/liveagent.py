@@ -14,7 +14,7 @@ import base64
 import hmac
 import json
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from connector.sandbox.emulator import Emulator, json_response
 from connector.sandbox.limits import RollingWindow
 from connector.sandbox.world import DEPARTMENTS, World, WorldConversation
 
@@ -43,14 +44,14 @@ def _parse_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
 
 
-class LiveAgentEmulator:
+class LiveAgentEmulator(Emulator):
     """A WSGI application answering LiveAgent's `/api/v3` paths (mounted there) from a `World`."""
 
     def __init__(self, world: World, *, api_key: str, requests_per_minute: int = 180) -> None:
+        super().__init__()
         self.world = world
         self.api_key = api_key
         self.window = RollingWindow(requests_per_minute, 60.0)
-        self.requests: list[tuple[str, str]] = []
         self.url_map = Map(
             [
                 Rule("/tickets", endpoint="tickets", methods=["GET"]),
@@ -67,21 +68,14 @@ class LiveAgentEmulator:
             strict_slashes=False,
         )
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        request = Request(environ)
-        self.requests.append((request.method, request.full_path))
-        return self._dispatch(request)(environ, start_response)
-
-    def _dispatch(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response:
         key = request.headers.get("apikey", "")
         if not hmac.compare_digest(key.encode(), self.api_key.encode()):
             return _error(401, "Invalid API key")
         if not self.window.admit().allowed:
             return _error(429, "Too many requests")
         try:
-            endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
-            result: Response = getattr(self, f"_{endpoint}")(request, **arguments)
-            return result
+            return self.route(request)
         except HTTPException as exc:
             return _error(exc.code or 500, exc.description or exc.name)
 
@@ -141,13 +135,13 @@ class LiveAgentEmulator:
             if descending:
                 selected.reverse()
             chunk = selected[(page - 1) * per_page : page * per_page]
-            return _json([self._ticket_json(self.world.conversation(i)) for i in chunk])
+            return json_response([self._ticket_json(self.world.conversation(i)) for i in chunk])
         tickets = [
             self._ticket_json(self.world.conversation(i)) for i in range(self.world.conversation_count)
         ]
         tickets = [t for t in tickets if all(_matches(t, f) for f in filters)]
         tickets.sort(key=lambda t: (t.get(field) is None, t.get(field) or "", t["id"]), reverse=descending)
-        return _json(tickets[(page - 1) * per_page : page * per_page])
+        return json_response(tickets[(page - 1) * per_page : page * per_page])
 
     @cached_property
     def _changed_stamps(self) -> list[str]:
@@ -167,7 +161,11 @@ class LiveAgentEmulator:
 
     def _ticket(self, request: Request, ticket_id: str) -> Response:
         conversation = self._conversation(ticket_id)
-        return _json(self._ticket_json(conversation)) if conversation else _error(404, "Ticket not found")
+        return (
+            json_response(self._ticket_json(conversation))
+            if conversation
+            else _error(404, "Ticket not found")
+        )
 
     def _messages(self, request: Request, ticket_id: str) -> Response:
         conversation = self._conversation(ticket_id)
@@ -203,14 +201,14 @@ class LiveAgentEmulator:
                     ],
                 }
             )
-        return _json(groups)
+        return json_response(groups)
 
     def _sla(self, request: Request, ticket_id: str) -> Response:
         conversation = self._conversation(ticket_id)
         if conversation is None:
             return _error(404, "Ticket not found")
         first_answer = next((at for author, at, _ in conversation.messages if author == "agent"), None)
-        return _json(
+        return json_response(
             {
                 "first_answer": la_time(first_answer),
                 "first_assign": la_time(conversation.created_at),
@@ -244,7 +242,7 @@ class LiveAgentEmulator:
                     }
                 )
             conversation += 1
-        response = _json(rows)
+        response = json_response(rows)
         if conversation < self.world.conversation_count:
             response.headers["next_page_cursor"] = _encode_cursor(conversation)
         return response
@@ -294,7 +292,7 @@ class LiveAgentEmulator:
         return _paged(request, agents)
 
     def _departments(self, request: Request) -> Response:
-        return _json(
+        return json_response(
             [{"department_id": _department_id(n), "name": name} for n, name in enumerate(DEPARTMENTS)]
         )
 
@@ -313,7 +311,7 @@ class LiveAgentEmulator:
         return _paged(request, contacts)
 
     def _tags(self, request: Request) -> Response:
-        return _json([{"id": f"t{n}", "name": name} for n, name in enumerate(TAGS)])
+        return json_response([{"id": f"t{n}", "name": name} for n, name in enumerate(TAGS)])
 
 
 def _ticket_id(index: int) -> str:
@@ -364,7 +362,7 @@ def _int(value: Any, default: int) -> int:
 def _paged(request: Request, items: list[Any]) -> Response:
     per_page = max(1, min(_int(request.args.get("_perPage"), 10), PER_PAGE_MAX))
     page = max(1, _int(request.args.get("_page"), 1))
-    return _json(items[(page - 1) * per_page : page * per_page])
+    return json_response(items[(page - 1) * per_page : page * per_page])
 
 
 def _cursor_position(request: Request) -> tuple[int | None, int]:
@@ -380,7 +378,7 @@ def _cursor_position(request: Request) -> tuple[int | None, int]:
 def _cursor_answer(rows: list[Any], start: int, size: int) -> Response:
     """A page of `size` rows; `rows` holds one more when another page follows, announced by the
     `next_page_cursor` header."""
-    response = _json(rows[:size])
+    response = json_response(rows[:size])
     if len(rows) > size:
         response.headers["next_page_cursor"] = _encode_cursor(start + size)
     return response
@@ -390,9 +388,5 @@ def _encode_cursor(position: int) -> str:
     return base64.urlsafe_b64encode(str(position).encode()).decode()
 
 
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(json.dumps(payload), status=status, mimetype="application/json")
-
-
 def _error(status: int, message: str) -> Response:
-    return _json({"message": message, "code": status}, status)
+    return json_response({"message": message, "code": status}, status)
