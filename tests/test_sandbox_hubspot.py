@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from hubspot import HubSpot
 from hubspot.crm.owners import CollectionResponsePublicOwnerForwardPaging
 from hubspot.crm.pipelines import CollectionResponsePipelineNoPaging
@@ -275,3 +276,16 @@ def test_shared_fixture_serves_all_three_vendors(sandbox_factory: Any) -> None:
         .crm.tickets.basic_api.get_page(limit=100)
         .results
     )
+
+
+def test_daily_quota_headers_and_exhaustion() -> None:
+    with Sandbox(seed=1, size=5, hubspot_daily_limit=3) as small:
+        headers = {"Authorization": f"Bearer {small.hubspot_token}"}
+        url = f"{small.hubspot_url}/crm/v3/objects/tickets"
+        first = requests.get(url, headers=headers, timeout=10)
+        assert first.headers["X-HubSpot-RateLimit-Daily"] == "3"
+        assert first.headers["X-HubSpot-RateLimit-Daily-Remaining"] == "2"
+        requests.get(url, headers=headers, timeout=10)
+        requests.get(url, headers=headers, timeout=10)
+        spent = requests.get(url, headers=headers, timeout=10)
+        assert spent.status_code == 429 and spent.json()["policyName"] == "DAILY"

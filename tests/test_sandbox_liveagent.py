@@ -123,3 +123,27 @@ def test_agents_share_emails_with_the_other_vendors(session: requests.Session, s
 def test_wrong_api_key_is_401(sandbox: Sandbox) -> None:
     response = requests.get(f"{sandbox.liveagent_url}/tickets", headers={"apikey": "wrong"}, timeout=10)
     assert response.status_code == 401 and response.json()["message"] == "Invalid API key"
+
+
+def test_reopened_conversations_show_in_messages_and_sla(session: requests.Session, sandbox: Sandbox) -> None:
+    world = sandbox.world
+    reopened = next(
+        i
+        for i in range(world.conversation_count)
+        if world.conversation(i).first_resolved_at != world.conversation(i).resolved_at
+    )
+    ticket_id = f"la{reopened:07x}"
+    sla = session.get(f"{sandbox.liveagent_url}/tickets/{ticket_id}/sla", timeout=10).json()
+    ticket = session.get(f"{sandbox.liveagent_url}/tickets/{ticket_id}", timeout=10).json()
+    assert sla["first_resolve"] < ticket["date_resolved"]
+    groups = session.get(f"{sandbox.liveagent_url}/tickets/{ticket_id}/messages", timeout=10).json()
+    types = [g["type"] for g in groups]
+    assert types.count("I") == 2  # two system (resolution) groups: resolved, reopened, resolved again
+
+
+def test_rate_limited_answers_carry_retry_after() -> None:
+    with Sandbox(seed=1, size=5, liveagent_requests_per_minute=1) as small:
+        headers = {"apikey": small.liveagent_api_key}
+        assert requests.get(f"{small.liveagent_url}/tags", headers=headers, timeout=10).status_code == 200
+        limited = requests.get(f"{small.liveagent_url}/tags", headers=headers, timeout=10)
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1

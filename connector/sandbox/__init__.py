@@ -54,6 +54,7 @@ class Sandbox:
         aircall_requests_per_minute: int = 60,
         liveagent_requests_per_minute: int = 180,
         hubspot_custom_objects: bool = True,
+        hubspot_daily_limit: int = 500_000,
         faults: str = "",
     ) -> None:
         self.world = World(seed=seed, size=size)
@@ -66,6 +67,7 @@ class Sandbox:
             token=self.hubspot_token,
             requests_per_10s=hubspot_requests_per_10s,
             custom_objects=hubspot_custom_objects,
+            daily_limit=hubspot_daily_limit,
             quirks=HubSpotQuirks(
                 search_lag=quirk(rules, "hubspot", "search_lag") or 0.0,
                 bulk_update=int(quirk(rules, "hubspot", "bulk_update") or 0),

@@ -85,6 +85,7 @@ class AircallEmulator(Emulator):
         reset = str(int(time.time() + (admission.retry_after or 60)))
         if not admission.allowed:
             response = _error(429, "Too Many Requests", "Wait until the X-AircallApi-Reset time")
+            response.headers["Retry-After"] = str(max(1, round(admission.retry_after)))
         else:
             try:
                 response = self.route(request)

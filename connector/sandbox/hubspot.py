@@ -55,12 +55,16 @@ class HubSpotEmulator(Emulator):
         base_url: str = "",
         custom_objects: bool = True,
         quirks: HubSpotQuirks | None = None,
+        daily_limit: int = 500_000,
     ) -> None:
         super().__init__()
         self.world = world
         self.token = token
         self.base_url = base_url
         self.window = RollingWindow(requests_per_10s, 10.0)
+        self.daily_limit = daily_limit
+        self.daily_used = 0
+        """Requests counted against the portal's daily quota (the sandbox's day lasts as long as it runs)."""
         self.quirks = quirks or HubSpotQuirks()
         self.kinds = crm_kinds(world, self.quirks)
         self.properties = PropertyRegistry(self.kinds)
@@ -119,7 +123,19 @@ class HubSpotEmulator(Emulator):
                 category="INVALID_AUTHENTICATION",
             )
         admission = self.window.admit()
-        if not admission.allowed:
+        self.daily_used += 1
+        if self.daily_used > self.daily_limit:
+            response = json_response(
+                {
+                    "status": "error",
+                    "message": "You have reached your daily limit.",
+                    "errorType": "RATE_LIMIT",
+                    "correlationId": str(uuid.uuid4()),
+                    "policyName": "DAILY",
+                },
+                429,
+            )
+        elif not admission.allowed:
             response = json_response(
                 {
                     "status": "error",
@@ -141,6 +157,10 @@ class HubSpotEmulator(Emulator):
         response.headers["X-HubSpot-RateLimit-Max"] = str(admission.limit)
         response.headers["X-HubSpot-RateLimit-Remaining"] = str(admission.remaining)
         response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
+        response.headers["X-HubSpot-RateLimit-Daily"] = str(self.daily_limit)
+        response.headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(
+            max(0, self.daily_limit - self.daily_used)
+        )
         return response
 
     def _authorised(self, request: Request) -> bool:

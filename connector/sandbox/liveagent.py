@@ -72,8 +72,11 @@ class LiveAgentEmulator(Emulator):
         key = request.headers.get("apikey", "")
         if not hmac.compare_digest(key.encode(), self.api_key.encode()):
             return _error(401, "Invalid API key")
-        if not self.window.admit().allowed:
-            return _error(429, "Too many requests")
+        admission = self.window.admit()
+        if not admission.allowed:
+            limited = _error(429, "Too many requests")
+            limited.headers["Retry-After"] = str(max(1, round(admission.retry_after)))
+            return limited
         try:
             return self.route(request)
         except HTTPException as exc:
@@ -212,7 +215,7 @@ class LiveAgentEmulator(Emulator):
             {
                 "first_answer": la_time(first_answer),
                 "first_assign": la_time(conversation.created_at),
-                "first_resolve": la_time(conversation.resolved_at),
+                "first_resolve": la_time(conversation.first_resolved_at),
                 "next_answer": None,
                 "sla_level_id": "default",
             }

@@ -109,6 +109,9 @@ class WorldConversation:
     created_at: datetime
     changed_at: datetime
     resolved_at: datetime | None
+    """The final resolution."""
+    first_resolved_at: datetime | None
+    """Earlier than `resolved_at` when the customer reopened the ticket."""
     messages: tuple[tuple[str, datetime, int | None], ...]
     """(author: 'customer' | 'agent' | 'system', time, agent index) in time order."""
     assignments: tuple[tuple[int, int | None, datetime, datetime | None], ...]
@@ -351,11 +354,19 @@ class World:
             if rng.random() < 0.5:
                 moment += timedelta(seconds=rng.expovariate(1 / 3600))
                 messages.append(("customer", moment, None))
-        resolved = None
+        resolved = first_resolved = None
         if rng.random() < 0.8:
             moment += timedelta(seconds=rng.randint(60, 7200))
-            resolved = moment
+            resolved = first_resolved = moment
             messages.append(("system", moment, None))
+            if rng.random() < 0.1:  # the customer writes again: reopened, answered, resolved once more
+                moment += timedelta(seconds=rng.randint(3600, 3 * 86400))
+                messages.append(("customer", moment, None))
+                moment += timedelta(seconds=rng.expovariate(1 / 1800))
+                messages.append(("agent", moment, agent))
+                moment += timedelta(seconds=rng.randint(60, 7200))
+                resolved = moment
+                messages.append(("system", moment, None))
         assignments: list[tuple[int, int | None, datetime, datetime | None]] = []
         if rng.random() < 0.15:  # transferred once, to another department and agent
             handover = created + (moment - created) / 2
@@ -384,6 +395,7 @@ class World:
             created_at=created,
             changed_at=moment + timedelta(seconds=rng.randint(0, 300)),
             resolved_at=resolved,
+            first_resolved_at=first_resolved,
             messages=tuple(messages),
             assignments=tuple(assignments),
         )
