@@ -160,3 +160,37 @@ def test_associations_v4_batch_read(client: HubSpot, sandbox: Sandbox) -> None:
     contact_ids = {to.to_object_id for r in result.results for to in r.to}
     contact = client.crm.contacts.basic_api.get_by_id(str(next(iter(contact_ids))))
     assert contact.properties["email"].endswith("@example.org")
+
+
+def test_remaining_read_endpoints_deserialize(client: HubSpot) -> None:
+    """Property groups list, schema reads, and a custom object's get and search, through the SDK."""
+    from hubspot.crm.objects import PublicObjectSearchRequest
+
+    groups = client.crm.properties.groups_api.get_all("tickets")
+    assert "ticketinformation" in {g.name for g in groups.results}
+    schema = client.crm.schemas.core_api.create(_snapshot_schema())
+    assert [s.name for s in client.crm.schemas.core_api.get_all().results] == ["helpdesk_kpi_snapshot"]
+    assert (
+        client.crm.schemas.core_api.get_by_id(schema.object_type_id).fully_qualified_name
+        == schema.fully_qualified_name
+    )
+    client.crm.objects.batch_api.upsert(
+        schema.object_type_id,
+        BatchInputSimplePublicObjectBatchInputUpsert(
+            inputs=[
+                {
+                    "id": "K01|mean|calendar|2026-01",
+                    "idProperty": "snapshot_key",
+                    "properties": {"value": "90"},
+                }
+            ]
+        ),
+    )
+    found = client.crm.objects.search_api.do_search(
+        schema.object_type_id, PublicObjectSearchRequest(properties=["snapshot_key", "value"], limit=10)
+    )
+    assert found.total == 1
+    one = client.crm.objects.basic_api.get_by_id(
+        schema.object_type_id, found.results[0].id, properties=["value"]
+    )
+    assert one.properties["value"] == "90"
