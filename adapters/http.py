@@ -1,0 +1,177 @@
+"""The HTTP layer the `requests`-based adapters (LiveAgent, Aircall) share: one status→error mapping,
+one retry policy (tenacity) that honours `Retry-After` and the vendors' reset headers, and timeouts on
+every call.
+
+    >>> client = VendorClient("aircall", "https://api.aircall.io/v1", session)
+    >>> client.get_json("/calls", params={"per_page": 50})
+
+Errors follow `connector.errors`: `AuthError` (401/403, never retried), `RetryableAPIError` (429, 5xx,
+transport failures and truncated bodies: retried with jittered exponential backoff, or after the time
+the vendor asked for), `FatalAPIError` (other 4xx).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from connector.errors import APIError, AuthError, FatalAPIError, RetryableAPIError
+
+REQUEST_ID_HEADERS = ("X-Request-Id", "X-HubSpot-Correlation-Id", "X-Correlation-Id")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry. Tests use `attempts` and a recording `sleep`."""
+
+    attempts: int = 6
+    initial_wait: float = 0.5
+    max_wait: float = 60.0
+
+
+def retry_after_seconds(response: requests.Response, *, now: float | None = None) -> float | None:
+    """The pause the vendor asked for: `Retry-After` (seconds or an HTTP date), else a reset header
+    holding a UNIX time (Aircall's `X-AircallApi-Reset`)."""
+    header = response.headers.get("Retry-After")
+    current = time.time() if now is None else now
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(header).timestamp() - current)
+            except (TypeError, ValueError):
+                return None
+    reset = response.headers.get("X-AircallApi-Reset")
+    if reset and reset.isdigit():
+        return max(0.0, int(reset) - current)
+    return None
+
+
+def error_for(vendor: str, response: requests.Response) -> APIError | None:
+    """The one place a status becomes an error (None for success)."""
+    status = response.status_code
+    if status < 400:
+        return None
+    request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
+    message = _message(response)
+    if status in (401, 403):
+        return AuthError(message, vendor=vendor, status=status, request_id=request_id)
+    if status == 429 or status >= 500:
+        return RetryableAPIError(
+            message,
+            vendor=vendor,
+            status=status,
+            request_id=request_id,
+            retry_after=retry_after_seconds(response),
+        )
+    return FatalAPIError(message, vendor=vendor, status=status, request_id=request_id)
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason or f"HTTP {response.status_code}"
+    if isinstance(body, Mapping):
+        if isinstance(body.get("message"), str):  # HubSpot, LiveAgent
+            return str(body["message"])
+        parts = [
+            str(body[key]) for key in ("error", "troubleshoot") if isinstance(body.get(key), str)
+        ]  # Aircall
+        if parts:
+            return ": ".join(parts)
+    return response.reason or f"HTTP {response.status_code}"
+
+
+class VendorClient:
+    """GETs and POSTs JSON against one vendor's base URL through a `requests.Session`, with the
+    shared error mapping, timeouts and retries."""
+
+    def __init__(
+        self,
+        vendor: str,
+        base_url: str,
+        session: requests.Session,
+        *,
+        timeout: tuple[float, float] = (5.0, 60.0),
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        before_request: Callable[[], None] | None = None,
+        after_response: Callable[[requests.Response], None] | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.before_request = before_request
+        """Called before each attempt: where a rate governor waits for its token."""
+        self.after_response = after_response
+        """Called with each response: where a rate governor reads the remaining-quota headers."""
+        self.calls = 0
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[Any, requests.Response]:
+        return self.request_json("GET", path, params=params)
+
+    def request_json(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> tuple[Any, requests.Response]:
+        """The parsed JSON body and the response, after retries; raises an `APIError` otherwise."""
+        url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(RetryableAPIError),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._once(method, url, params, json)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _once(
+        self, method: str, url: str, params: Mapping[str, Any] | None, body: Any
+    ) -> tuple[Any, requests.Response]:
+        if self.before_request is not None:
+            self.before_request()
+        self.calls += 1
+        try:
+            response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise RetryableAPIError(f"transport failure: {type(exc).__name__}", vendor=self.vendor) from exc
+        if self.after_response is not None:
+            self.after_response(response)
+        failure = error_for(self.vendor, response)
+        if failure is not None:
+            raise failure
+        try:
+            return response.json(), response
+        except (ValueError, requests.exceptions.ChunkedEncodingError) as exc:
+            raise RetryableAPIError(
+                "the body is not complete JSON (cut short or malformed)",
+                vendor=self.vendor,
+                status=response.status_code,
+            ) from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        """The vendor's requested pause when it gave one, else jittered exponential backoff."""
+        exception = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exception, RetryableAPIError) and exception.retry_after is not None:
+            return min(exception.retry_after, self.retry.max_wait)
+        backoff = wait_random_exponential(multiplier=self.retry.initial_wait, max=self.retry.max_wait)
+        return float(backoff(state))
