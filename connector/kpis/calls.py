@@ -7,6 +7,7 @@ from connector.kpis.catalogue import (
     Context,
     Group,
     KpiDefinition,
+    duration_aggregates,
     duration_results,
     in_period,
     kpi,
@@ -57,13 +58,7 @@ def average_wait_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
 
 
 def _wait_aggregates() -> dict[str, str]:
-    wait = "coalesce(wait_seconds, answered_at_e - started_at_e)"
-    return {
-        "calendar_n": f"count({wait})",
-        "calendar_sum": f"sum({wait})",
-        "calendar_mean": f"avg({wait})",
-        "calendar_quantiles": f"quantile_cont({wait}, [0.5, 0.9])",
-    }
+    return duration_aggregates("coalesce(wait_seconds, answered_at_e - started_at_e)", bases=_CALENDAR)
 
 
 @kpi("K26", "abandoned_call_rate", unit="percent", reads=("call",), cuts=CALL_CUTS)

@@ -197,11 +197,14 @@ DURATION_STATS = ("mean", "median", "p90")
 """Quantiles are interpolated linearly between the closest ranks (like numpy's default)."""
 
 
-def duration_aggregates(measure: str, prefix: str = "") -> dict[str, str]:
-    """Aggregates of a duration measure given as an expression with `{b}` for the basis suffix."""
+def duration_aggregates(
+    measure: str, prefix: str = "", bases: Sequence[Basis] = (Basis.CALENDAR, Basis.BUSINESS)
+) -> dict[str, str]:
+    """Aggregates of a duration measure given as an expression with `{b}` for the basis suffix (a
+    measure without `{b}`, such as a call's wait, is the same in every basis asked for)."""
     out: dict[str, str] = {}
-    for basis, suffix in BASIS_SUFFIX.items():
-        m = measure.format(b=suffix)
+    for basis in bases:
+        m = measure.format(b=BASIS_SUFFIX[basis])
         key = f"{prefix}{basis.value}"
         out |= {
             f"{key}_n": f"count({m})",

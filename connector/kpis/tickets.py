@@ -34,6 +34,15 @@ def escalation_query() -> tuple[str, dict[str, str]]:
     }
 
 
+def customer_contacts() -> str:
+    """Contacts the customer chose the channel of: tickets by creation and inbound calls by start, with
+    the cut columns (K13, K30)."""
+    columns = "pidx, agent, team, channel, source, priority, category"
+    tickets = in_period("tickets", "created_at")
+    calls = in_period("calls", "started_at", "x.direction = 'inbound'")
+    return f"SELECT {columns} FROM ({tickets}) UNION ALL SELECT {columns} FROM ({calls})"
+
+
 def resolved_query() -> tuple[str, dict[str, str]]:
     """Tickets by final-resolution period: their count (K10, K12, K29)."""
     return in_period("tickets", "resolved_at"), {"n": "count(*)"}
@@ -268,9 +277,7 @@ def channel_preference(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     Period: ticket creation, call start. Outbound and internal calls are the company's choice of channel,
     not the customer's, and are left out. The channel breakdown is always reported.
     """
-    contacts = f"""SELECT pidx, agent, team, channel, source, priority, category FROM ({in_period("tickets", "created_at")})
-        UNION ALL SELECT pidx, agent, team, channel, source, priority, category
-        FROM ({in_period("calls", "started_at", "x.direction = 'inbound'")})"""
+    contacts = customer_contacts()
     cuts = tuple(dict.fromkeys(("overall", "channel", *ctx.cuts_for(d))))
     groups = ctx.groups(contacts, {"n": "count(*)"}, cuts)
     totals = {g.pidx: g["n"] or 0 for g in groups if g.cut == "overall"}

@@ -12,6 +12,7 @@ from connector.kpis.catalogue import (
     Group,
     KpiDefinition,
     count_results,
+    duration_aggregates,
     duration_results,
     in_period,
     kpi,
@@ -19,7 +20,7 @@ from connector.kpis.catalogue import (
 )
 from connector.kpis.feedback import csat_query
 from connector.kpis.results import KpiResult
-from connector.kpis.tickets import escalation_query, first_response_query, resolved_query
+from connector.kpis.tickets import customer_contacts, escalation_query, first_response_query, resolved_query
 from connector.kpis.workspace import NONE
 
 
@@ -41,12 +42,8 @@ def _work_items() -> str:
 
 
 def _handle_aggregates() -> dict[str, str]:
-    return {
-        "calendar_n": "count(handle)",
-        "calendar_sum": "sum(handle)",
-        "calendar_mean": "avg(handle)",
-        "calendar_quantiles": "quantile_cont(handle, [0.5, 0.9])",
-        "estimated": "count(*) FILTER (WHERE estimated)",
+    return duration_aggregates("handle", bases=(Basis.CALENDAR,)) | {
+        "estimated": "count(*) FILTER (WHERE estimated)"
     }
 
 
@@ -188,9 +185,7 @@ def volume_per_capacity(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     teams include it.
     """
     contacts = ctx.groups(
-        f"""SELECT pidx, agent, team, channel, source, priority, category FROM ({in_period("tickets", "created_at")})
-            UNION ALL SELECT pidx, agent, team, channel, source, priority, category
-            FROM ({in_period("calls", "started_at", "x.direction = 'inbound'")})""",
+        customer_contacts(),
         {"n": "count(*)"},
         ctx.cuts_for(d),
     )

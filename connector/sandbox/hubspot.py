@@ -125,27 +125,9 @@ class HubSpotEmulator(Emulator):
         admission = self.window.admit()
         self.daily_used += 1
         if self.daily_used > self.daily_limit:
-            response = json_response(
-                {
-                    "status": "error",
-                    "message": "You have reached your daily limit.",
-                    "errorType": "RATE_LIMIT",
-                    "correlationId": str(uuid.uuid4()),
-                    "policyName": "DAILY",
-                },
-                429,
-            )
+            response = _rate_limited("DAILY", "daily")
         elif not admission.allowed:
-            response = json_response(
-                {
-                    "status": "error",
-                    "message": "You have reached your ten_secondly_rolling limit.",
-                    "errorType": "RATE_LIMIT",
-                    "correlationId": str(uuid.uuid4()),
-                    "policyName": "TEN_SECONDLY_ROLLING",
-                },
-                429,
-            )
+            response = _rate_limited("TEN_SECONDLY_ROLLING", "ten_secondly_rolling")
             response.headers["Retry-After"] = str(max(1, round(admission.retry_after)))
         else:
             try:
@@ -665,6 +647,20 @@ def _json_body(request: Request) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def _rate_limited(policy: str, name: str) -> Response:
+    """HubSpot's 429 body for one limit policy."""
+    return json_response(
+        {
+            "status": "error",
+            "message": f"You have reached your {name} limit.",
+            "errorType": "RATE_LIMIT",
+            "correlationId": str(uuid.uuid4()),
+            "policyName": policy,
+        },
+        429,
+    )
 
 
 def error(status: int, message: str, *, category: str) -> Response:
