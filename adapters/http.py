@@ -12,6 +12,7 @@ the vendor asked for), `FatalAPIError` (other 4xx).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from adapters.governor import RateGovernor
 from connector.errors import APIError, AuthError, FatalAPIError, RetryableAPIError
 
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-HubSpot-Correlation-Id", "X-Correlation-Id")
@@ -41,10 +43,10 @@ class RetryPolicy:
     max_wait: float = 60.0
 
 
-def retry_after_seconds(response: requests.Response, *, now: float | None = None) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
     """The pause the vendor asked for: `Retry-After` (seconds or an HTTP date), else a reset header
     holding a UNIX time (Aircall's `X-AircallApi-Reset`)."""
-    header = response.headers.get("Retry-After")
+    header = headers.get("Retry-After")
     current = time.time() if now is None else now
     if header:
         try:
@@ -54,19 +56,21 @@ def retry_after_seconds(response: requests.Response, *, now: float | None = None
                 return max(0.0, parsedate_to_datetime(header).timestamp() - current)
             except (TypeError, ValueError):
                 return None
-    reset = response.headers.get("X-AircallApi-Reset")
+    reset = headers.get("X-AircallApi-Reset")
     if reset and reset.isdigit():
         return max(0.0, int(reset) - current)
     return None
 
 
-def error_for(vendor: str, response: requests.Response) -> APIError | None:
-    """The one place a status becomes an error (None for success)."""
-    status = response.status_code
+def error_for_status(
+    vendor: str, status: int, headers: Mapping[str, str], body: str | bytes | None, reason: str = ""
+) -> APIError | None:
+    """The one place a status becomes an error (None for success); the SDK-based HubSpot adapter and
+    the `requests`-based ones both come through here."""
     if status < 400:
         return None
-    request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
-    message = _message(response)
+    request_id = next((headers[h] for h in REQUEST_ID_HEADERS if h in headers), None)
+    message = _message(body) or reason or f"HTTP {status}"
     if status in (401, 403):
         return AuthError(message, vendor=vendor, status=status, request_id=request_id)
     if status == 429 or status >= 500:
@@ -75,25 +79,34 @@ def error_for(vendor: str, response: requests.Response) -> APIError | None:
             vendor=vendor,
             status=status,
             request_id=request_id,
-            retry_after=retry_after_seconds(response),
+            retry_after=retry_after_seconds(headers),
         )
     return FatalAPIError(message, vendor=vendor, status=status, request_id=request_id)
 
 
-def _message(response: requests.Response) -> str:
+def error_for(vendor: str, response: requests.Response) -> APIError | None:
+    """`error_for_status` for a `requests` response."""
+    if response.status_code < 400:
+        return None
+    return error_for_status(
+        vendor, response.status_code, response.headers, response.content, response.reason or ""
+    )
+
+
+def _message(body: str | bytes | None) -> str | None:
     try:
-        body = response.json()
+        parsed = json.loads(body) if body else None
     except ValueError:
-        return response.reason or f"HTTP {response.status_code}"
-    if isinstance(body, Mapping):
-        if isinstance(body.get("message"), str):  # HubSpot, LiveAgent
-            return str(body["message"])
+        return None
+    if isinstance(parsed, Mapping):
+        if isinstance(parsed.get("message"), str):  # HubSpot, LiveAgent
+            return str(parsed["message"])
         parts = [
-            str(body[key]) for key in ("error", "troubleshoot") if isinstance(body.get(key), str)
+            str(parsed[key]) for key in ("error", "troubleshoot") if isinstance(parsed.get(key), str)
         ]  # Aircall
         if parts:
             return ": ".join(parts)
-    return response.reason or f"HTTP {response.status_code}"
+    return None
 
 
 class VendorClient:
@@ -109,8 +122,7 @@ class VendorClient:
         timeout: tuple[float, float] = (5.0, 60.0),
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        before_request: Callable[[], None] | None = None,
-        after_response: Callable[[requests.Response], None] | None = None,
+        governor: RateGovernor | None = None,
     ) -> None:
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
@@ -118,10 +130,8 @@ class VendorClient:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
-        self.before_request = before_request
-        """Called before each attempt: where a rate governor waits for its token."""
-        self.after_response = after_response
-        """Called with each response: where a rate governor reads the remaining-quota headers."""
+        self.governor = governor
+        """Waited on before each attempt, fed each response's quota headers."""
         self.calls = 0
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[Any, requests.Response]:
@@ -132,14 +142,7 @@ class VendorClient:
     ) -> tuple[Any, requests.Response]:
         """The parsed JSON body and the response, after retries; raises an `APIError` otherwise."""
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(RetryableAPIError),
-            sleep=self.sleep,
-            reraise=True,
-        )
-        for attempt in retrying:
+        for attempt in retrying(self.retry, self.sleep, self.governor):
             with attempt:
                 return self._once(method, url, params, json)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
@@ -147,15 +150,15 @@ class VendorClient:
     def _once(
         self, method: str, url: str, params: Mapping[str, Any] | None, body: Any
     ) -> tuple[Any, requests.Response]:
-        if self.before_request is not None:
-            self.before_request()
+        if self.governor is not None:
+            self.governor.acquire()
         self.calls += 1
         try:
             response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             raise RetryableAPIError(f"transport failure: {type(exc).__name__}", vendor=self.vendor) from exc
-        if self.after_response is not None:
-            self.after_response(response)
+        if self.governor is not None:
+            self.governor.observe(response.status_code, response.headers)
         failure = error_for(self.vendor, response)
         if failure is not None:
             raise failure
@@ -168,10 +171,26 @@ class VendorClient:
                 status=response.status_code,
             ) from exc
 
-    def _wait(self, state: RetryCallState) -> float:
-        """The vendor's requested pause when it gave one, else jittered exponential backoff."""
+
+def retrying(
+    policy: RetryPolicy, sleep: Callable[[float], None], governor: RateGovernor | None = None
+) -> Retrying:
+    """The one retry policy of every vendor call: retryable errors only, the vendor's requested pause
+    when it gave one (`Retry-After`, reset headers), else jittered exponential backoff."""
+
+    def wait(state: RetryCallState) -> float:
         exception = state.outcome.exception() if state.outcome is not None else None
+        if governor is not None:
+            governor.retried()
         if isinstance(exception, RetryableAPIError) and exception.retry_after is not None:
-            return min(exception.retry_after, self.retry.max_wait)
-        backoff = wait_random_exponential(multiplier=self.retry.initial_wait, max=self.retry.max_wait)
+            return min(exception.retry_after, policy.max_wait)
+        backoff = wait_random_exponential(multiplier=policy.initial_wait, max=policy.max_wait)
         return float(backoff(state))
+
+    return Retrying(
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait,
+        retry=retry_if_exception_type(RetryableAPIError),
+        sleep=sleep,
+        reraise=True,
+    )

@@ -203,6 +203,55 @@ def compute(
         click.echo(to_table(results, settings.zone))
 
 
+SYNC_ENTITIES = ("agent", "contact", "ticket", "message", "call", "survey_response", "purchase")
+
+
+@cli.command()
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice([v.value for v in Vendor]),
+    help="Only this vendor (repeatable; default: every enabled source).",
+)
+@click.option(
+    "--entity",
+    "entities",
+    multiple=True,
+    help=f"Only streams producing these entities, repeatable or comma-separated: {', '.join(SYNC_ENTITIES)}.",
+)
+@click.option(
+    "--full", is_flag=True, help="Ignore the cursors: read everything from the backfill start again."
+)
+@click.pass_obj
+def sync(obj: _Context, sources: tuple[str, ...], entities: tuple[str, ...], full: bool) -> None:
+    """Pull changed records from the vendors into the store, from each stream's cursor.
+
+    Progress is logged per stream; a summary follows. Exits 1 when a source failed or records were
+    rejected, after committing everything the other sources fetched."""
+    from connector.sync import Progress, run_sync, summary_lines
+
+    settings = _settings_or_exit(obj)
+    chosen = _split(entities)
+    unknown = [e for e in chosen if e not in SYNC_ENTITIES]
+    if unknown:
+        raise click.BadParameter(f"unknown entities {', '.join(unknown)}", param_hint="--entity")
+    vendors = [Vendor(s) for s in sources] or None
+    with _open_store(settings) as store:
+        report = run_sync(
+            settings,
+            store,
+            sources=vendors,
+            entities=chosen or None,
+            full=full,
+            progress=Progress(emit=lambda line: click.echo(line, err=True)),
+        )
+    for line in summary_lines(report):
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
 @cli.command()
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 = any free port."

@@ -263,6 +263,8 @@ class Contact(SourceRecord):
     acquisition_source: str | None = None
     referred_by: RecordId | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    archived: bool = False
+    """Deleted (archived) in its source: kept for history, left out of every KPI."""
 
     _churn_after_start = field_validator("churned_at")(_not_before("customer_since"))
 
@@ -294,6 +296,8 @@ class Ticket(SourceRecord):
     is_complaint: bool = False
     handle_seconds: Seconds | None = None
     updated_at: UtcDatetime | None = None
+    archived: bool = False
+    """Deleted (archived) in its source: kept for history, left out of every KPI."""
 
     _after_creation = field_validator(
         "first_agent_reply_at", "first_resolved_at", "resolved_at", "closed_at", "escalation_at", "updated_at"
@@ -331,6 +335,8 @@ class Call(SourceRecord):
     phone_number: PhoneE164 | None = None
     ticket_id: RecordId | None = None
     updated_at: UtcDatetime | None = None
+    archived: bool = False
+    """Deleted (archived) in its source: kept for history, left out of every KPI."""
 
     _after_start = field_validator("answered_at", "ended_at")(_not_before("started_at"))
 

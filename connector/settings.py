@@ -16,7 +16,17 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -104,6 +114,26 @@ class HubSpotSettings(VendorSettings):
     client_secret: SecretStr | None = Field(
         None, description="App client secret, verifies webhook v3 signatures."
     )
+    requests_per_10s: int = Field(
+        100, gt=0, description="The app's request limit per 10 seconds (100 on most tiers, 190 on some)."
+    )
+    search_per_second: float = Field(
+        4.0, gt=0, description="Search requests per second (HubSpot allows 4-5)."
+    )
+    daily_reserve: int = Field(
+        1000, ge=0, description="Daily requests left for other integrations: a sync stops before using them."
+    )
+    churn_property: str | None = Field(
+        None, description="Contact property holding the churn date (portals differ; none by default)."
+    )
+    won_deal_stages: Annotated[list[str], NoDecode] = Field(
+        ["closedwon"], description="Deal stage ids that count as a purchase (closed won)."
+    )
+    archived_sweep: Duration = Field(
+        timedelta(days=1), description="How often archived (deleted) records are swept."
+    )
+
+    _split_stages = field_validator("won_deal_stages", mode="before")(_split_list)
 
     @classmethod
     def required_for_sync(cls) -> tuple[str, ...]:
@@ -116,6 +146,7 @@ class LiveAgentSettings(VendorSettings):
     webhook_secret: SecretStr | None = Field(
         None, description="Shared secret expected on LiveAgent webhooks."
     )
+    requests_per_minute: int = Field(180, gt=0, description="The API key's request limit per minute.")
 
     @classmethod
     def required_for_sync(cls) -> tuple[str, ...]:
@@ -127,10 +158,38 @@ class AircallSettings(VendorSettings):
     api_id: str | None = Field(None, description="API ID (HTTP Basic user).")
     api_token: SecretStr | None = Field(None, description="API token (HTTP Basic password).")
     webhook_token: SecretStr | None = Field(None, description="Token Aircall puts in each webhook body.")
+    requests_per_minute: int = Field(60, gt=0, description="The company's request limit per minute.")
+    reread: Duration = Field(
+        timedelta(hours=48), description="Recent calls re-read on every sync (tags and comments come late)."
+    )
 
     @classmethod
     def required_for_sync(cls) -> tuple[str, ...]:
         return ("base_url", "api_id", "api_token")
+
+
+def _plain_seconds(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        return float(value)
+    return value
+
+
+def _positive_duration(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be a positive duration")
+    return value
+
+
+def _non_negative_duration(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("must not be a negative duration")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_plain_seconds), AfterValidator(_positive_duration)]
+"""A positive duration: ISO 8601 (`PT4H`), `HH:MM:SS` or seconds."""
+Lag = Annotated[timedelta, BeforeValidator(_plain_seconds), AfterValidator(_non_negative_duration)]
+"""A duration that may be zero."""
 
 
 class FirstResponseTargets(BaseModel):
@@ -138,28 +197,12 @@ class FirstResponseTargets(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    urgent: timedelta = Field(timedelta(hours=1), description="First-response target for urgent tickets.")
-    high: timedelta = Field(
-        timedelta(hours=4), description="First-response target for high-priority tickets."
-    )
-    medium: timedelta = Field(
+    urgent: Duration = Field(timedelta(hours=1), description="First-response target for urgent tickets.")
+    high: Duration = Field(timedelta(hours=4), description="First-response target for high-priority tickets.")
+    medium: Duration = Field(
         timedelta(hours=8), description="First-response target for medium-priority tickets."
     )
-    low: timedelta = Field(timedelta(hours=24), description="First-response target for low-priority tickets.")
-
-    @field_validator("urgent", "high", "medium", "low", mode="before")
-    @classmethod
-    def _plain_seconds(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-            return float(value)
-        return value
-
-    @field_validator("urgent", "high", "medium", "low")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be a positive duration")
-        return value
+    low: Duration = Field(timedelta(hours=24), description="First-response target for low-priority tickets.")
 
 
 class Settings(BaseSettings):
@@ -201,6 +244,10 @@ class Settings(BaseSettings):
         description="Where results go: `hubspot_properties,hubspot_snapshots,dashboard`.",
     )
     dry_run: bool = Field(False, description="Print what would be written; write nothing.")
+    sync_overlap: Lag = Field(
+        timedelta(minutes=10),
+        description="How far behind its cursor a sync re-reads (late, eventually consistent records).",
+    )
     backfill_start: date | None = Field(
         None, description="First day the initial sync reads (ISO date); empty = 365 days back."
     )

@@ -254,3 +254,22 @@ def test_clv_historical_and_predictive_with_lifespan_from_churned_customers(url:
     assert results.value("K22", "historical") == pytest.approx(60.0)
     # predictive, trailing 12 months: 3 purchases / 2 buyers / 12 months × €200 × 36 months
     assert results.value("K22", "predictive") == pytest.approx(900.0)
+
+
+def test_archived_tickets_calls_and_contacts_are_left_out(url: str) -> None:
+    """Records deleted in their source (HubSpot's archived) stay stored but count nowhere."""
+    records = [
+        ticket(MONDAY, first_agent_reply_at=plus(MONDAY, hours=1)),
+        ticket(MONDAY, first_agent_reply_at=plus(MONDAY, hours=5), archived=True),
+        call(MONDAY, status="abandoned", wait_seconds=60),
+        call(MONDAY, status="abandoned", wait_seconds=60, archived=True),
+        call(MONDAY),
+        customer("2025-01-01T00:00:00Z", "2026-01-10T00:00:00Z"),
+        customer("2025-01-01T00:00:00Z", "2026-01-10T00:00:00Z", archived=True),
+        customer("2025-01-01T00:00:00Z"),
+    ]
+    results = run(url, records, **JAN, kpis=["K01", "K26", "K21"])
+    assert results.find("K01", "mean").count == 1
+    assert results.value("K01", "mean") == 3600
+    assert results.value("K26") == 50.0  # one abandoned of two inbound calls
+    assert results.value("K21") == 50.0  # one of two customers churned

@@ -26,7 +26,7 @@ def client() -> Iterator[HubSpot]:
     )
     try:
         assert process.stdout is not None
-        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(8))
+        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(11))
         yield HubSpot(
             access_token=settings["HELPDESK_HUBSPOT__ACCESS_TOKEN"],
             host=settings["HELPDESK_HUBSPOT__BASE_URL"],

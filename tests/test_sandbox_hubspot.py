@@ -196,7 +196,7 @@ def test_sandbox_command_prints_settings_and_serves_until_stopped() -> None:
     )
     try:
         assert process.stdout is not None
-        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(8))
+        settings = dict(process.stdout.readline().strip().split("=", 1) for _ in range(11))
         assert settings["HELPDESK_SOURCES"] == "hubspot,liveagent,aircall"
         client = HubSpot(
             access_token=settings["HELPDESK_HUBSPOT__ACCESS_TOKEN"],

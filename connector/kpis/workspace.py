@@ -274,7 +274,8 @@ class Workspace:
                     AS waiting_until
             FROM {p}.ticket t
             LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
-            LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id""",
+            LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id
+            WHERE NOT coalesce(CAST(t.archived AS BOOLEAN), false)""",
             ("created_at", "first_reply_at", "first_resolved_at", "resolved_at", "escalation_at"),
         )
 
@@ -314,7 +315,8 @@ class Workspace:
                 CAST(c.wrap_up_seconds AS DOUBLE) AS wrap_up_seconds
             FROM {p}.call c
             LEFT JOIN agent_identity ai ON ai.record_id = c.agent_id
-            LEFT JOIN contact_identity ci ON ci.record_id = c.contact_id""",
+            LEFT JOIN contact_identity ci ON ci.record_id = c.contact_id
+            WHERE NOT coalesce(CAST(c.archived AS BOOLEAN), false)""",
             ("started_at",),
             ("answered_at", "ended_at"),
         )
@@ -360,6 +362,7 @@ class Workspace:
                     AS education_participant
             FROM {p}.contact c
             LEFT JOIN contact_identity ci ON ci.record_id = c.id
+            WHERE NOT coalesce(CAST(c.archived AS BOOLEAN), false)
             GROUP BY 1"""
         )
 

@@ -151,9 +151,13 @@ class Sandbox:
             "HELPDESK_SOURCES": "hubspot,liveagent,aircall",
             "HELPDESK_HUBSPOT__BASE_URL": self.hubspot_url,
             "HELPDESK_HUBSPOT__ACCESS_TOKEN": self.hubspot_token,
+            "HELPDESK_HUBSPOT__REQUESTS_PER_10S": str(self.hubspot.window.limit),
+            "HELPDESK_HUBSPOT__CHURN_PROPERTY": "churn_date",
             "HELPDESK_AIRCALL__BASE_URL": self.aircall_url,
             "HELPDESK_AIRCALL__API_ID": self.aircall_api_id,
             "HELPDESK_AIRCALL__API_TOKEN": self.aircall_api_token,
+            "HELPDESK_AIRCALL__REQUESTS_PER_MINUTE": str(self.aircall.window.limit),
             "HELPDESK_LIVEAGENT__BASE_URL": self.liveagent_url,
             "HELPDESK_LIVEAGENT__API_KEY": self.liveagent_api_key,
+            "HELPDESK_LIVEAGENT__REQUESTS_PER_MINUTE": str(self.liveagent.window.limit),
         }

@@ -69,6 +69,8 @@ class HubSpotEmulator(Emulator):
         self.kinds = crm_kinds(world, self.quirks)
         self.properties = PropertyRegistry(self.kinds)
         self.schemas = SchemaRegistry(self.kinds, self.properties, enabled=custom_objects)
+        self.searches: list[tuple[str, Any]] = []
+        """Every search (object type, JSON body), for tests to assert how the connector searched."""
         self.writes: list[tuple[str, str, Any]] = []
         """Every write request (method, path, JSON body), for tests to assert what the connector wrote."""
         self.url_map = Map(
@@ -109,6 +111,8 @@ class HubSpotEmulator(Emulator):
 
     def record(self, request: Request) -> None:
         super().record(request)
+        if request.method == "POST" and request.path.endswith("/search"):
+            self.searches.append((request.path.split("/")[-2], _json_body(request)))
         if request.method in ("POST", "PATCH", "PUT") and not request.path.endswith(
             ("/search", "/batch/read")
         ):
@@ -155,6 +159,8 @@ class HubSpotEmulator(Emulator):
     def _owners(self, request: Request) -> Response:
         limit = _bounded_int(request.args.get("limit"), default=100, maximum=LIST_LIMIT)
         start = _cursor(request.args.get("after"))
+        if request.args.get("archived", "false").lower() == "true":  # no owner of the world has left
+            return json_response({"results": []})
         indexes = range(start, min(start + limit, self.world.agent_count))
         results = [self._owner(i) for i in indexes]
         return json_response(self._page(results, start + limit, self.world.agent_count, request.path))
@@ -317,21 +323,34 @@ class HubSpotEmulator(Emulator):
 
         entries: list[tuple[int, int]] = []
         if len(groups) <= 1 and all(
-            f.get("propertyName") == kind.modified_property for f in (groups or [[]])[0]
+            f.get("propertyName") in (kind.modified_property, "hs_object_id") for f in (groups or [[]])[0]
         ):
+            by_id = [f for f in (groups or [[]])[0] if f.get("propertyName") == "hs_object_id"]
+
+            def id_matches(index: int) -> bool:
+                return all(_matches({"hs_object_id": kind.object_id(index)}, f) for f in by_id)
+
             low, high = 0, len(order)
             for spec in groups[0] if groups else []:
+                if spec.get("propertyName") != kind.modified_property:
+                    continue
                 bound = _comparable(str(spec.get("value", "")))
                 operator = spec.get("operator")
                 if operator in ("GT", "GTE") and isinstance(bound, float):
                     low = max(
                         low, bisect_right(times, bound) if operator == "GT" else bisect_left(times, bound)
                     )
+                elif operator == "EQ" and isinstance(bound, float):
+                    low, high = max(low, bisect_left(times, bound)), min(high, bisect_right(times, bound))
                 elif operator in ("LT", "LTE") and isinstance(bound, float):
                     high = min(
                         high, bisect_left(times, bound) if operator == "LT" else bisect_right(times, bound)
                     )
-            entries = [(times[p], order[p]) for p in range(low, high) if searchable(order[p])]
+            entries = [
+                (times[p], order[p])
+                for p in range(low, high)
+                if searchable(order[p]) and id_matches(order[p])
+            ]
         else:
             entries = [
                 (times[p], order[p])
@@ -343,7 +362,10 @@ class HubSpotEmulator(Emulator):
                 view = self._search_view(kind, index)
                 if matches(view):
                     entries.append((int(view.updated_at.timestamp() * 1000), index))
-        entries.sort(reverse=descending)
+        by_object_id = any(
+            isinstance(s, dict) and s.get("propertyName") == "hs_object_id" for s in body.get("sorts") or []
+        )
+        entries.sort(key=(lambda e: e[1]) if by_object_id else None, reverse=descending)
         return [index for _, index in entries]
 
     def _object_json(

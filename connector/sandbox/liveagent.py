@@ -52,6 +52,8 @@ class LiveAgentEmulator(Emulator):
         self.world = world
         self.api_key = api_key
         self.window = RollingWindow(requests_per_minute, 60.0)
+        self.changes: dict[int, tuple[dict[str, Any], datetime]] = {}
+        """Tickets changed through `change` (tests): fields over the world's, and the change time."""
         self.url_map = Map(
             [
                 Rule("/tickets", endpoint="tickets", methods=["GET"]),
@@ -84,7 +86,19 @@ class LiveAgentEmulator(Emulator):
 
     # --- tickets ------------------------------------------------------------------------------------
 
+    def change(self, index: int, at: datetime, **fields: Any) -> None:
+        """Change ticket `index` at `at` (its `date_changed`), as an agent's edit in LiveAgent would."""
+        earlier = self.changes.get(index, ({}, at))[0]
+        self.changes[index] = ({**earlier, **fields}, at)
+
     def _ticket_json(self, conversation: WorldConversation) -> dict[str, Any]:
+        ticket = self._world_ticket_json(conversation)
+        change = self.changes.get(conversation.index)
+        if change is not None:
+            ticket |= change[0] | {"date_changed": la_time(change[1])}
+        return ticket
+
+    def _world_ticket_json(self, conversation: WorldConversation) -> dict[str, Any]:
         agent = conversation.agent_index
         return {
             "id": _ticket_id(conversation.index),
@@ -125,14 +139,20 @@ class LiveAgentEmulator(Emulator):
         )
         if indexed and field in ("date_changed", "date_created"):
             # `YYYY-MM-DD HH:MM:SS` sorts as it reads, so the date filters are bounds on the sorted stamps
-            stamps = [stamp for stamp, _ in self._changed_index]
+            index = self._changed_index
+            if self.changes:
+                index = sorted(
+                    [(stamp, i) for stamp, i in index if i not in self.changes]
+                    + [(la_time(at) or "", i) for i, (_, at) in self.changes.items()]
+                )
+            stamps = [stamp for stamp, _ in index]
             low, high = 0, len(stamps)
             for _, operator, value in filters:
                 if operator in ("D>", "D>="):
                     low = max(low, (bisect_right if operator == "D>" else bisect_left)(stamps, value))
                 else:
                     high = min(high, (bisect_left if operator == "D<" else bisect_right)(stamps, value))
-            selected = [index for _, index in self._changed_index[low:high]]
+            selected = [i for _, i in index[low:high]]
             if field == "date_created":
                 selected.sort()  # conversations are created in index order
             if descending:
@@ -225,30 +245,42 @@ class LiveAgentEmulator(Emulator):
         """Assignment history, conversation by conversation, streamed from the cursor (which names the
         conversation to resume at), so a world of millions of tickets pages in bounded time and memory.
         A page ends at a conversation boundary: it may hold one row more than `_perPage`."""
+        try:
+            filters = json.loads(request.args.get("_filters") or "[]")
+        except json.JSONDecodeError:
+            return _error(400, "_filters is not valid JSON")
+        wanted = [
+            f[2] for f in filters if isinstance(f, list) and len(f) == 3 and f[:2] == ["conversation_id", "="]
+        ]
+        if wanted:  # one conversation's rows, unpaged
+            found = self._conversation(str(wanted[0]))
+            return json_response(self._history_rows(found) if found else [])
         start, size = _cursor_position(request)
         if start is None:
             return _error(400, "Invalid _cursor")
         rows: list[dict[str, Any]] = []
         conversation = start
         while conversation < self.world.conversation_count and len(rows) < size:
-            current = self.world.conversation(conversation)
-            for department, agent, began, ended in current.assignments:
-                rows.append(
-                    {
-                        "conversation_id": _ticket_id(conversation),
-                        "department_id": _department_id(department),
-                        "agent_id": _agent_id(agent) if agent is not None else None,
-                        "status": current.status,
-                        "date_from": la_time(began),
-                        "date_to": la_time(ended),
-                        "elapsed_time": int((ended - began).total_seconds()) if ended else None,
-                    }
-                )
+            rows += self._history_rows(self.world.conversation(conversation))
             conversation += 1
         response = json_response(rows)
         if conversation < self.world.conversation_count:
             response.headers["next_page_cursor"] = _encode_cursor(conversation)
         return response
+
+    def _history_rows(self, current: WorldConversation) -> list[dict[str, Any]]:
+        return [
+            {
+                "conversation_id": _ticket_id(current.index),
+                "department_id": _department_id(department),
+                "agent_id": _agent_id(agent) if agent is not None else None,
+                "status": current.status,
+                "date_from": la_time(began),
+                "date_to": la_time(ended),
+                "elapsed_time": int((ended - began).total_seconds()) if ended else None,
+            }
+            for department, agent, began, ended in current.assignments
+        ]
 
     # --- other lists --------------------------------------------------------------------------------
 

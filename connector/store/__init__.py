@@ -21,7 +21,13 @@ from sqlalchemy.engine import Connection
 
 from connector.schema import ENTITIES, Agent, Contact, Record
 from connector.store.engine import create_store_engine, migrate
-from connector.store.identity import IdentityKind, identity_of, link_identities, linked_records
+from connector.store.identity import (
+    IdentityKind,
+    fold_identity,
+    identity_of,
+    link_identities,
+    linked_records,
+)
 from connector.store.records import UpsertCounts, dialect_insert, read_records, upsert_records
 from connector.store.tables import kpi_result, sync_cursor, table_for, webhook_event
 
@@ -99,6 +105,11 @@ class Store:
         """The identity (smallest record id of the linked group) of an agent or contact record."""
         with self.engine.connect() as connection:
             return identity_of(connection, kind, record_id)
+
+    def fold(self, connection: Connection, kind: IdentityKind, record_id: str, into_record_id: str) -> str:
+        """Fold a record merged away in its source into the survivor's identity (same transaction as the
+        survivor's upsert)."""
+        return fold_identity(connection, kind, record_id, into_record_id)
 
     def linked_records(self, kind: IdentityKind, identity_id: str) -> list[str]:
         with self.engine.connect() as connection:

@@ -137,3 +137,32 @@ def linked_records(connection: Connection, kind: IdentityKind, identity_id: str)
         .order_by(identity_link.c.record_id)
     )
     return [row.record_id for row in rows]
+
+
+def fold_identity(connection: Connection, kind: IdentityKind, record_id: str, into_record_id: str) -> str:
+    """Join `record_id`'s group to `into_record_id`'s (a source merged the two records, as HubSpot's
+    `hs_merged_object_ids` says): the record need not be stored, references to it fold into the survivor.
+    Returns the group's identity."""
+    now = datetime.now(UTC)
+    mine = identity_of(connection, kind, record_id) or record_id
+    theirs = identity_of(connection, kind, into_record_id) or into_record_id
+    target = min(mine, theirs)
+    for rid, matched_by in ((into_record_id, "self"), (record_id, "merge")):
+        statement = dialect_insert(connection, identity_link).values(
+            kind=kind, record_id=rid, identity_id=target, matched_by=matched_by, linked_at=now
+        )
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[identity_link.c.kind, identity_link.c.record_id],
+                set_={"identity_id": target, "linked_at": now}
+                | ({"matched_by": matched_by} if rid == record_id else {}),
+            )
+        )
+    connection.execute(
+        update(identity_link)
+        .where(
+            identity_link.c.kind == kind, identity_link.c.identity_id.in_(sorted({mine, theirs} - {target}))
+        )
+        .values(identity_id=target, linked_at=now)
+    )
+    return target

@@ -1,0 +1,256 @@
+"""Aircall (Public API v1) through a `requests` session: users → agents (with their teams), contacts, and
+calls into the common schema.
+
+Aircall has no modified-since filter: calls are read in `from`/`to` windows on their creation time
+(UNIX seconds) through the windowing engine, and every run re-reads the recent past
+(`aircall.reread`, default 48 h) so tags, comments and other late fields arrive; the store's upsert
+keeps one version per call. Contacts and users have no time filter either: they are re-listed when the
+last listing is older than a day (or on `--full`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from adapters.base import Batch, SyncPlan, build, build_contact, format_cursor, map_each, parse_cursor
+from adapters.governor import RateGovernor
+from adapters.http import VendorClient
+from adapters.paging import NextLinkPaginator
+from adapters.windows import Page, WindowedReader
+from connector.errors import ConfigError
+from connector.schema import Agent, Call, Contact
+from connector.settings import Settings
+
+log = logging.getLogger(__name__)
+SOURCE = "aircall"
+PER_PAGE = 50
+LISTING_CAP = 10_000
+REFRESH = timedelta(days=1)
+ABANDONED_REASONS = {"short_abandoned", "abandoned_in_ivr", "abandoned_in_classic"}
+
+
+def _instant(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value not in (None, "") else None
+
+
+def map_call(item: dict[str, Any], user_teams: dict[str, str]) -> Call:
+    """wait = answered_at − started_at (for an unanswered call: until it ended); talk = ended_at −
+    answered_at; unanswered calls are abandoned when the caller hung up (`missed_call_reason`
+    short_abandoned, abandoned_in_ivr, abandoned_in_classic), voicemail when one was left, else missed."""
+    started = _instant(item.get("started_at"))
+    answered = _instant(item.get("answered_at"))
+    ended = _instant(item.get("ended_at"))
+    reason = item.get("missed_call_reason")
+    if answered is not None:
+        status = "answered"
+    elif reason in ABANDONED_REASONS:
+        status = "abandoned"
+    elif item.get("voicemail"):
+        status = "voicemail"
+    else:
+        status = "missed"
+    until = answered or ended
+    user = item.get("user") or {}
+    contact = item.get("contact") or {}
+    phones = contact.get("phone_numbers") or []
+    direction = item.get("direction")
+    return build(
+        SOURCE,
+        Call,
+        {
+            "source": SOURCE,
+            "source_id": str(item.get("id")),
+            "direction": direction if direction in ("inbound", "outbound") else "internal",
+            "status": status,
+            "missed_reason": reason,
+            "started_at": started,
+            "answered_at": answered,
+            "ended_at": ended,
+            "wait_seconds": (until - started).total_seconds() if until and started else None,
+            "talk_seconds": (ended - answered).total_seconds() if ended and answered else None,
+            "agent_id": f"{SOURCE}:{user['id']}" if user.get("id") is not None else None,
+            "team": user_teams.get(str(user.get("id"))) if user else None,
+            "contact_id": f"{SOURCE}:{contact['id']}" if contact.get("id") is not None else None,
+            "phone_number": (item.get("raw_digits") or (phones[0].get("value") if phones else None)) or None,
+            "tags": [t.get("name") for t in item.get("tags") or [] if isinstance(t, dict)],
+            "comments": len(item.get("comments") or []),
+            "number": (item.get("number") or {}).get("name"),
+            "archived": bool(item.get("archived")),
+        },
+    )
+
+
+def map_user(item: dict[str, Any], teams: list[str]) -> Agent:
+    return build(
+        SOURCE,
+        Agent,
+        {
+            "source": SOURCE,
+            "source_id": str(item.get("id")),
+            "name": item.get("name"),
+            "email": item.get("email") or None,
+            "teams": teams,
+            "active": item.get("availability_status") != "deactivated",
+        },
+    )
+
+
+def map_contact(item: dict[str, Any]) -> Contact:
+    emails = [e.get("value") for e in item.get("emails") or [] if e.get("value")]
+    phones = [p.get("value") for p in item.get("phone_numbers") or [] if p.get("value")]
+    name = " ".join(p for p in (item.get("first_name"), item.get("last_name")) if p) or None
+    values = {
+        "source": SOURCE,
+        "source_id": str(item.get("id")),
+        "name": name,
+        "company": item.get("company_name") or None,
+        "email": emails[0] if emails else None,
+        "phone": phones[0] if phones else None,
+    }
+    return build_contact(SOURCE, values)
+
+
+class AircallAdapter:
+    vendor = SOURCE
+
+    def __init__(self, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None) -> None:
+        vendor = settings.aircall
+        missing = vendor.missing()
+        if missing:
+            raise ConfigError(f"aircall: set {', '.join('HELPDESK_AIRCALL__' + m.upper() for m in missing)}")
+        assert vendor.base_url and vendor.api_id and vendor.api_token
+        self.settings = settings
+        self.plan = plan
+        self.governor = governor or RateGovernor.for_vendor(
+            SOURCE, limit=vendor.requests_per_minute, interval=60.0
+        )
+        session = requests.Session()
+        session.auth = (vendor.api_id, vendor.api_token.get_secret_value())
+        self.client = VendorClient(SOURCE, vendor.base_url, session, governor=self.governor)
+        self._teams: dict[str, list[str]] | None = None
+
+    def close(self) -> None:
+        self.client.session.close()
+
+    def streams(self) -> Sequence[Any]:
+        return [UsersStream(self), ContactsStream(self), CallsStream(self)]
+
+    def listing(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+        """Every page of a `meta`-paged list."""
+        paginator = NextLinkPaginator()
+        url: str | None = path
+        query: dict[str, Any] | None = {"per_page": PER_PAGE, **(params or {})}
+        while url:
+            body, response = self.client.get_json(url, params=query)
+            yield list(body.get(key) or [])
+            url, query = paginator.advance(body, response), None
+
+    def user_teams(self) -> dict[str, list[str]]:
+        """user id → names of the teams the user is in (one `/teams` listing per run)."""
+        if self._teams is None:
+            self._teams = {}
+            for page in self.listing("/teams", "teams"):
+                for team in page:
+                    for user in team.get("users") or []:
+                        self._teams.setdefault(str(user.get("id")), []).append(str(team.get("name")))
+        return self._teams
+
+    def refresh_due(self, cursor: str | None) -> bool:
+        return self.plan.full or cursor is None or self.plan.now - parse_cursor(cursor) >= REFRESH
+
+
+class UsersStream:
+    name = "users"
+    entities = ("agent",)
+
+    def __init__(self, adapter: AircallAdapter) -> None:
+        self.adapter = adapter
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        if not self.adapter.refresh_due(cursor):
+            return
+        teams = self.adapter.user_teams()
+        for page in self.adapter.listing("/users", "users"):
+            rejected: list[str] = []
+            records = map_each(page, lambda u: map_user(u, teams.get(str(u.get("id")), [])), rejected)
+            yield Batch(records, None, rejected=rejected)
+        yield Batch([], format_cursor(self.adapter.plan.now))
+
+
+class ContactsStream:
+    name = "contacts"
+    entities = ("contact",)
+
+    def __init__(self, adapter: AircallAdapter) -> None:
+        self.adapter = adapter
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        if not self.adapter.refresh_due(cursor):
+            return
+        for page in self.adapter.listing("/contacts", "contacts"):
+            rejected: list[str] = []
+            yield Batch(map_each(page, map_contact, rejected), None, rejected=rejected)
+        yield Batch([], format_cursor(self.adapter.plan.now))
+
+
+class _CallsQuery:
+    """`GET /calls?from&to&order=asc` as the windowing engine's query (keys: UNIX seconds)."""
+
+    vendor = SOURCE
+    page_size = PER_PAGE
+    cap: int | None = LISTING_CAP
+    resolution = 1
+
+    def __init__(self, adapter: AircallAdapter) -> None:
+        self.adapter = adapter
+
+    def _params(self, low: int, high: int, page: int = 1) -> dict[str, Any]:
+        # Aircall's `to` is inclusive: the window [low, high) ends at high - 1
+        return {"from": low, "to": high - 1, "order": "asc", "per_page": PER_PAGE, "page": page}
+
+    def page(self, low: int, high: int) -> Page:
+        body, _ = self.adapter.client.get_json("/calls", params=self._params(low, high))
+        return Page(list(body.get("calls") or []), total=(body.get("meta") or {}).get("total"))
+
+    def ties(self, key: int) -> Iterator[Sequence[Any]]:
+        """One second's calls, by page number: creation time never changes, so offsets are stable."""
+        number = 1
+        while number * PER_PAGE <= LISTING_CAP:
+            body, _ = self.adapter.client.get_json("/calls", params=self._params(key, key + 1, number))
+            calls = list(body.get("calls") or [])
+            if calls:
+                yield calls
+            if len(calls) < PER_PAGE:
+                return
+            number += 1
+
+    def key(self, item: Any) -> int:
+        return int(item["started_at"])
+
+    def ident(self, item: Any) -> str:
+        return str(item["id"])
+
+
+class CallsStream:
+    name = "calls"
+    entities = ("call",)
+
+    def __init__(self, adapter: AircallAdapter) -> None:
+        self.adapter = adapter
+        self.reader: WindowedReader | None = None
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        plan = self.adapter.plan
+        start = plan.start(cursor, reread=self.adapter.settings.aircall.reread)
+        teams = {user: names[0] for user, names in self.adapter.user_teams().items() if names}
+        self.reader = WindowedReader(_CallsQuery(self.adapter))
+        for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):
+            rejected: list[str] = []
+            records = map_each(chunk.items, lambda c: map_call(c, teams), rejected)
+            done = datetime.fromtimestamp(chunk.done_until, UTC)
+            yield Batch(records, format_cursor(done), rejected=rejected)

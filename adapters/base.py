@@ -1,0 +1,149 @@
+"""The small protocol every vendor adapter speaks to the sync job.
+
+An adapter offers streams; a stream reads from its stored cursor and yields batches of common records,
+each with the cursor value that is safe to store once the batch is committed:
+
+    >>> for stream in adapter.streams():
+    ...     for batch in stream.read(store.cursor(adapter.vendor, stream.name)):
+    ...         with store.transaction() as tx:
+    ...             store.upsert(tx, batch.records)
+    ...             store.set_cursor(tx, adapter.vendor, stream.name, batch.cursor)
+
+The sync job (`connector.sync`) does exactly that, plus progress and error handling; adapters never
+touch the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from pydantic import ValidationError
+
+from adapters.governor import RateGovernor
+from connector.errors import RecordValidationError
+from connector.schema import Contact, Record
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R", bound=Record)
+
+
+@dataclass
+class Batch:
+    """Records to commit together, and what to remember once they are."""
+
+    records: Sequence[Record]
+    cursor: str | None = None
+    """The stream's cursor after this batch (None: leave it as it is)."""
+    merged: Sequence[tuple[str, str, str]] = ()
+    """(kind, merged record id, surviving record id): records a source merged into another."""
+    rejected: Sequence[str] = ()
+    """Vendor records that did not fit the common schema, each with the reason (logged, counted)."""
+
+
+def build(vendor: str, model: type[R], values: dict[str, Any]) -> R:
+    """A common record from mapped values; a value the schema refuses becomes a `RecordValidationError`
+    naming the vendor, the entity, the record and each field."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = [(".".join(str(p) for p in e["loc"]) or "record", e["msg"]) for e in exc.errors()]
+        raise RecordValidationError(f"{vendor} {model.entity} {values.get('source_id')}", problems) from exc
+
+
+def build_contact(vendor: str, values: dict[str, Any]) -> Contact:
+    """A contact whose phone, if it is not a phone number, is kept in `raw` instead of losing the contact."""
+    try:
+        return build(vendor, Contact, values)
+    except RecordValidationError as exc:
+        if values.get("phone") and any(field == "phone" for field, _ in exc.problems):
+            log.warning(
+                "%s contact %s: phone %r is not a phone number; kept in raw",
+                vendor,
+                values.get("source_id"),
+                values["phone"],
+            )
+            return build(vendor, Contact, {**values, "phone": None, "phone_as_given": values["phone"]})
+        raise
+
+
+def map_each(items: Iterable[T], convert: Callable[[T], R | None], rejected: list[str]) -> list[R]:
+    """Map vendor items one by one; an item that breaks the schema is named in `rejected` and skipped,
+    so one odd record never stops a sync."""
+    records: list[R] = []
+    for item in items:
+        try:
+            record = convert(item)
+        except RecordValidationError as exc:
+            rejected.append(str(exc))
+            continue
+        if record is not None:
+            records.append(record)
+    return records
+
+
+class Stream(Protocol):
+    name: str
+    """The cursor's name, e.g. `tickets`."""
+    entities: tuple[str, ...]
+    """Common-schema entities the stream produces (for `sync --entity`)."""
+
+    def read(self, cursor: str | None) -> Iterator[Batch]: ...
+
+
+class Adapter(Protocol):
+    vendor: str
+    governor: RateGovernor
+
+    def streams(self) -> Sequence[Stream]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """Where an incremental read starts and ends, shared by every stream of a run."""
+
+    now: datetime
+    backfill_start: datetime
+    overlap: timedelta = timedelta(minutes=10)
+    full: bool = False
+    extra: dict[str, timedelta] = field(default_factory=dict)
+
+    def start(
+        self, cursor: str | None, *, reread: timedelta | None = None, whole_history: bool = False
+    ) -> datetime:
+        """The first instant to read: the backfill start on a first (or `--full`) run — the beginning
+        of time for `whole_history` streams such as contacts, whose customer base reaches back before
+        any backfill — else the cursor minus the overlap (eventually consistent search, late records),
+        or minus `reread` when that is longer (Aircall's late tags)."""
+        floor = EPOCH if whole_history else self.backfill_start
+        if self.full or cursor is None:
+            return floor
+        behind = max(self.overlap, reread or timedelta(0))
+        return max(floor, parse_cursor(cursor) - behind)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def format_cursor(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_cursor(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def epoch_ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+def from_epoch_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)

@@ -1,0 +1,507 @@
+"""HubSpot through `hubspot-api-client`: owners, ticket pipelines, tickets, calls, contacts, feedback
+submissions and closed-won deals, with their associations, into the common schema.
+
+    >>> adapter = HubSpotAdapter(settings, plan)
+    >>> for stream in adapter.streams(): ...
+
+Every call goes through `HubSpotApi.call`: the governor's token first (search has its own budget of
+4/s beside the general 10-second one), the SDK's `*_with_http_info` variant so the quota headers feed the
+governor, and the shared retry policy and status→error mapping. The SDK's own urllib3 retries are
+switched off (it would retry 429s by itself, unseen by the governor).
+
+Changed records are found by search on the modification date through the windowing engine (property
+lists travel in the POST body, never in a URL); archived records are swept from `archived=true` lists
+once a day (`hubspot.archived_sweep`), and contacts merged into others are folded into the survivor's
+identity.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from hubspot import HubSpot
+from hubspot.crm.associations.v4 import (
+    BatchInputPublicFetchAssociationsBatchRequest,
+    PublicFetchAssociationsBatchRequest,
+)
+from hubspot.crm.objects import (
+    BatchReadInputSimplePublicObjectId,
+    Filter,
+    FilterGroup,
+    PublicObjectSearchRequest,
+    SimplePublicObjectId,
+)
+from urllib3.util.retry import Retry
+
+from adapters import hubspot_mapping as mapping
+from adapters.base import Batch, SyncPlan, epoch_ms, format_cursor, from_epoch_ms, map_each, parse_cursor
+from adapters.governor import RateGovernor
+from adapters.http import RetryPolicy, error_for_status, retrying
+from adapters.windows import Page, WindowedReader
+from connector.errors import APIError, ConfigError, RetryableAPIError
+from connector.schema import Record
+from connector.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 200
+SEARCH_CAP = 10_000
+BATCH_LIMIT = 100
+LIST_LIMIT = 100
+
+
+class HubSpotApi:
+    """The SDK client with the governor, retries, timeouts and the shared error mapping."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        governor: RateGovernor,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (5.0, 60.0),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = HubSpot(access_token=token, host=base_url, retry=Retry(total=0, raise_on_status=False))
+        self.governor = governor
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.sleep = sleep
+
+    def call(self, budget: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call an SDK `*_with_http_info` method; returns its data."""
+        for attempt in retrying(self.retry, self.sleep, self.governor):
+            with attempt:
+                return self._once(budget, method, *args, **kwargs)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _once(self, budget: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.governor.acquire(budget)
+        try:
+            data, status, headers = method(*args, _request_timeout=self.timeout, **kwargs)
+        except urllib3.exceptions.HTTPError as exc:
+            raise RetryableAPIError(f"transport failure: {type(exc).__name__}", vendor="hubspot") from exc
+        except ValueError as exc:  # the SDK could not decode the body
+            raise RetryableAPIError(f"the body is not complete JSON: {exc}", vendor="hubspot") from exc
+        except Exception as exc:
+            status = getattr(exc, "status", None)
+            if type(exc).__name__ != "ApiException" or not isinstance(status, int):
+                raise
+            headers = dict(getattr(exc, "headers", None) or {})
+            self.governor.observe(status, headers)
+            if status == 0:
+                raise RetryableAPIError(f"transport failure: {exc}", vendor="hubspot") from exc
+            error = error_for_status("hubspot", status, headers, getattr(exc, "body", None))
+            raise (error or exc) from exc
+        self.governor.observe(status, dict(headers or {}))
+        if isinstance(data, str | bytes) or data is None:
+            raise RetryableAPIError(
+                "the body is not the JSON object expected", vendor="hubspot", status=status
+            )
+        return data
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One CRM object type as a stream reads it."""
+
+    object_type: str
+    stream: str
+    entity: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    associations: tuple[str, ...] = ()
+    modified_property: str = "hs_lastmodifieddate"
+    sweep_archived: bool = False
+    whole_history: bool = False
+    """Read from the beginning on a first run, not from the backfill start (the customer base)."""
+
+
+SPECS = {
+    "tickets": ObjectSpec(
+        "tickets", "tickets", "ticket",
+        required=("createdate", "hs_lastmodifieddate", "hs_pipeline_stage"),
+        optional=("subject", "hs_pipeline", "source_type", "hs_ticket_priority", "hs_ticket_category",
+                  "closed_date", "time_to_close", "time_to_first_agent_reply", "hubspot_owner_id"),
+        associations=("contacts",),
+        sweep_archived=True,
+    ),
+    "calls": ObjectSpec(
+        "calls", "calls", "call",
+        required=("hs_timestamp", "hs_lastmodifieddate"),
+        optional=("hs_call_direction", "hs_call_duration", "hs_call_status", "hs_call_disposition",
+                  "hubspot_owner_id"),
+        associations=("contacts", "tickets"),
+        sweep_archived=True,
+    ),
+    "contacts": ObjectSpec(
+        "contacts", "contacts", "contact",
+        required=("createdate", "lastmodifieddate"),
+        optional=("email", "phone", "firstname", "lastname", "company", "lifecyclestage",
+                  "hs_lifecyclestage_customer_date", "hs_analytics_source", "hs_merged_object_ids"),
+        modified_property="lastmodifieddate",
+        sweep_archived=True,
+        whole_history=True,
+    ),
+    "feedback_submissions": ObjectSpec(
+        "feedback_submissions", "feedback_submissions", "survey_response",
+        required=("hs_survey_type", "hs_value", "hs_lastmodifieddate"),
+        optional=("hs_submission_timestamp", "hs_response_group", "hs_survey_channel", "hs_content"),
+        associations=("contacts", "tickets"),
+    ),
+    "deals": ObjectSpec(
+        "deals", "deals", "purchase",
+        required=("dealstage", "closedate", "hs_lastmodifieddate"),
+        optional=("amount", "deal_currency_code", "dealname"),
+        associations=("contacts",),
+    ),
+}  # fmt: skip
+
+
+class HubSpotAdapter:
+    vendor = "hubspot"
+
+    def __init__(
+        self,
+        settings: Settings,
+        plan: SyncPlan,
+        *,
+        governor: RateGovernor | None = None,
+        api: HubSpotApi | None = None,
+    ) -> None:
+        vendor = settings.hubspot
+        missing = vendor.missing()
+        if missing:
+            raise ConfigError(f"hubspot: set {', '.join('HELPDESK_HUBSPOT__' + m.upper() for m in missing)}")
+        self.settings = settings
+        self.plan = plan
+        self.governor = governor or RateGovernor.for_vendor(
+            "hubspot",
+            limit=vendor.requests_per_10s,
+            interval=10.0,
+            search_per_second=vendor.search_per_second,
+            daily_reserve=vendor.daily_reserve,
+        )
+        assert vendor.base_url is not None and vendor.access_token is not None
+        self.api = api or HubSpotApi(vendor.base_url, vendor.access_token.get_secret_value(), self.governor)
+        self.reference = mapping.Reference()
+        self._properties: dict[str, set[str]] = {}
+        self._owners_loaded = False
+        self._stages_loaded = False
+
+    def close(self) -> None:
+        return None
+
+    def streams(self) -> Sequence[Any]:
+        """Owners first (tickets and calls take their teams), contacts before what refers to them, and
+        each archived sweep after its object's changes."""
+        streams: list[Any] = [OwnersStream(self)]
+        for name in ("contacts", "tickets", "calls", "feedback_submissions", "deals"):
+            objects = ObjectStream(self, SPECS[name])
+            streams.append(objects)
+            if SPECS[name].sweep_archived:
+                streams.append(ArchivedSweep(objects))
+        return streams
+
+    # --- reference data -----------------------------------------------------------------------------
+
+    def properties(self, spec: ObjectSpec) -> list[str]:
+        """The spec's properties this portal has: a missing required one stops the stream with a clear
+        error, a missing optional one is left out with a warning."""
+        if spec.object_type not in self._properties:
+            result = self.api.call(
+                "default", self.api.client.crm.properties.core_api.get_all_with_http_info, spec.object_type
+            )
+            self._properties[spec.object_type] = {p.name for p in result.results}
+        present = self._properties[spec.object_type]
+        lacking = [name for name in spec.required if name not in present]
+        if lacking:
+            raise APIError(
+                f"the portal's {spec.object_type} lack the properties {', '.join(lacking)}; cannot sync them",
+                vendor="hubspot",
+            )
+        for name in spec.optional:
+            if name not in present:
+                self.reference.warn_once(
+                    f"property:{spec.object_type}:{name}",
+                    f"hubspot: {spec.object_type} have no property {name!r}; "
+                    "the figures that need it stay empty",
+                )
+        return [*spec.required, *(n for n in spec.optional if n in present), *self._extra(spec)]
+
+    def _extra(self, spec: ObjectSpec) -> list[str]:
+        churn = self.settings.hubspot.churn_property
+        if spec.object_type == "contacts" and churn and churn in self._properties.get("contacts", set()):
+            return [churn]
+        if spec.object_type == "contacts" and churn:
+            self.reference.warn_once(
+                f"property:contacts:{churn}",
+                f"hubspot: contacts have no property {churn!r} (HELPDESK_HUBSPOT__CHURN_PROPERTY); "
+                "churn stays empty",
+            )
+        return []
+
+    def owners(self, *, archived: bool) -> Iterator[Any]:
+        owners_api = self.api.client.crm.owners.owners_api
+        after: str | None = None
+        while True:
+            page = self.api.call(
+                "default",
+                owners_api.get_page_with_http_info,
+                limit=LIST_LIMIT,
+                after=after,
+                archived=archived,
+            )
+            yield from page.results
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                return
+
+    def ensure_owner_teams(self) -> None:
+        if not self._owners_loaded:
+            for owner in self.owners(archived=False):
+                team = mapping.primary_team(owner)
+                if team:
+                    self.reference.owner_teams[str(owner.id)] = team
+            self._owners_loaded = True
+
+    def ensure_stages(self) -> None:
+        if self._stages_loaded:
+            return
+        pipelines = self.api.call(
+            "default", self.api.client.crm.pipelines.pipelines_api.get_all_with_http_info, "tickets"
+        )
+        for pipeline in pipelines.results:
+            for stage in pipeline.stages:
+                state = (stage.metadata or {}).get("ticketState", "")
+                self.reference.stages[str(stage.id)] = (str(state).upper(), stage.label, pipeline.label)
+        self._stages_loaded = True
+
+    def associate(self, object_type: str, ids: Sequence[str], targets: Sequence[str]) -> None:
+        """Read the associations of `ids` in batches of 100 (v4), into the mapping's reference."""
+        batch_api = self.api.client.crm.associations.v4.batch_api
+        for target in targets:
+            for n in range(0, len(ids), BATCH_LIMIT):
+                chunk = ids[n : n + BATCH_LIMIT]
+                request = BatchInputPublicFetchAssociationsBatchRequest(
+                    inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in chunk]
+                )
+                answer = self.api.call(
+                    "default", batch_api.get_page_with_http_info, object_type, target, request
+                )
+                for result in answer.results or []:
+                    linked = [str(t.to_object_id) for t in result.to or []]
+                    self.reference.associations.setdefault(str(result._from.id), {})[target] = linked
+
+    def search_page(self, spec: ObjectSpec, properties: list[str], filters: list[Filter], sort: str) -> Any:
+        request = PublicObjectSearchRequest(
+            filter_groups=[FilterGroup(filters=filters)],
+            sorts=[{"propertyName": sort, "direction": "ASCENDING"}],
+            properties=properties,
+            limit=SEARCH_LIMIT,
+        )
+        return self.api.call(
+            "search",
+            self.api.client.crm.objects.search_api.do_search_with_http_info,
+            spec.object_type,
+            request,
+        )
+
+
+class OwnersStream:
+    """Owners → agents, active and archived (two short lists per run; owners have no modified filter)."""
+
+    name = "owners"
+    entities = ("agent",)
+
+    def __init__(self, adapter: HubSpotAdapter) -> None:
+        self.adapter = adapter
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        agents = []
+        for archived in (False, True):
+            for owner in self.adapter.owners(archived=archived):
+                agents.append(mapping.owner_to_agent(owner, archived=archived))
+                team = mapping.primary_team(owner)
+                if team and not archived:
+                    self.adapter.reference.owner_teams[str(owner.id)] = team
+        self.adapter._owners_loaded = True
+        yield Batch(agents, format_cursor(self.adapter.plan.now))
+
+
+class _SearchQuery:
+    """A CRM search on the modification date, as the windowing engine's query."""
+
+    vendor = "hubspot"
+    page_size = SEARCH_LIMIT
+    cap: int | None = SEARCH_CAP
+    resolution = 1
+
+    def __init__(self, adapter: HubSpotAdapter, spec: ObjectSpec, properties: list[str]) -> None:
+        self.adapter = adapter
+        self.spec = spec
+        self.properties = properties
+
+    def page(self, low: int, high: int) -> Page:
+        prop = self.spec.modified_property
+        answer = self.adapter.search_page(
+            self.spec,
+            self.properties,
+            [
+                Filter(property_name=prop, operator="GTE", value=str(low)),
+                Filter(property_name=prop, operator="LT", value=str(high)),
+            ],
+            prop,
+        )
+        return Page(answer.results or [], total=answer.total)
+
+    def ties(self, key: int) -> Iterator[Sequence[Any]]:
+        after = "0"
+        while True:
+            answer = self.adapter.search_page(
+                self.spec,
+                self.properties,
+                [
+                    Filter(property_name=self.spec.modified_property, operator="EQ", value=str(key)),
+                    Filter(property_name="hs_object_id", operator="GT", value=after),
+                ],
+                "hs_object_id",
+            )
+            results = answer.results or []
+            if results:
+                yield results
+            if len(results) < SEARCH_LIMIT:
+                return
+            after = str(results[-1].id)
+
+    def key(self, item: Any) -> int:
+        value = item.properties.get(self.spec.modified_property)
+        instant = mapping.instant(value) or item.updated_at
+        return epoch_ms(instant)
+
+    def ident(self, item: Any) -> str:
+        return str(item.id)
+
+
+class ObjectStream:
+    """One CRM object type: changed records by search, their associations, the archived sweep."""
+
+    def __init__(self, adapter: HubSpotAdapter, spec: ObjectSpec) -> None:
+        self.adapter = adapter
+        self.spec = spec
+        self.name = spec.stream
+        self.entities = (spec.entity,)
+        self.reader: WindowedReader | None = None
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        plan = self.adapter.plan
+        properties = self.adapter.properties(self.spec)
+        if self.spec.object_type in ("tickets", "calls"):
+            self.adapter.ensure_owner_teams()
+        if self.spec.object_type == "tickets":
+            self.adapter.ensure_stages()
+        query = _SearchQuery(self.adapter, self.spec, properties)
+        self.reader = WindowedReader(query)
+        start = epoch_ms(plan.start(cursor, whole_history=self.spec.whole_history))
+        end = epoch_ms(plan.now)
+        for chunk in self.reader.chunks(start, end):
+            batch = self.convert(chunk.items)
+            batch.cursor = format_cursor(from_epoch_ms(chunk.done_until))
+            yield batch
+
+    def convert(self, items: Sequence[Any], *, archived: bool = False) -> Batch:
+        """A batch of mapped records (cursor left to the caller), associations read first."""
+        if not items:
+            return Batch([])
+        ids = [str(item.id) for item in items]
+        if self.spec.associations:
+            self.adapter.associate(self.spec.object_type, ids, self.spec.associations)
+        rejected: list[str] = []
+        records = map_each(items, lambda item: self._map(item, archived=archived), rejected)
+        merged = [
+            ("contact", f"hubspot:{m}", f"hubspot:{item.id}")
+            for item in items
+            if self.spec.object_type == "contacts"
+            for m in mapping.merged_ids(item)
+        ]
+        for object_id in ids:  # associations are read per batch; keep memory flat
+            self.adapter.reference.associations.pop(object_id, None)
+        return Batch(records, None, merged, rejected)
+
+    def _map(self, item: Any, *, archived: bool) -> Record | None:
+        reference = self.adapter.reference
+        kind = self.spec.object_type
+        if kind == "tickets":
+            return mapping.ticket(item, reference, archived=archived)
+        if kind == "calls":
+            return mapping.call(item, reference, archived=archived)
+        if kind == "contacts":
+            return mapping.contact(
+                item,
+                reference,
+                churn_property=self.adapter.settings.hubspot.churn_property or "",
+                archived=archived,
+            )
+        if kind == "feedback_submissions":
+            return mapping.feedback(item, reference)
+        return mapping.deal(
+            item,
+            reference,
+            won_stages=set(self.adapter.settings.hubspot.won_deal_stages),
+            currency=self.adapter.settings.currency,
+        )
+
+
+class ArchivedSweep:
+    """Archived (deleted) records of one object type, marked `archived` in the store.
+
+    HubSpot lists them only with `archived=true` and search never finds them, so no modified-since read
+    can see a deletion. The sweep lists their ids (one short property in the URL), reads them in POST
+    batches and maps them with `archived` set. It runs when its cursor (the time of the last sweep) is
+    older than `hubspot.archived_sweep` (default a day), or on `--full`."""
+
+    def __init__(self, objects: ObjectStream) -> None:
+        self.objects = objects
+        self.name = f"{objects.name}:archived"
+        self.entities = objects.entities
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        adapter, spec = self.objects.adapter, self.objects.spec
+        plan = adapter.plan
+        recent = (
+            cursor is not None and plan.now - parse_cursor(cursor) < adapter.settings.hubspot.archived_sweep
+        )
+        if recent and not plan.full:
+            return
+        properties = adapter.properties(spec)
+        if spec.object_type in ("tickets", "calls"):
+            adapter.ensure_owner_teams()
+        if spec.object_type == "tickets":
+            adapter.ensure_stages()
+        basic = adapter.api.client.crm.objects.basic_api
+        batch_api = adapter.api.client.crm.objects.batch_api
+        after: str | None = None
+        while True:
+            page = adapter.api.call(
+                "default", basic.get_page_with_http_info, spec.object_type,
+                limit=LIST_LIMIT, after=after, properties=["hs_object_id"], archived=True,
+            )  # fmt: skip
+            ids = [str(item.id) for item in page.results or []]
+            if ids:
+                request = BatchReadInputSimplePublicObjectId(
+                    properties=properties, inputs=[SimplePublicObjectId(id=i) for i in ids]
+                )
+                full = adapter.api.call(
+                    "default", batch_api.read_with_http_info, spec.object_type, request, archived=True
+                )
+                yield self.objects.convert(full.results or [], archived=True)
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                break
+        yield Batch([], format_cursor(plan.now))

@@ -1,0 +1,464 @@
+"""LiveAgent (API v3) through a `requests` session: agents (departments as teams), contacts, tickets with
+their messages, SLA and assignment history, and calls, into the common schema.
+
+Changed tickets are found with `_filters` on `date_changed` (second resolution) through the windowing
+engine; for each one the adapter reads its messages (first agent reply, every response), its SLA when it
+was resolved (`first_resolve`: the first resolution of a reopened ticket) and its assignment history
+(transfers between agents and departments → `transfer_count`, escalation). Calls are cursor-paged
+without a time filter: the stream stores the cursor of the last page it read and resumes there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from adapters.base import Batch, SyncPlan, build, build_contact, format_cursor, map_each, parse_cursor
+from adapters.governor import RateGovernor
+from adapters.http import VendorClient
+from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
+from adapters.windows import Page, WindowedReader
+from connector.errors import ConfigError, RecordValidationError
+from connector.schema import Agent, Call, Contact, Message, Record, Ticket
+from connector.settings import Settings
+
+log = logging.getLogger(__name__)
+SOURCE = "liveagent"
+TICKET_PAGE = 100
+LIST_PAGE = 500
+CURSOR_PAGE = 500
+REFRESH = timedelta(days=1)
+
+STATUSES = {
+    "I": "new", "N": "new", "T": "open", "P": "open", "C": "open", "A": "pending", "W": "pending",
+    "R": "resolved", "L": "closed", "X": "closed", "B": "closed",
+}  # fmt: skip
+"""Ticket status codes → status; X (deleted) and B (spam) are also marked archived."""
+GONE = {"X", "B"}
+CHANNELS = {
+    "E": "email", "B": "chat", "M": "form", "I": "chat", "C": "phone", "W": "phone",
+    "F": "social:facebook", "A": "social:facebook", "T": "social:twitter", "Q": "web", "S": "web",
+}  # fmt: skip
+"""Ticket `channel_type` codes → channel."""
+GROUP_CHANNELS = {"3": "email", "4": "email", "C": "chat", "P": "phone", "V": "phone", "F": "social:facebook",
+                  "T": "social:twitter"}  # fmt: skip
+"""Message group `type` codes → the channel of the messages in it."""
+SYSTEM_GROUPS = {"I"}
+"""Group types written by LiveAgent itself (internal notes, status changes)."""
+
+
+def _instant(value: Any) -> datetime | None:
+    """LiveAgent's `YYYY-MM-DD HH:MM:SS`, in UTC."""
+    if not value:
+        return None
+    return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+
+def _stamp(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _ref(value: Any) -> str | None:
+    return f"{SOURCE}:{value}" if value not in (None, "") else None
+
+
+def map_messages(ticket_id: str, groups: list[dict[str, Any]], agents: set[str]) -> list[Message]:
+    """Every message of a ticket: written by an agent when its user is one of the agents, by the system
+    in LiveAgent's own groups or messages, else by the customer."""
+    records = []
+    for group in groups:
+        group_type = str(group.get("type") or "")
+        for message in group.get("messages") or []:
+            user = message.get("userid") or group.get("userid")
+            if group_type in SYSTEM_GROUPS or message.get("type") == "S":
+                author = "system"
+            elif user in agents:
+                author = "agent"
+            else:
+                author = "customer"
+            records.append(
+                build(
+                    SOURCE,
+                    Message,
+                    {
+                        "source": SOURCE,
+                        "source_id": str(message.get("id")),
+                        "ticket_id": f"{SOURCE}:{ticket_id}",
+                        "author_type": author,
+                        "agent_id": _ref(user) if author == "agent" else None,
+                        "channel": GROUP_CHANNELS.get(group_type),
+                        "created_at": _instant(message.get("datecreated") or group.get("datecreated")),
+                        "is_public": message.get("visibility", "P") != "I",
+                        "group_type": group_type,
+                    },
+                )
+            )
+    return records
+
+
+def map_ticket(
+    item: dict[str, Any],
+    *,
+    messages: Sequence[Message],
+    sla: dict[str, Any] | None,
+    history: list[dict[str, Any]],
+    departments: dict[str, str],
+    warn: Any,
+) -> Ticket:
+    """Status and channel from their codes; first agent reply from the messages (else the SLA's
+    first_answer); the first resolution from the SLA's first_resolve (earlier than date_resolved when the
+    ticket was reopened); transfers from the assignment history (a change of agent or department
+    between consecutive rows), escalated when a transfer moved the ticket to another department."""
+    code = str(item.get("status") or "")
+    status = STATUSES.get(code)
+    if status is None:
+        warn(f"status:{code}", f"liveagent: unknown ticket status code {code!r}; taken as open")
+        status = "open"
+    channel_code = str(item.get("channel_type") or "")
+    channel = CHANNELS.get(channel_code)
+    if channel is None:
+        if channel_code:
+            warn(
+                f"channel:{channel_code}", f"liveagent: unknown channel code {channel_code!r}; channel other"
+            )
+        channel = "other"
+    created = _instant(item.get("date_created"))
+    resolved = _instant(item.get("date_resolved")) if status in ("resolved", "closed") else None
+    first_resolved = _instant((sla or {}).get("first_resolve")) or resolved
+    if first_resolved and resolved and first_resolved > resolved:
+        first_resolved = resolved
+    agent_replies = [
+        m.created_at for m in messages if m.author_type == "agent" and created and m.created_at >= created
+    ]
+    first_reply = min(agent_replies) if agent_replies else _instant((sla or {}).get("first_answer"))
+    rows = sorted(history, key=lambda r: r.get("date_from") or "")
+    transfers = [
+        (before, after)
+        for before, after in itertools.pairwise(rows)
+        if (before.get("agent_id"), before.get("department_id"))
+        != (after.get("agent_id"), after.get("department_id"))
+    ]
+    escalation = next((a for b, a in transfers if a.get("department_id") != b.get("department_id")), None)
+    tags = [str(t) for t in item.get("tags") or []]
+    department = departments.get(str(item.get("departmentid")))
+    return build(
+        SOURCE,
+        Ticket,
+        {
+            "source": SOURCE,
+            "source_id": str(item.get("id")),
+            "subject": item.get("subject"),
+            "channel": channel,
+            "status": status,
+            "tags": tags,
+            "contact_id": _ref(item.get("owner_contactid")),
+            "agent_id": _ref(item.get("agentid")),
+            "team": department,
+            "created_at": created,
+            "first_agent_reply_at": first_reply
+            if first_reply and created and first_reply >= created
+            else None,
+            "first_resolved_at": first_resolved,
+            "resolved_at": resolved,
+            "closed_at": resolved if status == "closed" else None,
+            "reopen_count": 1 if first_resolved and resolved and first_resolved < resolved else 0,
+            "escalated": escalation is not None,
+            "escalation_at": _instant(escalation.get("date_from")) if escalation else None,
+            "transfer_count": len(transfers),
+            "is_complaint": "complaint" in {t.lower() for t in tags},
+            "updated_at": _instant(item.get("date_changed")),
+            "archived": code in GONE,
+            "code": item.get("code"),
+            "status_code": code,
+            "channel_code": channel_code,
+            "assigned_seconds": sum(int(r.get("elapsed_time") or 0) for r in rows) or None,
+        },
+    )
+
+
+def map_call(item: dict[str, Any]) -> Call:
+    started = _instant(item.get("date_created"))
+    answered = _instant(item.get("date_answered"))
+    ended = _instant(item.get("date_finished"))
+    kind = item.get("type")
+    direction = {"I": "inbound", "O": "outbound", "T": "internal"}.get(str(kind), "internal")
+    number = item.get("from_number") if direction == "inbound" else item.get("to_number")
+    until = answered or ended
+    return build(
+        SOURCE,
+        Call,
+        {
+            "source": SOURCE,
+            "source_id": str(item.get("id")),
+            "direction": direction,
+            "status": "answered" if answered else "missed",
+            "started_at": started,
+            "answered_at": answered,
+            "ended_at": ended,
+            "wait_seconds": (until - started).total_seconds() if started and until else None,
+            "talk_seconds": float(item["call_duration"])
+            if answered and item.get("call_duration") is not None
+            else None,
+            "ticket_id": _ref(item.get("ticket_id")),
+            "phone_number": number or None,
+        },
+    )
+
+
+def map_agent(item: dict[str, Any], departments: dict[str, str]) -> Agent:
+    return build(
+        SOURCE,
+        Agent,
+        {
+            "source": SOURCE,
+            "source_id": str(item.get("id")),
+            "name": item.get("name"),
+            "email": item.get("email") or None,
+            "teams": [departments[d] for d in item.get("departments") or [] if d in departments],
+            "active": item.get("status", "A") == "A",
+            "role": item.get("role"),
+        },
+    )
+
+
+def map_contact(item: dict[str, Any]) -> Contact:
+    emails = [e for e in item.get("emails") or [] if e]
+    phones = [p for p in item.get("phones") or [] if p]
+    name = " ".join(p for p in (item.get("firstname"), item.get("lastname")) if p) or None
+    values = {
+        "source": SOURCE,
+        "source_id": str(item.get("id")),
+        "name": name,
+        "email": emails[0] if emails else None,
+        "phone": phones[0] if phones else None,
+        "created_at": _instant(item.get("date_created")),
+    }
+    return build_contact(SOURCE, values)
+
+
+class LiveAgentAdapter:
+    vendor = SOURCE
+
+    def __init__(self, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None) -> None:
+        vendor = settings.liveagent
+        missing = vendor.missing()
+        if missing:
+            raise ConfigError(
+                f"liveagent: set {', '.join('HELPDESK_LIVEAGENT__' + m.upper() for m in missing)}"
+            )
+        assert vendor.base_url and vendor.api_key
+        self.settings = settings
+        self.plan = plan
+        self.governor = governor or RateGovernor.for_vendor(
+            SOURCE, limit=vendor.requests_per_minute, interval=60.0
+        )
+        session = requests.Session()
+        session.headers["apikey"] = vendor.api_key.get_secret_value()
+        self.client = VendorClient(SOURCE, vendor.base_url, session, governor=self.governor)
+        self._departments: dict[str, str] | None = None
+        self._agents: set[str] | None = None
+        self.warned: set[str] = set()
+
+    def close(self) -> None:
+        self.client.session.close()
+
+    def streams(self) -> Sequence[Any]:
+        return [AgentsStream(self), ContactsStream(self), TicketsStream(self), CallsStream(self)]
+
+    def warn(self, key: str, message: str) -> None:
+        if key not in self.warned:
+            self.warned.add(key)
+            log.warning(message)
+
+    def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+        """Every page of a page-numbered list."""
+        paginator = PageNumberPaginator(LIST_PAGE)
+        page: int | None = 1
+        while page is not None:
+            body, response = self.client.get_json(
+                path, params={**(params or {}), "_page": page, "_perPage": LIST_PAGE}
+            )
+            rows = list(body or [])
+            if rows:
+                yield rows
+            page = paginator.advance(body, response)
+
+    def departments(self) -> dict[str, str]:
+        if self._departments is None:
+            body, _ = self.client.get_json("/departments")
+            self._departments = {str(d.get("department_id")): str(d.get("name")) for d in body or []}
+        return self._departments
+
+    def agent_ids(self) -> set[str]:
+        """Who counts as an agent when reading message authors (one agent listing per run)."""
+        if self._agents is None:
+            self._agents = {str(a.get("id")) for page in self.pages("/agents") for a in page}
+        return self._agents
+
+    def refresh_due(self, cursor: str | None) -> bool:
+        return self.plan.full or cursor is None or self.plan.now - parse_cursor(cursor) >= REFRESH
+
+
+class AgentsStream:
+    name = "agents"
+    entities = ("agent",)
+
+    def __init__(self, adapter: LiveAgentAdapter) -> None:
+        self.adapter = adapter
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        if not self.adapter.refresh_due(cursor):
+            return
+        departments = self.adapter.departments()
+        for page in self.adapter.pages("/agents"):
+            rejected: list[str] = []
+            yield Batch(
+                map_each(page, lambda a: map_agent(a, departments), rejected), None, rejected=rejected
+            )
+        yield Batch([], format_cursor(self.adapter.plan.now))
+
+
+class ContactsStream:
+    name = "contacts"
+    entities = ("contact",)
+
+    def __init__(self, adapter: LiveAgentAdapter) -> None:
+        self.adapter = adapter
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        if not self.adapter.refresh_due(cursor):
+            return
+        for page in self.adapter.pages("/contacts"):
+            rejected: list[str] = []
+            yield Batch(map_each(page, map_contact, rejected), None, rejected=rejected)
+        yield Batch([], format_cursor(self.adapter.plan.now))
+
+
+class _TicketsQuery:
+    """`GET /tickets` filtered on `date_changed` and sorted by it, as the windowing engine's query."""
+
+    vendor = SOURCE
+    page_size = TICKET_PAGE
+    cap: int | None = None
+    resolution = 1
+
+    def __init__(self, adapter: LiveAgentAdapter) -> None:
+        self.adapter = adapter
+
+    def _get(self, low: int, high: int, page: int = 1) -> list[Any]:
+        filters = [
+            ["date_changed", "D>=", _stamp(datetime.fromtimestamp(low, UTC))],
+            ["date_changed", "D<", _stamp(datetime.fromtimestamp(high, UTC))],
+        ]
+        params = {
+            "_filters": json.dumps(filters),
+            "_sortField": "date_changed",
+            "_sortDir": "ASC",
+            "_perPage": TICKET_PAGE,
+            "_page": page,
+        }
+        body, _ = self.adapter.client.get_json("/tickets", params=params)
+        return list(body or [])
+
+    def page(self, low: int, high: int) -> Page:
+        return Page(self._get(low, high))
+
+    def ties(self, key: int) -> Iterator[Sequence[Any]]:
+        """One second's tickets by page number (a ticket changed meanwhile leaves the second; the
+        overlap of the next run reads it again)."""
+        number = 1
+        while True:
+            rows = self._get(key, key + 1, number)
+            if rows:
+                yield rows
+            if len(rows) < TICKET_PAGE:
+                return
+            number += 1
+
+    def key(self, item: Any) -> int:
+        changed = _instant(item.get("date_changed"))
+        return int(changed.timestamp()) if changed else 0
+
+    def ident(self, item: Any) -> str:
+        return str(item.get("id"))
+
+
+class TicketsStream:
+    name = "tickets"
+    entities = ("ticket", "message")
+
+    def __init__(self, adapter: LiveAgentAdapter) -> None:
+        self.adapter = adapter
+        self.reader: WindowedReader | None = None
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        plan = self.adapter.plan
+        start = plan.start(cursor)
+        self.reader = WindowedReader(_TicketsQuery(self.adapter))
+        for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):
+            rejected: list[str] = []
+            records: list[Record] = []
+            for item in chunk.items:
+                try:
+                    records += self.ticket_records(item)
+                except RecordValidationError as exc:
+                    rejected.append(str(exc))
+            done = datetime.fromtimestamp(chunk.done_until, UTC)
+            yield Batch(records, format_cursor(done), rejected=rejected)
+
+    def ticket_records(self, item: dict[str, Any]) -> list[Record]:
+        """The ticket and its messages: three calls per changed ticket (messages, history, and the SLA
+        when it was resolved)."""
+        adapter = self.adapter
+        ticket_id = str(item.get("id"))
+        groups, _ = adapter.client.get_json(f"/tickets/{ticket_id}/messages")
+        messages = map_messages(ticket_id, list(groups or []), adapter.agent_ids())
+        sla = None
+        if item.get("date_resolved"):
+            sla, _ = adapter.client.get_json(f"/tickets/{ticket_id}/sla")
+        history, _ = adapter.client.get_json(
+            "/tickets/history", params={"_filters": json.dumps([["conversation_id", "=", ticket_id]])}
+        )
+        ticket = map_ticket(
+            item,
+            messages=messages,
+            sla=sla if isinstance(sla, dict) else None,
+            history=list(history or []),
+            departments=adapter.departments(),
+            warn=adapter.warn,
+        )
+        return [ticket, *messages]
+
+
+class CallsStream:
+    """Cursor-paged calls: the stored cursor is the `_cursor` of the last page read, so the next run
+    re-reads that page (calls on it may have ended since) and continues."""
+
+    name = "calls"
+    entities = ("call",)
+
+    def __init__(self, adapter: LiveAgentAdapter) -> None:
+        self.adapter = adapter
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        position = None if self.adapter.plan.full else cursor
+        paginator = HeaderCursorPaginator()
+        while True:
+            params: dict[str, Any] = {"_perPage": CURSOR_PAGE}
+            if position:
+                params["_cursor"] = position
+            body, response = self.adapter.client.get_json("/calls", params=params)
+            rejected: list[str] = []
+            records = map_each(list(body or []), map_call, rejected)
+            following = paginator.advance(body, response)
+            # resume after this page when more follow, else at this page (its calls may still change)
+            yield Batch(records, following or position or "", rejected=rejected)
+            if following is None:
+                return
+            position = following

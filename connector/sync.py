@@ -1,0 +1,191 @@
+"""The sync job: every enabled vendor's streams into the store, incrementally.
+
+    >>> report = run_sync(settings, store)            # what `helpdesk-kpi sync` runs
+    >>> report.ok, report.records, report.usage["hubspot"].calls
+
+Each batch a stream yields is committed in one transaction together with the stream's cursor, so a
+crash (even kill -9) loses at most the batch in flight, and the rerun reads it again. A vendor that fails
+(bad credentials, quota reserve reached, an error retries did not cure) is reported and the others still
+run; `ok` is False then, and the CLI exits non-zero after everything fetched is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as clock_time
+
+from adapters.base import Adapter, SyncPlan
+from adapters.governor import QuotaExhaustedError, VendorUsage
+from connector.errors import AuthError, ConfigError, ConnectorError
+from connector.settings import Settings, Vendor
+from connector.store import Store, UpsertCounts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StreamReport:
+    vendor: str
+    stream: str
+    records: int = 0
+    rejected: int = 0
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class SyncReport:
+    streams: list[StreamReport] = field(default_factory=list)
+    usage: dict[str, VendorUsage] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    """vendor (or vendor/stream) → what went wrong."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not any(s.rejected for s in self.streams)
+
+    @property
+    def records(self) -> int:
+        return sum(s.records for s in self.streams)
+
+    def changed(self) -> int:
+        return sum(s.counts.total("inserted") + s.counts.total("updated") for s in self.streams)
+
+
+class Progress:
+    """A log line per stream at most every `every` seconds: records, records/s, API calls, retries and
+    429s of the vendor so far."""
+
+    def __init__(self, every: float = 2.0, emit: Callable[[str], None] | None = None) -> None:
+        self.every = every
+        self.emit = emit or log.info
+        self._last = 0.0
+
+    def update(self, report: StreamReport, usage: VendorUsage, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._last < self.every:
+            return
+        self._last = now
+        rate = report.records / report.seconds if report.seconds > 0 else 0.0
+        self.emit(
+            f"{report.vendor}/{report.stream}: {report.records} records ({rate:.0f}/s), "
+            f"{usage.calls} API calls, {usage.retries} retries, {usage.throttled} × 429"
+            + (" — done" if final else "")
+        )
+
+
+def build_adapter(vendor: Vendor, settings: Settings, plan: SyncPlan) -> Adapter:
+    if vendor is Vendor.HUBSPOT:
+        from adapters.hubspot import HubSpotAdapter
+
+        return HubSpotAdapter(settings, plan)
+    if vendor is Vendor.AIRCALL:
+        from adapters.aircall import AircallAdapter
+
+        return AircallAdapter(settings, plan)
+    from adapters.liveagent import LiveAgentAdapter
+
+    return LiveAgentAdapter(settings, plan)
+
+
+def sync_plan(settings: Settings, *, full: bool = False, now: datetime | None = None) -> SyncPlan:
+    current = now or datetime.now(UTC)
+    backfill = datetime.combine(settings.backfill_from(current), clock_time(), tzinfo=settings.zone)
+    return SyncPlan(
+        now=current, backfill_start=backfill.astimezone(UTC), overlap=settings.sync_overlap, full=full
+    )
+
+
+def run_sync(
+    settings: Settings,
+    store: Store,
+    *,
+    sources: Sequence[Vendor] | None = None,
+    entities: Sequence[str] | None = None,
+    full: bool = False,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    adapters: dict[Vendor, Adapter] | None = None,
+) -> SyncReport:
+    """Sync the chosen vendors (default: the enabled ones) and entities (default: all)."""
+    plan = sync_plan(settings, full=full, now=now)
+    progress = progress or Progress()
+    report = SyncReport()
+    for vendor in sources or settings.sources:
+        try:
+            adapter = (adapters or {}).get(vendor) or build_adapter(vendor, settings, plan)
+        except ConfigError as exc:
+            report.failures[vendor.value] = str(exc)
+            log.error("%s", exc)
+            continue
+        report.usage[vendor.value] = adapter.governor.usage
+        try:
+            _sync_vendor(adapter, store, report, progress, entities)
+        finally:
+            adapter.close()
+    return report
+
+
+def _sync_vendor(
+    adapter: Adapter, store: Store, report: SyncReport, progress: Progress, entities: Sequence[str] | None
+) -> None:
+    vendor = adapter.vendor
+    for stream in adapter.streams():
+        if entities and not set(stream.entities) & set(entities):
+            continue
+        stream_report = StreamReport(vendor, stream.name)
+        report.streams.append(stream_report)
+        started = time.monotonic()
+        try:
+            for batch in stream.read(store.cursor(vendor, stream.name)):
+                with store.transaction() as tx:
+                    stream_report.counts.merge(store.upsert(tx, batch.records))
+                    for kind, merged, survivor in batch.merged:
+                        store.fold(tx, kind, merged, survivor)  # type: ignore[arg-type]
+                    if batch.cursor is not None:
+                        store.set_cursor(tx, vendor, stream.name, batch.cursor)
+                stream_report.records += len(batch.records)
+                stream_report.rejected += len(batch.rejected)
+                for problem in batch.rejected:
+                    log.error("%s/%s: record skipped: %s", vendor, stream.name, problem)
+                stream_report.seconds = time.monotonic() - started
+                progress.update(stream_report, adapter.governor.usage)
+        except (AuthError, QuotaExhaustedError) as exc:
+            stream_report.error = str(exc)
+            report.failures[vendor] = str(exc)
+            log.error("%s: %s — the vendor's remaining streams are skipped", vendor, exc)
+            return
+        except ConnectorError as exc:
+            stream_report.error = str(exc)
+            report.failures[f"{vendor}/{stream.name}"] = str(exc)
+            log.error("%s/%s failed: %s", vendor, stream.name, exc)
+        finally:
+            stream_report.seconds = time.monotonic() - started
+        progress.update(stream_report, adapter.governor.usage, final=True)
+
+
+def summary_lines(report: SyncReport) -> list[str]:
+    """The end-of-sync summary: per stream, then per vendor, then failures."""
+    lines = []
+    for s in report.streams:
+        c = s.counts
+        lines.append(
+            f"{s.vendor}/{s.stream}: {s.records} read, {c.total('inserted')} new, "
+            f"{c.total('updated')} changed, "
+            f"{c.total('unchanged')} unchanged"
+            + (f", {s.rejected} rejected" if s.rejected else "")
+            + (f" — FAILED: {s.error}" if s.error else "")
+        )
+    for vendor, usage in report.usage.items():
+        lines.append(
+            f"{vendor}: {usage.calls} API calls ({usage.rate():.1f}/s), {usage.retries} retries, "
+            f"{usage.throttled} × 429"
+        )
+    for where, problem in report.failures.items():
+        lines.append(f"FAILED {where}: {problem}")
+    return lines
