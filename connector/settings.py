@@ -81,6 +81,30 @@ def _split_mapping(value: Any) -> Any:
     return mapping
 
 
+def _plain_seconds(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        return float(value)
+    return value
+
+
+def _positive_duration(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be a positive duration")
+    return value
+
+
+def _non_negative_duration(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("must not be a negative duration")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_plain_seconds), AfterValidator(_positive_duration)]
+"""A positive duration: ISO 8601 (`PT4H`), `HH:MM:SS` or seconds."""
+Lag = Annotated[timedelta, BeforeValidator(_plain_seconds), AfterValidator(_non_negative_duration)]
+"""A duration that may be zero."""
+
+
 def _check_base_url(value: str | None) -> str | None:
     if value is None:
         return None
@@ -166,30 +190,6 @@ class AircallSettings(VendorSettings):
     @classmethod
     def required_for_sync(cls) -> tuple[str, ...]:
         return ("base_url", "api_id", "api_token")
-
-
-def _plain_seconds(value: Any) -> Any:
-    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-        return float(value)
-    return value
-
-
-def _positive_duration(value: timedelta) -> timedelta:
-    if value <= timedelta(0):
-        raise ValueError("must be a positive duration")
-    return value
-
-
-def _non_negative_duration(value: timedelta) -> timedelta:
-    if value < timedelta(0):
-        raise ValueError("must not be a negative duration")
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(_plain_seconds), AfterValidator(_positive_duration)]
-"""A positive duration: ISO 8601 (`PT4H`), `HH:MM:SS` or seconds."""
-Lag = Annotated[timedelta, BeforeValidator(_plain_seconds), AfterValidator(_non_negative_duration)]
-"""A duration that may be zero."""
 
 
 class FirstResponseTargets(BaseModel):
