@@ -91,7 +91,8 @@ class HubSpotApi:
             raise RetryableAPIError(f"the body is not complete JSON: {exc}", vendor="hubspot") from exc
         except Exception as exc:
             status = getattr(exc, "status", None)
-            if type(exc).__name__ != "ApiException" or not isinstance(status, int):
+            # each SDK module has its own ApiException family (ServiceException, NotFoundException, …)
+            if not _is_sdk_error(exc) or not isinstance(status, int):
                 raise
             headers = dict(getattr(exc, "headers", None) or {})
             self.governor.observe(status, headers)
@@ -105,6 +106,10 @@ class HubSpotApi:
                 "the body is not the JSON object expected", vendor="hubspot", status=status
             )
         return data
+
+
+def _is_sdk_error(exc: Exception) -> bool:
+    return any(cls.__name__ == "ApiException" for cls in type(exc).__mro__)
 
 
 @dataclass(frozen=True)
