@@ -332,3 +332,100 @@ def test_hubspot_edge_cases_missing_optional_properties_unknown_codes(
         None,
     )
     assert "'999'" in caplog.text and "CARRIER_PIGEON" in caplog.text and "BLOCKER" in caplog.text
+
+
+def _object(properties: dict[str, Any], object_id: str = "1") -> Any:
+    payload = {
+        "total": 1,
+        "results": [
+            {
+                "id": object_id,
+                "properties": properties,
+                "createdAt": "2026-01-05T09:00:00.000Z",
+                "updatedAt": "2026-01-05T10:00:00.000Z",
+                "archived": False,
+            }
+        ],
+    }
+    return sdk(CollectionResponseWithTotalSimplePublicObjectForwardPaging, payload).results[0]
+
+
+def test_hubspot_calls_contacts_feedback_and_deals() -> None:
+    reference = hubspot_mapping.Reference(owner_teams={"101": "Tier 2"})
+    reference.associations["7"] = {"contacts": ["300", "200"], "tickets": ["55"]}
+    answered = hubspot_mapping.call(
+        _object(
+            {"hs_timestamp": "2026-01-05T09:00:00.000Z", "hs_call_direction": "INBOUND", "hs_call_status": "COMPLETED",
+             "hs_call_duration": "125500", "hubspot_owner_id": "101"},
+            "7",
+        ),
+        reference,
+    )  # fmt: skip
+    assert (answered.status, answered.talk_seconds, answered.team) == ("answered", 125.5, "Tier 2")
+    assert answered.contact_id == "hubspot:200" and answered.ticket_id == "hubspot:55"  # lowest id first
+    missed = hubspot_mapping.call(
+        _object(
+            {
+                "hs_timestamp": "2026-01-05T09:00:00.000Z",
+                "hs_call_direction": "OUTBOUND",
+                "hs_call_status": "NO_ANSWER",
+            }
+        ),
+        reference,
+    )
+    assert (missed.direction, missed.status, missed.missed_reason, missed.talk_seconds) == (
+        "outbound",
+        "missed",
+        "no_answer",
+        None,
+    )
+
+    contact = hubspot_mapping.contact(
+        _object({"email": "a@example.org", "phone": "+31 6 1234 5678", "firstname": "Ann", "lastname": "Bee",
+                 "hs_lifecyclestage_customer_date": "2025-01-01T00:00:00.000Z", "churn_date": "2025-12-01T00:00:00.000Z",
+                 "hs_analytics_source": "REFERRALS", "createdate": "2024-06-01T00:00:00.000Z"}),
+        reference,
+        churn_property="churn_date",
+    )  # fmt: skip
+    assert (contact.phone, contact.name, contact.acquisition_source) == (
+        "+31612345678",
+        "Ann Bee",
+        "referral",
+    )
+    assert contact.churned_at == datetime(2025, 12, 1, tzinfo=UTC)
+    odd = hubspot_mapping.contact(
+        _object({"phone": "ask reception", "churn_date": "2025-12-01T00:00:00.000Z"}),
+        reference,
+        churn_property="churn_date",
+    )
+    assert odd.phone is None and odd.raw["phone_as_given"] == "ask reception"
+    assert odd.churned_at is None  # a churn date without a customer date is ignored, not an error
+
+    nps = hubspot_mapping.feedback(
+        _object(
+            {"hs_survey_type": "NPS", "hs_value": "9", "hs_submission_timestamp": "2026-01-06T08:00:00.000Z"},
+            "7",
+        ),
+        reference,
+    )
+    assert nps is not None and (nps.kind, nps.score, nps.scale_min, nps.scale_max) == ("nps", 9, 0, 10)
+    assert nps.contact_id == "hubspot:200" and nps.ticket_id == "hubspot:55"
+    assert hubspot_mapping.feedback(_object({"hs_survey_type": "CUSTOM", "hs_value": "3"}), reference) is None
+    with pytest.raises(RecordValidationError, match="outside the scale"):
+        hubspot_mapping.feedback(_object({"hs_survey_type": "CSAT", "hs_value": "9"}), reference)
+
+    won = hubspot_mapping.deal(
+        _object(
+            {"dealstage": "closedwon", "amount": "1250.50", "closedate": "2026-01-07T12:00:00.000Z"}, "7"
+        ),
+        reference,
+        won_stages={"closedwon"},
+        currency="EUR",
+    )
+    assert won is not None and (str(won.amount), won.currency, won.contact_id) == (
+        "1250.5000",
+        "EUR",
+        "hubspot:200",
+    )
+    lost = _object({"dealstage": "closedlost", "amount": "10", "closedate": "2026-01-07T12:00:00.000Z"})
+    assert hubspot_mapping.deal(lost, reference, won_stages={"closedwon"}, currency="EUR") is None
