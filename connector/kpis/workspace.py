@@ -206,6 +206,18 @@ class Workspace:
                   ASOF LEFT JOIN open_intervals i ON m.minute >= i.i_start) o
             ASOF LEFT JOIN periods p ON o.minute >= p.p_start"""
         )
+        # every minute's facts packed into one BIGINT, in one list indexed by minute: a timestamp finds its
+        # minute by arithmetic (list_extract) instead of a hash join per timestamp column, about twice as
+        # fast on a million tickets. Bits: before/60 · 2^25 | open · 2^24 | (pidx + 1) · 2^8 | hour_of_week
+        self.con.execute(
+            f"""CREATE TABLE minute_codes AS
+            SELECT CAST(epoch(TIMESTAMP '{naive_utc(start).isoformat()}') // 60 AS BIGINT) AS first_minute,
+                list(CAST(before // 60 AS BIGINT) * 33554432 + CAST(open AS BIGINT) * 16777216
+                     + (coalesce(pidx, -1) + 1) * 256 + hour_of_week ORDER BY minute) AS codes
+            FROM open_minutes"""
+        )
+        if len(self.periods) >= 65535:
+            raise ValueError("at most 65,534 periods in one computation")
         self.con.execute(
             """CREATE TABLE period_open AS SELECT p.pidx, CAST(coalesce(sum(CAST(m.open AS INTEGER)), 0) * 60 AS DOUBLE) AS open_seconds
                FROM periods p LEFT JOIN open_minutes m ON m.pidx = p.pidx GROUP BY p.pidx"""
@@ -225,23 +237,34 @@ class Workspace:
     ) -> None:
         """CREATE TABLE `table` from `source_sql` in one pass, adding the calendar columns of
         `timestamps` (`_e`, `_b`, `_p`, and `_open`, `_how` where a KPI reads them); `instants` only get
-        `_e` (calendar seconds): no KPI needs them in business time."""
-        joins: list[str] = []
-        columns = [f"epoch(r.{name}) AS {name}_e" for name in instants]
-        for n, name in enumerate(timestamps):
-            alias = f"m{n}"
-            joins.append(f"LEFT JOIN open_minutes {alias} ON {alias}.minute = date_trunc('minute', r.{name})")
-            columns.append(f"epoch(r.{name}) AS {name}_e")
+        `_e` (calendar seconds): no KPI needs them in business time. Each timestamp's minute is looked up
+        in `minute_codes` by position (an instant outside the calendar gets nulls)."""
+        lookups = [
+            f"""CASE WHEN epoch(r.{name}) // 60 >= mc.first_minute
+                THEN list_extract(mc.codes, CAST(epoch(r.{name}) // 60 AS BIGINT) - mc.first_minute + 1) END
+                AS {name}__code"""
+            for name in timestamps
+        ]
+        columns = [f"epoch({name}) AS {name}_e" for name in instants]
+        for name in timestamps:
+            code = f"{name}__code"
+            open_bit = f"(({code} // 16777216) % 2)"
+            columns.append(f"epoch({name}) AS {name}_e")
             columns.append(
-                f"{alias}.before + CAST({alias}.open AS INTEGER) * (epoch(r.{name}) - epoch({alias}.minute)) AS {name}_b"
+                f"CAST(({code} // 33554432) * 60 AS DOUBLE)"
+                f" + {open_bit} * (epoch({name}) - (epoch({name}) // 60) * 60) AS {name}_b"
             )
-            columns.append(f"{alias}.pidx AS {name}_p")
+            columns.append(f"CAST(nullif(({code} // 256) % 65536, 0) - 1 AS INTEGER) AS {name}_p")
             if f"{table}.{name}" in _OPEN_FLAGS:
-                columns.append(f"{alias}.open AS {name}_open")
+                columns.append(f"{open_bit} = 1 AS {name}_open")
             if f"{table}.{name}" in _HOURS_OF_WEEK:
-                columns.append(f"{alias}.hour_of_week AS {name}_how")
+                columns.append(f"CAST({code} % 256 AS SMALLINT) AS {name}_how")
+        codes = ", ".join(f"{name}__code" for name in timestamps)
+        inner = f"SELECT r.*{''.join(', ' + x for x in lookups)} FROM ({source_sql}) r, minute_codes mc"
         self.con.execute(
-            f"CREATE TABLE {table} AS SELECT r.*, {', '.join(columns)} FROM ({source_sql}) r {' '.join(joins)}"
+            f"CREATE TABLE {table} AS SELECT * EXCLUDE ({codes}), {', '.join(columns)} FROM ({inner})"
+            if timestamps
+            else f"CREATE TABLE {table} AS SELECT *, {', '.join(columns)} FROM ({source_sql})"
         )
 
     def _tickets(self) -> None:
