@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -250,6 +250,35 @@ def sync(obj: _Context, sources: tuple[str, ...], entities: tuple[str, ...], ful
         click.echo(line)
     if not report.ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Print exactly what would be written; write nothing.")
+@click.pass_obj
+def push(obj: _Context, dry_run: bool) -> None:
+    """Write the figures into HubSpot: ticket and contact properties (changed values only) and the stored
+    KPI results as snapshot records. Exits 1 when a write failed."""
+    settings = _settings_or_exit(obj)
+    with _open_store(settings) as store:
+        try:
+            report = push_results(settings, store, dry_run=dry_run or settings.dry_run)
+        except ConnectorError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+def push_results(settings: Settings, store: Store, *, dry_run: bool, now: datetime | None = None) -> Any:
+    """Record-level values and the stored KPI results → HubSpot (see `connector.writer.hubspot`)."""
+    from connector.writer.hubspot import HubSpotWriter
+    from connector.writer.properties import record_values
+
+    moment = now or datetime.now(UTC)
+    writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=click.echo)
+    return writer.push(record_values(store, settings, now=moment), store.kpi_results())
 
 
 @cli.command()

@@ -1,0 +1,1 @@
+"""Writers: results back into HubSpot (properties, KPI snapshots) and into files (the dashboard)."""

@@ -1,0 +1,441 @@
+"""Writing results back into HubSpot: the `helpdesk_kpis` properties on tickets and contacts, and KPI
+snapshots as records of the custom object `helpdesk_kpi_snapshot`.
+
+    >>> writer = HubSpotWriter(settings, store)
+    >>> report = writer.push(values, kpi_rows)        # what `helpdesk-kpi push` does
+
+- Properties and the snapshot schema are created idempotently: an existing property of the right type is
+  left alone, one of another type stops the push with an error naming it (nothing is overwritten).
+- Only values that differ from the last successful push (kept in the store's `pushed_value` table) are
+  sent, in batches of at most 100 inputs. A 207 answer retries only the inputs that failed, once; those
+  that still fail are reported, the others are recorded as pushed.
+- A portal without custom objects (403/404 from the schemas API) gets a one-line explanation; the
+  properties are still written.
+- `dry_run` computes the same plan, prints each write it would make, and writes nothing (not even to
+  the store).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from hubspot.crm.objects import (
+    BatchInputSimplePublicObjectBatchInput,
+    BatchInputSimplePublicObjectBatchInputUpsert,
+    SimplePublicObjectBatchInput,
+    SimplePublicObjectBatchInputUpsert,
+)
+from hubspot.crm.properties import BatchInputPropertyCreate, PropertyCreate, PropertyGroupCreate
+from hubspot.crm.schemas import ObjectSchemaEgg
+from sqlalchemy import select
+
+from adapters.governor import RateGovernor
+from adapters.hubspot import HubSpotApi
+from connector.errors import APIError, AuthError, ConfigError, ConnectorError, FatalAPIError
+from connector.settings import Settings
+from connector.store import Store
+from connector.store.records import dialect_insert
+from connector.store.tables import pushed_value
+from connector.writer.properties import GROUP, GROUP_LABEL, PROPERTIES, PropertySpec
+
+log = logging.getLogger(__name__)
+TARGET = "hubspot"
+BATCH = 100
+SNAPSHOT_OBJECT = "helpdesk_kpi_snapshot"
+SNAPSHOT_FIELDS = (
+    ("snapshot_key", "Snapshot key", "string", "text"),
+    ("kpi", "KPI", "string", "text"),
+    ("kpi_name", "KPI name", "string", "text"),
+    ("stat", "Statistic", "string", "text"),
+    ("basis", "Basis", "string", "text"),
+    ("period_start", "Period start", "datetime", "date"),
+    ("period_end", "Period end", "datetime", "date"),
+    ("cut", "Cut", "string", "text"),
+    ("cut_value", "Cut value", "string", "text"),
+    ("value", "Value", "number", "number"),
+    ("unit", "Unit", "string", "text"),
+    ("numerator", "Numerator", "number", "number"),
+    ("denominator", "Denominator", "number", "number"),
+    ("count", "Count", "number", "number"),
+)
+
+
+class WriteBackError(ConnectorError):
+    """HubSpot holds something the connector must not overwrite (e.g. a property of another type)."""
+
+
+@dataclass
+class PushReport:
+    dry_run: bool = False
+    groups_created: list[str] = field(default_factory=list)
+    properties_created: list[str] = field(default_factory=list)
+    schema_created: bool = False
+    updates: dict[str, int] = field(default_factory=dict)
+    """object type → inputs written (or that would be)."""
+    write_calls: int = 0
+    failed: list[str] = field(default_factory=list)
+    snapshots: int = 0
+    snapshot_note: str | None = None
+    planned: list[str] = field(default_factory=list)
+    """What a dry run would write, one line per write."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def lines(self) -> list[str]:
+        verb = "would write" if self.dry_run else "wrote"
+        out = []
+        if self.groups_created or self.properties_created:
+            created = "would create" if self.dry_run else "created"
+            out.append(
+                f"hubspot: {created} {len(self.groups_created)} property groups and "
+                f"{len(self.properties_created)} properties"
+            )
+        for object_type, n in sorted(self.updates.items()):
+            out.append(f"hubspot: {verb} {n} {object_type} records")
+        if not self.updates:
+            out.append("hubspot: no property value changed since the last push")
+        if self.snapshot_note:
+            out.append(f"hubspot: {self.snapshot_note}")
+        else:
+            out.append(f"hubspot: {verb} {self.snapshots} KPI snapshots")
+        out += [f"hubspot: FAILED {problem}" for problem in self.failed]
+        return out
+
+
+class HubSpotWriter:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        dry_run: bool = False,
+        api: HubSpotApi | None = None,
+        echo: Callable[[str], None] = print,
+    ) -> None:
+        vendor = settings.hubspot
+        missing = vendor.missing()
+        if missing:
+            raise ConfigError(f"hubspot: set {', '.join('HELPDESK_HUBSPOT__' + m.upper() for m in missing)}")
+        assert vendor.base_url is not None and vendor.access_token is not None
+        self.governor = (
+            api.governor
+            if api
+            else RateGovernor.for_vendor(
+                "hubspot", limit=vendor.requests_per_10s, interval=10.0, daily_reserve=vendor.daily_reserve
+            )
+        )
+        self.api = api or HubSpotApi(vendor.base_url, vendor.access_token.get_secret_value(), self.governor)
+        self.store = store
+        self.dry_run = dry_run
+        self.echo = echo
+        self.report = PushReport(dry_run=dry_run)
+
+    # --- the whole push -----------------------------------------------------------------------------
+
+    def push(
+        self,
+        values: Mapping[str, Mapping[str, Mapping[str, str | None]]],
+        snapshots: Sequence[Mapping[str, Any]] = (),
+    ) -> PushReport:
+        """Ensure the properties, write the changed values, then the KPI snapshots."""
+        for object_type, specs in PROPERTIES.items():
+            self.ensure_properties(object_type, specs)
+        for object_type, by_id in values.items():
+            self.write_values(object_type, by_id)
+        if snapshots:
+            self.write_snapshots(snapshots)
+        return self.report
+
+    # --- properties ---------------------------------------------------------------------------------
+
+    def ensure_properties(self, object_type: str, specs: Sequence[PropertySpec]) -> None:
+        properties = self.api.client.crm.properties
+        groups = self.api.call("default", properties.groups_api.get_all_with_http_info, object_type)
+        if GROUP not in {g.name for g in groups.results}:
+            self.report.groups_created.append(f"{object_type}.{GROUP}")
+            self._plan(f"create property group {GROUP} on {object_type}")
+            if not self.dry_run:
+                self.api.call(
+                    "default",
+                    properties.groups_api.create_with_http_info,
+                    object_type,
+                    PropertyGroupCreate(name=GROUP, label=GROUP_LABEL),
+                )
+        existing = {
+            p.name: p
+            for p in self.api.call("default", properties.core_api.get_all_with_http_info, object_type).results
+        }
+        wrong = [
+            f"{object_type}.{s.name} is {existing[s.name].type}, expected {s.type}"
+            for s in specs
+            if s.name in existing and existing[s.name].type != s.type
+        ]
+        if wrong:
+            raise WriteBackError(
+                "HubSpot already has properties of another type (rename or delete them; nothing was "
+                "overwritten): " + "; ".join(wrong)
+            )
+        missing = [s for s in specs if s.name not in existing]
+        if not missing:
+            return
+        self.report.properties_created += [f"{object_type}.{s.name}" for s in missing]
+        self._plan(f"create {len(missing)} properties on {object_type}: {', '.join(s.name for s in missing)}")
+        if self.dry_run:
+            return
+        inputs = [
+            PropertyCreate(
+                **{_snake(k): v for k, v in s.definition().items() if k != "options"},
+                options=s.definition().get("options"),
+            )
+            for s in missing
+        ]
+        self.api.call(
+            "default",
+            properties.batch_api.create_with_http_info,
+            object_type,
+            BatchInputPropertyCreate(inputs=inputs),
+        )
+
+    # --- values -------------------------------------------------------------------------------------
+
+    def write_values(self, object_type: str, by_id: Mapping[str, Mapping[str, str | None]]) -> None:
+        changed = self._changed(object_type, by_id)
+        if not changed:
+            return
+        batch_api = self.api.client.crm.objects.batch_api
+        written = 0
+        for n in range(0, len(changed), BATCH):
+            chunk = changed[n : n + BATCH]
+            if self.dry_run:
+                for object_id, props in chunk:
+                    self._plan(f"update {object_type} {object_id}: {_describe(props)}")
+                written += len(chunk)
+                continue
+            succeeded = self._batch_update(batch_api, object_type, chunk)
+            self._remember(object_type, [(i, p) for i, p in chunk if i in succeeded])
+            written += len(succeeded)
+        self.report.updates[object_type] = self.report.updates.get(object_type, 0) + written
+
+    def _batch_update(
+        self, batch_api: Any, object_type: str, chunk: Sequence[tuple[str, dict[str, str | None]]]
+    ) -> set[str]:
+        """Send one batch; retry the inputs a 207 names as failed once; returns the ids written."""
+        pending = dict(chunk)
+        done: set[str] = set()
+        for attempt in (1, 2):
+            request = BatchInputSimplePublicObjectBatchInput(
+                inputs=[SimplePublicObjectBatchInput(id=i, properties=p) for i, p in pending.items()]
+            )
+            self.report.write_calls += 1
+            answer = self.api.call("default", batch_api.update_with_http_info, object_type, request)
+            failures = _failed_ids(answer)
+            done |= {str(r.id) for r in answer.results or []} | (set(pending) - set(failures))
+            pending = {i: pending[i] for i in failures if i in pending}
+            if not pending:
+                break
+            if attempt == 2:
+                self.report.failed += [f"{object_type} {i}: {failures[i]}" for i in pending]
+        return done
+
+    def _changed(
+        self, object_type: str, by_id: Mapping[str, Mapping[str, str | None]]
+    ) -> list[tuple[str, dict[str, str | None]]]:
+        """The values that differ from what was last pushed (all of them for a record never pushed)."""
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(
+                select(pushed_value.c.object_id, pushed_value.c.property, pushed_value.c.value).where(
+                    pushed_value.c.target == TARGET, pushed_value.c.object_type == object_type
+                )
+            )
+            last: dict[tuple[str, str], str | None] = {(r.object_id, r.property): r.value for r in rows}
+        unset = object()  # never pushed: an empty value need not be sent
+        changed = []
+        for object_id in sorted(by_id, key=_id_order):
+            props = {
+                name: value
+                for name, value in by_id[object_id].items()
+                if last.get((object_id, name), None if value is None else unset) != value
+            }
+            if props:
+                changed.append((object_id, props))
+        return changed
+
+    def _remember(self, object_type: str, written: Iterable[tuple[str, Mapping[str, str | None]]]) -> None:
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "target": TARGET,
+                "object_type": object_type,
+                "object_id": i,
+                "property": name,
+                "value": value,
+                "pushed_at": now,
+            }
+            for i, props in written
+            for name, value in props.items()
+        ]
+        if not rows:
+            return
+        with self.store.transaction() as connection:
+            statement = dialect_insert(connection, pushed_value)
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[
+                        pushed_value.c.target,
+                        pushed_value.c.object_type,
+                        pushed_value.c.object_id,
+                        pushed_value.c.property,
+                    ],
+                    set_={"value": statement.excluded.value, "pushed_at": statement.excluded.pushed_at},
+                ),
+                rows,
+            )
+
+    # --- snapshots ----------------------------------------------------------------------------------
+
+    def write_snapshots(self, results: Sequence[Mapping[str, Any]]) -> None:
+        object_type = self.ensure_snapshot_schema()
+        if object_type is None:
+            return
+        by_key = {str(r["snapshot_key"]): snapshot_properties(r) for r in results}
+        changed = self._changed(SNAPSHOT_OBJECT, by_key)
+        batch_api = self.api.client.crm.objects.batch_api
+        for n in range(0, len(changed), BATCH):
+            chunk = changed[n : n + BATCH]
+            if self.dry_run:
+                self._plan(f"upsert {len(chunk)} KPI snapshots ({chunk[0][0]} … {chunk[-1][0]})")
+                self.report.snapshots += len(chunk)
+                continue
+            request = BatchInputSimplePublicObjectBatchInputUpsert(
+                inputs=[
+                    SimplePublicObjectBatchInputUpsert(
+                        id=key, id_property="snapshot_key", properties={**by_key[key]}
+                    )
+                    for key, _ in chunk
+                ]
+            )
+            self.report.write_calls += 1
+            answer = self.api.call("default", batch_api.upsert_with_http_info, object_type, request)
+            failures = _failed_ids(answer)
+            self.report.failed += [f"snapshot {key}: {why}" for key, why in failures.items()]
+            written = [(key, by_key[key]) for key, _ in chunk if key not in failures]
+            self._remember(SNAPSHOT_OBJECT, written)
+            self.report.snapshots += len(written)
+
+    def ensure_snapshot_schema(self) -> str | None:
+        """The snapshot object's type name, created when missing; None (with a note) when the portal has
+        no custom objects."""
+        schemas = self.api.client.crm.schemas.core_api
+        try:
+            schema = self.api.call("default", schemas.get_by_id_with_http_info, SNAPSHOT_OBJECT)
+            return str(schema.fully_qualified_name or SNAPSHOT_OBJECT)
+        except AuthError:
+            self._no_custom_objects()
+            return None
+        except FatalAPIError as exc:
+            if exc.status != 404:
+                raise
+        self.report.schema_created = True
+        self._plan(f"create custom object schema {SNAPSHOT_OBJECT}")
+        if self.dry_run:
+            return SNAPSHOT_OBJECT
+        egg = ObjectSchemaEgg(
+            name=SNAPSHOT_OBJECT,
+            labels={"singular": "KPI snapshot", "plural": "KPI snapshots"},
+            primary_display_property="snapshot_key",
+            secondary_display_properties=["kpi", "value"],
+            searchable_properties=["snapshot_key", "kpi"],
+            required_properties=["snapshot_key"],
+            properties=[
+                {
+                    "name": name,
+                    "label": label,
+                    "type": kind,
+                    "fieldType": field_type,
+                    "hasUniqueValue": name == "snapshot_key",
+                }
+                for name, label, kind, field_type in SNAPSHOT_FIELDS
+            ],
+            associated_objects=[],
+        )
+        try:
+            created = self.api.call("default", schemas.create_with_http_info, egg)
+        except AuthError:
+            self._no_custom_objects()
+            return None
+        except APIError as exc:
+            if exc.status == 404:
+                self._no_custom_objects()
+                return None
+            raise
+        return str(created.fully_qualified_name or SNAPSHOT_OBJECT)
+
+    def _no_custom_objects(self) -> None:
+        self.report.snapshot_note = (
+            "this portal has no custom objects (an Enterprise feature, or the app lacks the "
+            "crm.schemas.custom scopes): KPI snapshots were not written; properties and the dashboard were"
+        )
+        self.report.schema_created = False
+
+    def _plan(self, line: str) -> None:
+        if self.dry_run:
+            self.report.planned.append(line)
+            self.echo(f"[dry run] {line}")
+
+
+def snapshot_properties(result: Mapping[str, Any]) -> dict[str, str | None]:
+    """A KPI result row as the snapshot record's property values."""
+
+    def text(value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        if isinstance(value, float):
+            return f"{value:.10g}"
+        return str(value)
+
+    return {
+        "snapshot_key": text(result["snapshot_key"]),
+        "kpi": text(result["kpi"]),
+        "kpi_name": text(result["name"]),
+        "stat": text(result["stat"]),
+        "basis": text(result["basis"]),
+        "period_start": text(result["period_start"]),
+        "period_end": text(result["period_end"]),
+        "cut": text(result["cut"]),
+        "cut_value": text(result["cut_value"]),
+        "value": text(result["value"]),
+        "unit": text(result["unit"]),
+        "numerator": text(result["numerator"]),
+        "denominator": text(result["denominator"]),
+        "count": text(result["count"]),
+    }
+
+
+def _failed_ids(answer: Any) -> dict[str, str]:
+    """id → message for each input a 207 answer names as failed."""
+    failed: dict[str, str] = {}
+    for error in getattr(answer, "errors", None) or []:
+        ids = (error.context or {}).get("ids") or []
+        for object_id in ids:
+            failed[str(object_id)] = f"{error.category}: {error.message}"
+    return failed
+
+
+def _describe(props: Mapping[str, str | None]) -> str:
+    return ", ".join(f"{name}={'∅' if value is None else value}" for name, value in props.items())
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _id_order(value: str) -> tuple[int, str]:
+    return (int(value), value) if value.isdigit() else (0, value)

@@ -1,0 +1,221 @@
+"""The HubSpot properties the connector writes, and the per-record values it computes for them.
+
+Ticket-level figures go on HubSpot tickets; contact-level figures on every HubSpot contact of a contact
+identity, so calls from Aircall and chats from LiveAgent reach the HubSpot contact they belong to through
+the identity links. Values are computed from the calculator's workspace (the same business calendar,
+identities and exclusions as the KPIs) and returned as the strings HubSpot stores.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from connector.calendar import BusinessCalendar
+from connector.kpis.workspace import Workspace
+from connector.periods import Grain, Period
+from connector.settings import Settings
+from connector.store import Store
+
+GROUP = "helpdesk_kpis"
+GROUP_LABEL = "Helpdesk KPIs"
+RECENT = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    name: str
+    label: str
+    type: str
+    """HubSpot property type: number, bool, enumeration, string."""
+    field_type: str
+    description: str
+    options: tuple[str, ...] = ()
+
+    def definition(self) -> dict[str, object]:
+        """The property-create body."""
+        body: dict[str, object] = {
+            "name": self.name,
+            "label": self.label,
+            "type": self.type,
+            "fieldType": self.field_type,
+            "groupName": GROUP,
+            "description": self.description,
+        }
+        if self.type == "bool":
+            body["options"] = [
+                {"label": "Yes", "value": "true", "displayOrder": 0, "hidden": False},
+                {"label": "No", "value": "false", "displayOrder": 1, "hidden": False},
+            ]
+        elif self.options:
+            body["options"] = [
+                {"label": o.capitalize(), "value": o, "displayOrder": n, "hidden": False}
+                for n, o in enumerate(self.options)
+            ]
+        return body
+
+
+def _number(name: str, label: str, description: str) -> PropertySpec:
+    return PropertySpec(name, label, "number", "number", description)
+
+
+TICKET_PROPERTIES = (
+    _number("helpdesk_frt_business_seconds", "First response (business hours, s)", "Creation to first agent reply, open hours only."),
+    _number("helpdesk_frt_calendar_seconds", "First response (calendar, s)", "Creation to first agent reply."),
+    _number("helpdesk_resolution_business_seconds", "Resolution time (business hours, s)", "Creation to final resolution, open hours only."),
+    _number("helpdesk_resolution_calendar_seconds", "Resolution time (calendar, s)", "Creation to final resolution."),
+    _number("helpdesk_handle_seconds", "Handle time (s)", "Agent work time, when the source records it."),
+    PropertySpec("helpdesk_escalated", "Escalated", "bool", "booleancheckbox", "Moved to another team or tier."),
+    PropertySpec("helpdesk_first_contact_resolved", "First-contact resolved", "bool", "booleancheckbox",
+                 "Resolved with one agent reply and never reopened (tickets whose messages are known)."),
+    PropertySpec("helpdesk_figures_source", "Figures computed from", "string", "text",
+                 "The source system whose records these figures come from."),
+)  # fmt: skip
+
+CONTACT_PROPERTIES = (
+    _number("helpdesk_csat_mean", "CSAT mean (%)", "Mean CSAT answer as a percentage of its scale (all sources)."),
+    _number("helpdesk_last_nps_score", "Last NPS score", "The contact's latest NPS answer (0-10)."),
+    PropertySpec("helpdesk_last_nps_category", "Last NPS category", "enumeration", "select",
+                 "Promoter (9-10), passive (7-8) or detractor (0-6).", ("promoter", "passive", "detractor")),
+    _number("helpdesk_ces_mean", "CES mean", "Mean Customer Effort Score answer."),
+    _number("helpdesk_tickets_90d", "Tickets in 90 days", "Tickets created in the last 90 days (all sources)."),
+    _number("helpdesk_calls_90d", "Calls in 90 days", "Inbound calls in the last 90 days (all sources)."),
+    _number("helpdesk_missed_calls_90d", "Missed calls in 90 days", "Inbound calls not answered in the last 90 days."),
+    _number("helpdesk_open_tickets", "Open tickets", "Tickets not yet resolved (all sources)."),
+    _number("helpdesk_clv", "Customer lifetime value", "Purchases of the last 12 months × gross margin × expected lifespan in years."),
+)  # fmt: skip
+
+PROPERTIES = {"tickets": TICKET_PROPERTIES, "contacts": CONTACT_PROPERTIES}
+
+
+def _text(value: object) -> str | None:
+    """HubSpot's string form: numbers without needless decimals, booleans as true/false."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = f"{value:.2f}".rstrip("0").rstrip(".")  # to the hundredth, no trailing zeros
+        return "0" if text in ("", "-0") else text
+    return str(value)
+
+
+def record_values(
+    store: Store, settings: Settings, *, now: datetime, source: str = "hubspot"
+) -> dict[str, dict[str, dict[str, str | None]]]:
+    """object type → object id (the source's own id) → property → value, for every `source` ticket
+    and contact in the store."""
+    calendar = BusinessCalendar.from_settings(settings)
+    start = now - RECENT
+    period = Period(start.date(), now.date() + timedelta(days=1), start, now + timedelta(days=1), Grain.RANGE)
+    schema = None
+    if store.engine.dialect.name == "postgresql":
+        from connector.kpis import _schema
+
+        schema = _schema(store)
+    workspace = Workspace(
+        store.engine.url.render_as_string(hide_password=False),
+        calendar,
+        [period],
+        schema=schema,
+        now=now,
+        earliest=store.earliest_instant(),
+    )
+    try:
+        return {
+            "tickets": _ticket_values(workspace, source),
+            "contacts": _contact_values(workspace, store, settings, source, now),
+        }
+    finally:
+        workspace.close()
+
+
+def _ticket_values(workspace: Workspace, source: str) -> dict[str, dict[str, str | None]]:
+    rows = workspace.rows(
+        """WITH replies AS (
+               SELECT ticket_id, count(*) FILTER (WHERE author_type = 'agent' AND is_public) AS n
+               FROM messages GROUP BY ticket_id)
+           SELECT t.id, t.first_reply_at_b - t.created_at_b, t.first_reply_at_e - t.created_at_e,
+                  t.resolved_at_b - t.created_at_b, t.resolved_at_e - t.created_at_e, t.handle_seconds,
+                  t.escalated, CASE WHEN r.n IS NOT NULL AND t.resolved_at IS NOT NULL
+                                    THEN r.n = 1 AND t.reopen_count = 0 END, t.source
+           FROM tickets t LEFT JOIN replies r ON r.ticket_id = t.id WHERE t.source = ?""",
+        [source],
+    )
+    names = [p.name for p in TICKET_PROPERTIES]
+    return {
+        str(row[0]).split(":", 1)[1]: dict(zip(names, (_text(v) for v in row[1:]), strict=True))
+        for row in rows
+    }
+
+
+def _contact_values(
+    workspace: Workspace, store: Store, settings: Settings, source: str, now: datetime
+) -> dict[str, dict[str, str | None]]:
+    """Per contact identity, then copied onto each of its `source` contact records."""
+    recent = (now - RECENT).replace(tzinfo=None)
+    figures: dict[str, dict[str, object]] = defaultdict(dict)
+    for contact, csat, ces in workspace.rows(
+        """SELECT contact,
+                  avg(100 * (score - scale_min) / (scale_max - scale_min)) FILTER (WHERE kind = 'csat'),
+                  avg(score) FILTER (WHERE kind = 'ces')
+           FROM surveys WHERE contact IS NOT NULL GROUP BY contact"""
+    ):
+        figures[contact] |= {"helpdesk_csat_mean": csat, "helpdesk_ces_mean": ces}
+    for contact, score in workspace.rows(
+        """SELECT contact, arg_max(score, submitted_at) FROM surveys
+           WHERE kind = 'nps' AND contact IS NOT NULL GROUP BY contact"""
+    ):
+        category = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+        figures[contact] |= {"helpdesk_last_nps_score": score, "helpdesk_last_nps_category": category}
+    for contact, recent_tickets, still_open in workspace.rows(
+        """SELECT contact, count(*) FILTER (WHERE created_at >= ?), count(*) FILTER (WHERE resolved_at IS NULL)
+           FROM tickets WHERE contact IS NOT NULL GROUP BY contact""",
+        [recent],
+    ):
+        figures[contact] |= {"helpdesk_tickets_90d": recent_tickets, "helpdesk_open_tickets": still_open}
+    for contact, calls, missed in workspace.rows(
+        """SELECT contact, count(*), count(*) FILTER (WHERE status <> 'answered') FROM calls
+           WHERE contact IS NOT NULL AND direction = 'inbound' AND started_at >= ? GROUP BY contact""",
+        [recent],
+    ):
+        figures[contact] |= {"helpdesk_calls_90d": calls, "helpdesk_missed_calls_90d": missed}
+    margin, lifespan = settings.clv_gross_margin, settings.clv_lifespan_years
+    if margin is not None and lifespan is not None:
+        year_ago = (now - timedelta(days=365)).replace(tzinfo=None)
+        for contact, spent in workspace.rows(
+            """SELECT contact, sum(amount) FROM purchases WHERE contact IS NOT NULL AND currency = ?
+               AND occurred_at >= ? GROUP BY contact""",
+            [settings.currency, year_ago],
+        ):
+            figures[contact]["helpdesk_clv"] = float(spent) * margin * lifespan
+    names = [p.name for p in CONTACT_PROPERTIES]
+    defaults = {"helpdesk_tickets_90d": 0, "helpdesk_open_tickets": 0, "helpdesk_calls_90d": 0,
+                "helpdesk_missed_calls_90d": 0}  # fmt: skip
+    values: dict[str, dict[str, str | None]] = {}
+    for record_id, identity in _source_contacts(store, source):
+        found = {**defaults, **figures.get(identity, {})}
+        values[record_id.split(":", 1)[1]] = {name: _text(found.get(name)) for name in names}
+    return values
+
+
+def _source_contacts(store: Store, source: str) -> Iterable[tuple[str, str]]:
+    """(contact record id, identity) of every stored contact of `source`."""
+    from sqlalchemy import select
+
+    from connector.store.tables import entity_tables, identity_link
+
+    contact = entity_tables["contact"]
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(contact.c.id, identity_link.c.identity_id)
+            .select_from(contact)
+            .outerjoin(
+                identity_link,
+                (identity_link.c.record_id == contact.c.id) & (identity_link.c.kind == "contact"),
+            )
+            .where(contact.c.source == source, contact.c.archived.is_(False))
+        )
+        return [(row[0], row[1] or row[0]) for row in rows]

@@ -1,0 +1,198 @@
+"""Write-back into the sandbox's HubSpot: idempotent properties and schema, diffed pushes, 207 partial
+failures, dry runs, wrong types, portals without custom objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from connector.kpis import compute
+from connector.periods import Grain, split_periods
+from connector.sandbox import Sandbox
+from connector.schema import Call, Ticket
+from connector.settings import Settings
+from connector.store import Store
+from connector.writer.hubspot import HubSpotWriter, WriteBackError
+from connector.writer.properties import CONTACT_PROPERTIES, TICKET_PROPERTIES, record_values
+from tests.sync_helpers import sandbox_settings, sync
+
+END = datetime(2026, 11, 1, tzinfo=UTC)
+NOW = END + timedelta(days=3)
+OPEN = {"hubspot_requests_per_10s": 100_000, "aircall_requests_per_minute": 1_000_000,
+        "liveagent_requests_per_minute": 1_000_000}  # fmt: skip
+
+
+def prepare(sandbox: Sandbox, store: Store, monkeypatch: pytest.MonkeyPatch, **extra: str) -> Settings:
+    settings = sandbox_settings(sandbox, monkeypatch, **extra)
+    for vendor in ("hubspot", "aircall"):
+        assert sync(settings, store, vendor, now=NOW).ok
+    periods = split_periods(date(2026, 9, 1), date(2026, 11, 1), Grain.MONTH, settings.zone)
+    results = compute(store, settings, periods, cuts=("overall", "channel"), now=NOW)
+    with store.transaction() as connection:
+        store.save_kpi_results(connection, results)
+    return settings
+
+
+def push(settings: Settings, store: Store, *, dry_run: bool = False, lines: list[str] | None = None) -> Any:
+    writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=(lines if lines is not None else []).append)
+    return writer.push(record_values(store, settings, now=NOW), store.kpi_results())
+
+
+def writes(sandbox: Sandbox, since: int = 0, kind: str = "") -> list[tuple[str, str, Any]]:
+    return [w for w in sandbox.hubspot.writes[since:] if kind in w[1]]
+
+
+@pytest.fixture
+def file_store(tmp_path: Any) -> Iterator[Store]:
+    opened = Store.open(f"sqlite:///{tmp_path / 'writer.db'}")
+    yield opened
+    opened.close()
+
+
+def test_first_push_creates_and_writes_a_second_push_writes_nothing(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Sandbox(seed=21, size=200, **OPEN) as sandbox:  # type: ignore[arg-type]
+        settings = prepare(sandbox, file_store, monkeypatch)
+        first = push(settings, file_store)
+        assert first.ok, first.failed
+        registry = sandbox.hubspot.properties
+        assert (
+            "helpdesk_kpis" in registry.groups["tickets"] and "helpdesk_kpis" in registry.groups["contacts"]
+        )
+        assert {p.name for p in TICKET_PROPERTIES} <= set(registry.properties["tickets"])
+        assert {p.name for p in CONTACT_PROPERTIES} <= set(registry.properties["contacts"])
+        assert first.updates["tickets"] == sandbox.world.size
+        assert first.snapshots == len(file_store.kpi_results()) > 0
+        updates = writes(sandbox, kind="/batch/update")
+        assert all(len(body["inputs"]) <= 100 for _, _, body in updates)
+
+        before = len(sandbox.hubspot.writes)
+        # the same figures computed again: the same snapshot keys, nothing to send
+        periods = split_periods(date(2026, 9, 1), date(2026, 11, 1), Grain.MONTH, settings.zone)
+        again = compute(file_store, settings, periods, cuts=("overall", "channel"), now=NOW)
+        assert {r.snapshot_key for r in again} == {r["snapshot_key"] for r in file_store.kpi_results()}
+        second = push(settings, file_store)
+        assert second.ok and second.updates == {} and second.snapshots == 0
+        assert not second.properties_created and not second.groups_created and not second.schema_created
+        assert writes(sandbox, before) == []  # no create, update or upsert call at all
+
+
+def test_values_reach_hubspot_records_including_calls_from_aircall(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Sandbox(seed=22, size=200, **OPEN) as sandbox:  # type: ignore[arg-type]
+        settings = prepare(sandbox, file_store, monkeypatch)
+        assert push(settings, file_store).ok
+        tickets = sandbox.hubspot.kinds["tickets"]
+        ticket = next(
+            t for t in file_store.records(Ticket) if t.source == "hubspot" and t.first_agent_reply_at
+        )
+        index = tickets.index_of(ticket.source_id)
+        assert index is not None
+        stored = tickets.record(index).properties
+        expected = (ticket.first_agent_reply_at - ticket.created_at).total_seconds()  # type: ignore[operator]
+        assert float(stored["helpdesk_frt_calendar_seconds"] or "nan") == pytest.approx(expected, abs=0.01)
+        assert float(stored["helpdesk_frt_business_seconds"] or "0") <= expected
+
+        recent = [
+            c
+            for c in file_store.records(Call)
+            if c.source == "aircall" and c.started_at >= NOW - timedelta(days=90) and c.direction == "inbound"
+        ]
+        assert recent
+        caller = next(c for c in recent if c.contact_id)
+        identity = file_store.identity_of("contact", caller.contact_id)  # type: ignore[arg-type]
+        hubspot_ids = [
+            r for r in file_store.linked_records("contact", identity or "") if r.startswith("hubspot:")
+        ]
+        assert hubspot_ids
+        contacts = sandbox.hubspot.kinds["contacts"]
+        pushed = contacts.record(contacts.index_of(hubspot_ids[0].split(":")[1]) or 0).properties
+        expected_calls = sum(
+            1 for c in recent if c.contact_id and file_store.identity_of("contact", c.contact_id) == identity
+        )
+        assert int(pushed["helpdesk_calls_90d"] or 0) >= expected_calls  # Aircall's (and HubSpot's) calls
+
+
+def test_a_207_retries_only_the_failed_inputs(file_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    faults = "hubspot:/crm/v3/objects/tickets/batch/update=partial(0.25)#1,0"
+    with Sandbox(seed=23, size=120, faults=faults, **OPEN) as sandbox:  # type: ignore[arg-type]
+        settings = prepare(sandbox, file_store, monkeypatch)
+        report = push(settings, file_store)
+        assert report.ok, report.failed
+        updates = [body for _, path, body in writes(sandbox, kind="tickets/batch/update")]
+        assert len(updates[0]["inputs"]) == 100
+        retried = {i["id"] for i in updates[1]["inputs"]}
+        assert retried == {updates[0]["inputs"][n]["id"] for n in range(0, 100, 4)}  # only those that failed
+        assert report.updates["tickets"] == 120
+
+
+def test_inputs_that_keep_failing_are_reported_and_the_rest_recorded(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    faults = "hubspot:/crm/v3/objects/tickets/batch/update=partial(0.5)"
+    with Sandbox(seed=24, size=40, faults=faults, **OPEN) as sandbox:  # type: ignore[arg-type]
+        settings = prepare(sandbox, file_store, monkeypatch)
+        report = push(settings, file_store)
+        assert not report.ok
+        assert report.failed and all(line.startswith("tickets ") for line in report.failed)
+        written = report.updates["tickets"]
+        assert written + len(report.failed) == 40
+        again = push(settings, file_store)  # only the failed ones are still different from what was pushed
+        sent = sum(len(body["inputs"]) for _, _, body in writes(sandbox, kind="tickets/batch/update")[-2:])
+        assert again.updates.get("tickets", 0) + len(again.failed) <= len(report.failed) <= sent
+
+
+def test_a_dry_run_prints_the_writes_and_writes_nothing(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Sandbox(seed=25, size=60, **OPEN) as sandbox:  # type: ignore[arg-type]
+        settings = prepare(sandbox, file_store, monkeypatch)
+        lines: list[str] = []
+        report = push(settings, file_store, dry_run=True, lines=lines)
+        assert report.updates["tickets"] == 60 and report.snapshots > 0
+        assert any(
+            line.startswith("[dry run] create property group helpdesk_kpis on tickets") for line in lines
+        )
+        assert any(line.startswith("[dry run] update tickets ") for line in lines)
+        assert writes(sandbox) == []
+        assert "helpdesk_kpis" not in sandbox.hubspot.properties.groups["tickets"]
+        real = push(settings, file_store)  # the dry run recorded nothing as pushed
+        assert real.updates["tickets"] == 60
+
+
+def test_a_property_of_another_type_stops_the_push_and_is_not_overwritten(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hubspot import HubSpot
+    from hubspot.crm.properties import PropertyCreate
+
+    with Sandbox(seed=26, size=30, **OPEN) as sandbox:  # type: ignore[arg-type]
+        settings = prepare(sandbox, file_store, monkeypatch)
+        client = HubSpot(access_token=sandbox.hubspot_token, host=sandbox.hubspot_url)
+        client.crm.properties.core_api.create(
+            "tickets",
+            PropertyCreate(name="helpdesk_escalated", label="Escalated", type="string", field_type="text",
+                           group_name="ticketinformation"),
+        )  # fmt: skip
+        before = len(sandbox.hubspot.writes)
+        with pytest.raises(WriteBackError, match=r"tickets\.helpdesk_escalated is string, expected bool"):
+            push(settings, file_store)
+        assert [w for w in writes(sandbox, before) if "batch/update" in w[1] or "batch/create" in w[1]] == []
+        assert sandbox.hubspot.properties.properties["tickets"]["helpdesk_escalated"]["type"] == "string"
+
+
+def test_a_portal_without_custom_objects_gets_properties_and_a_note(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Sandbox(seed=27, size=50, hubspot_custom_objects=False, **OPEN) as sandbox:  # type: ignore[arg-type]
+        settings = prepare(sandbox, file_store, monkeypatch)
+        report = push(settings, file_store)
+        assert report.ok
+        assert report.snapshot_note is not None and "no custom objects" in report.snapshot_note
+        assert report.updates["tickets"] == 50
+        assert any("no custom objects" in line for line in report.lines())
