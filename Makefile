@@ -20,4 +20,4 @@ test: $(BIN)/.installed
 	bash scripts/test.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo.db* test-artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo.db* demo-report report test-artifacts

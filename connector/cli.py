@@ -13,8 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from importlib import resources
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -273,12 +272,150 @@ def push(obj: _Context, dry_run: bool) -> None:
 
 def push_results(settings: Settings, store: Store, *, dry_run: bool, now: datetime | None = None) -> Any:
     """Record-level values and the stored KPI results → HubSpot (see `connector.writer.hubspot`)."""
+    from connector.settings import WriteTarget
     from connector.writer.hubspot import HubSpotWriter
     from connector.writer.properties import record_values
 
     moment = now or datetime.now(UTC)
     writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=click.echo)
-    return writer.push(record_values(store, settings, now=moment), store.kpi_results())
+    targets = set(settings.write_back)
+    values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}
+    snapshots = store.kpi_results() if WriteTarget.HUBSPOT_SNAPSHOTS in targets else []
+    return writer.push(values, snapshots)
+
+
+def recent_months(settings: Settings, months: int, now: datetime | None = None) -> list[Any]:
+    """Month periods: the `months - 1` full months before the current one, and the month to date."""
+    today = (now or datetime.now(UTC)).astimezone(settings.zone).date()
+    first = today.replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return split_periods(first, today + timedelta(days=1), Grain.MONTH, settings.zone)
+
+
+def compute_and_store(
+    settings: Settings, store: Store, periods: list[Any], now: datetime | None = None
+) -> list[Any]:
+    results = compute_kpis(store, settings, periods, cuts=ALL_CUTS, kpi_ids=settings.kpis, now=now)
+    with store.transaction() as connection:
+        store.save_kpi_results(connection, results)
+    return results
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("report"),
+    show_default=True,
+    help="Directory for dashboard.html, kpis.csv and kpis.json.",
+)
+@click.option(
+    "--months",
+    type=click.IntRange(1, 60),
+    default=2,
+    show_default=True,
+    help="Months covered: the month to date and the full months before it.",
+)
+@click.pass_obj
+def report(obj: _Context, out: Path, months: int) -> None:
+    """Compute the KPIs by month (every cut) and write the self-contained dashboard and CSV/JSON exports."""
+    from connector.writer.dashboard import agent_names, write_report
+
+    settings = _settings_or_exit(obj)
+    with _open_store(settings) as store:
+        try:
+            results = compute_and_store(settings, store, recent_months(settings, months))
+        except ConnectorError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        names = agent_names(store)
+    paths = write_report(results, out, zone=settings.zone, names=names)
+    click.echo(
+        f"dashboard: {paths['dashboard']} ({len(results)} figures); exports: {paths['csv']}, {paths['json']}"
+    )
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("report"),
+    show_default=True,
+    help="Directory for the dashboard and exports.",
+)
+@click.option(
+    "--months",
+    type=click.IntRange(1, 60),
+    default=2,
+    show_default=True,
+    help="Months computed: the month to date and the full months before it.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Sync and compute, but only print what would be written to HubSpot."
+)
+@click.pass_obj
+def run(obj: _Context, out: Path, months: int, dry_run: bool) -> None:
+    """The main job: sync → compute → push → report, with one summary at the end."""
+    settings = _settings_or_exit(obj)
+    summary = run_job(settings, out=out, months=months, dry_run=dry_run or settings.dry_run)
+    for line in summary.lines:
+        click.echo(line)
+    if not summary.ok:
+        sys.exit(1)
+
+
+class JobSummary:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ok = True
+        self.dashboard: Path | None = None
+
+
+def run_job(
+    settings: Settings, *, out: Path, months: int, dry_run: bool, now: datetime | None = None
+) -> JobSummary:
+    """Sync every enabled source, compute the recent months, push to HubSpot when it is a source and a
+    write-back target, write the dashboard. Each step runs even when an earlier source failed."""
+    from connector.settings import WriteTarget
+    from connector.sync import Progress, run_sync, summary_lines
+    from connector.writer.dashboard import agent_names, write_report
+
+    summary = JobSummary()
+    with _open_store(settings) as store:
+        synced = run_sync(
+            settings, store, now=now, progress=Progress(emit=lambda line: click.echo(line, err=True))
+        )
+        summary.ok &= synced.ok
+        summary.lines += summary_lines(synced)
+        summary.lines.append(f"sync: {synced.records} records read, {synced.changed()} new or changed")
+        try:
+            results = compute_and_store(settings, store, recent_months(settings, months, now), now)
+        except ConnectorError as exc:
+            summary.ok = False
+            summary.lines.append(f"compute FAILED: {exc}")
+            return summary
+        summary.lines.append(f"compute: {len(results)} figures for {months} month(s)")
+        targets = set(settings.write_back)
+        if (
+            targets & {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS}
+            and Vendor.HUBSPOT in settings.sources
+        ):
+            try:
+                pushed = push_results(settings, store, dry_run=dry_run, now=now)
+                summary.ok &= pushed.ok
+                summary.lines += pushed.lines()
+                summary.lines.append(f"hubspot: {pushed.write_calls} write calls")
+            except ConnectorError as exc:
+                summary.ok = False
+                summary.lines.append(f"push FAILED: {exc}")
+        if WriteTarget.DASHBOARD in targets:
+            paths = write_report(results, out, zone=settings.zone, names=agent_names(store))
+            summary.dashboard = paths["dashboard"]
+            summary.lines.append(f"dashboard: {paths['dashboard']}")
+    return summary
 
 
 @cli.command()
@@ -316,32 +453,78 @@ def sandbox(port: int, seed: int, size: int, faults: str) -> None:
         running.stop()
 
 
+DEMO_LIMITS = {"hubspot_requests_per_10s": 1000, "aircall_requests_per_minute": 6000,
+               "liveagent_requests_per_minute": 12000}  # fmt: skip
+"""The demo's sandbox limits: ten to sixty times the vendors' real ones, so the whole job takes seconds."""
+
+
 @cli.command()
 @click.option(
     "--database",
     default="sqlite:///demo.db",
     show_default=True,
-    help="Store the demo records here, apart from your configured database.",
+    help="Store the demo's records here, apart from your configured database.",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(10, 200_000),
+    default=600,
+    show_default=True,
+    help="HubSpot tickets in the sandbox world (calls as many, LiveAgent half).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-report"),
+    show_default=True,
+    help="Directory for the dashboard and exports.",
 )
 @click.pass_obj
-def demo(obj: _Context, database: str) -> None:
-    """Import the bundled example file and show what was stored (the sandbox demo replaces this)."""
-    settings = _settings_or_exit(obj, database_url=database)
-    example = resources.files("connector").joinpath("examples", EXAMPLE_FILE)
-    click.echo(f"Importing the bundled example ({EXAMPLE_FILE}) into {database}")
-    with _open_store(settings) as store:
-        with example.open("r", encoding="utf-8") as lines:
-            report = import_lines(store, lines)
-        _print_rejections(report)
-        if not report.committed:
-            sys.exit(1)
-        _print_counts(report)
-        click.echo("\nStored records:")
-        for entity, count in store.counts().items():
-            click.echo(f"  {entity:<16} {count:>6}")
-        click.echo("\nPeople linked across sources:")
-        for line in _linked_people(store):
+def demo(obj: _Context, database: str, size: int, out: Path) -> None:
+    """Everything against the offline sandbox: start it in-process, point the settings at it, run the
+    main job (sync → compute → push → report), and show what was written to its HubSpot."""
+    from connector.sandbox import Sandbox
+
+    with Sandbox(seed=1, size=size, **DEMO_LIMITS) as sandbox:  # type: ignore[arg-type]
+        click.echo(
+            f"Sandbox on {sandbox.hubspot_url}: {size} HubSpot tickets and as many calls, "
+            f"{sandbox.world.conversation_count} LiveAgent tickets (limits relaxed for the demo)"
+        )
+        env = sandbox.settings_env() | {"HELPDESK_DATABASE_URL": database}
+        for name, value in env.items():
+            os.environ[name] = value
+        settings = _settings_or_exit(obj, database_url=database)
+        summary = run_job(settings, out=out, months=6, dry_run=False, now=datetime.now(UTC))
+        for line in summary.lines:
+            click.echo(line)
+        click.echo("\nWritten to the sandbox's HubSpot:")
+        for line in _sandbox_writes(sandbox):
             click.echo(f"  {line}")
+    if summary.dashboard is not None:
+        click.echo(f"\nOpen the dashboard: {summary.dashboard.resolve()}")
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _sandbox_writes(sandbox: Any) -> Iterator[str]:
+    """A digest of the write requests the sandbox's HubSpot received, and one ticket's new properties."""
+    counts: dict[str, list[int]] = {}
+    for method, path, body in sandbox.hubspot.writes:
+        inputs = len(body.get("inputs") or []) if isinstance(body, dict) else 0
+        entry = counts.setdefault(f"{method} {path}", [0, 0])
+        entry[0] += 1
+        entry[1] += inputs
+    if not counts:
+        yield "nothing: every value is as it was after the last push"
+        return
+    for endpoint, (requests, inputs) in sorted(counts.items()):
+        yield f"{endpoint}: {requests} request(s)" + (f", {inputs} inputs" if inputs else "")
+    tickets = sandbox.hubspot.kinds["tickets"]
+    for index in sorted(tickets.overlay)[:1]:
+        record = tickets.record(index)
+        shown = {k: v for k, v in record.properties.items() if k.startswith("helpdesk_")}
+        yield f"e.g. ticket {record.id}: " + ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
 
 
 def _linked_people(store: Store) -> Iterator[str]:

@@ -197,14 +197,30 @@ def test_check_reads_a_named_env_file(tmp_path: Path) -> None:
     assert run("--env-file", str(tmp_path / "missing.env"), "check").exit_code == 2
 
 
-def test_demo_imports_the_example_and_shows_links(tmp_path: Path) -> None:
-    result = run("demo", "--database", f"sqlite:///{tmp_path / 'demo.db'}")
+def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_property(tmp_path: Path) -> None:
+    args = (
+        "demo",
+        "--database",
+        f"sqlite:///{tmp_path / 'demo.db'}",
+        "--size",
+        "80",
+        "--out",
+        str(tmp_path / "r"),
+    )
+    result = run(*args)
     assert result.exit_code == 0, result.output
-    assert _counts_row(result.output, "total") == [len(EXAMPLE_LINES), 0, 0, 0]
-    assert "agent anna@example.com: aircall:501, hubspot:101, liveagent:a1f3" in result.output
-    assert "contact dirk@klant.nl: aircall:9001, hubspot:2001, liveagent:c77" in result.output
-    again = run("demo", "--database", f"sqlite:///{tmp_path / 'demo.db'}")
-    assert _counts_row(again.output, "total") == [0, 0, len(EXAMPLE_LINES), 0]
+    assert (
+        "hubspot/tickets:" in result.output
+        and "liveagent/tickets:" in result.output
+        and "aircall/calls:" in result.output
+    )
+    assert "hubspot: created 2 property groups and 17 properties" in result.output
+    assert "POST /crm/v3/objects/tickets/batch/update" in result.output  # what the sandbox's HubSpot received
+    assert (tmp_path / "r" / "dashboard.html").exists() and "Open the dashboard:" in result.output
+    again = run(*args)
+    assert again.exit_code == 0, again.output
+    assert "hubspot: no property value changed since the last push" in again.output
+    assert "tickets/batch/update" not in again.output and "contacts/batch/update" not in again.output
 
 
 def test_console_script_is_installed() -> None:

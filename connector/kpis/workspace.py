@@ -211,8 +211,8 @@ class Workspace:
         # fast on a million tickets. Bits: before/60 · 2^25 | open · 2^24 | (pidx + 1) · 2^8 | hour_of_week
         self.con.execute(
             f"""CREATE TABLE minute_codes AS
-            SELECT CAST(epoch(TIMESTAMP '{naive_utc(start).isoformat()}') // 60 AS BIGINT) AS first_minute,
-                list(CAST(before // 60 AS BIGINT) * 33554432 + CAST(open AS BIGINT) * 16777216
+            SELECT CAST(floor(epoch(TIMESTAMP '{naive_utc(start).isoformat()}') / 60) AS BIGINT) AS first_minute,
+                list(CAST(round(before / 60) AS BIGINT) * 33554432 + CAST(open AS BIGINT) * 16777216
                      + (coalesce(pidx, -1) + 1) * 256 + hour_of_week ORDER BY minute) AS codes
             FROM open_minutes"""
         )
@@ -240,25 +240,25 @@ class Workspace:
         `_e` (calendar seconds): no KPI needs them in business time. Each timestamp's minute is looked up
         in `minute_codes` by position (an instant outside the calendar gets nulls)."""
         lookups = [
-            f"""CASE WHEN epoch(r.{name}) // 60 >= mc.first_minute
-                THEN list_extract(mc.codes, CAST(epoch(r.{name}) // 60 AS BIGINT) - mc.first_minute + 1) END
+            f"""CASE WHEN floor(epoch(r.{name}) / 60) >= mc.first_minute
+                THEN list_extract(mc.codes, CAST(floor(epoch(r.{name}) / 60) AS BIGINT) - mc.first_minute + 1) END
                 AS {name}__code"""
             for name in timestamps
         ]
         columns = [f"epoch({name}) AS {name}_e" for name in instants]
         for name in timestamps:
             code = f"{name}__code"
-            open_bit = f"(({code} // 16777216) % 2)"
+            open_bit = f"(({code} >> 24) & 1)"  # bit operations: DuckDB's `//` on doubles does not floor
             columns.append(f"epoch({name}) AS {name}_e")
             columns.append(
-                f"CAST(({code} // 33554432) * 60 AS DOUBLE)"
-                f" + {open_bit} * (epoch({name}) - (epoch({name}) // 60) * 60) AS {name}_b"
+                f"CAST(({code} >> 25) * 60 AS DOUBLE)"
+                f" + {open_bit} * (epoch({name}) - floor(epoch({name}) / 60) * 60) AS {name}_b"
             )
-            columns.append(f"CAST(nullif(({code} // 256) % 65536, 0) - 1 AS INTEGER) AS {name}_p")
+            columns.append(f"CAST(nullif(({code} >> 8) & 65535, 0) - 1 AS INTEGER) AS {name}_p")
             if f"{table}.{name}" in _OPEN_FLAGS:
                 columns.append(f"{open_bit} = 1 AS {name}_open")
             if f"{table}.{name}" in _HOURS_OF_WEEK:
-                columns.append(f"CAST({code} % 256 AS SMALLINT) AS {name}_how")
+                columns.append(f"CAST({code} & 255 AS SMALLINT) AS {name}_how")
         codes = ", ".join(f"{name}__code" for name in timestamps)
         inner = f"SELECT r.*{''.join(', ' + x for x in lookups)} FROM ({source_sql}) r, minute_codes mc"
         self.con.execute(

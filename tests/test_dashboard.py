@@ -1,0 +1,137 @@
+"""The dashboard: self-contained HTML with charts, leaderboard, channel table, basis comparison and
+definitions, plus CSV/JSON exports — and a real browser (Debian's chromium through Playwright) that
+renders it with the computed values and no console error."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from connector.kpis import ALL_CUTS, compute
+from connector.kpis.results import KpiResult
+from connector.periods import Grain, split_periods
+from connector.sandbox import Sandbox
+from connector.store import Store
+from connector.writer.dashboard import agent_names, format_value, render_dashboard, write_report
+from tests.sync_helpers import sandbox_settings, sync
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+NOW = datetime(2026, 11, 4, tzinfo=UTC)
+
+
+def result(kpi: str, month: int, value: float | None, *, stat: str = "value", basis: str = "calendar",
+           cut: str = "overall", cut_value: str | None = None, unit: str = "percent") -> KpiResult:  # fmt: skip
+    start = datetime(2026, month, 1, tzinfo=UTC)
+    end = datetime(2026, month + 1, 1, tzinfo=UTC)
+    return KpiResult(kpi, "csat", stat, basis, start, end, cut, cut_value, value, unit, None, None, 1)
+
+
+def test_the_html_is_self_contained_and_shows_every_part() -> None:
+    results = [result("K14", m, 60.0 + m) for m in (8, 9, 10)]
+    results += [result("K14", 10, 75.0, cut="agent", cut_value="hubspot:101")]
+    results += [
+        result("K01", m, 3600.0 * m / 8, stat="mean", basis=b, unit="seconds")
+        for m in (8, 9, 10)
+        for b in ("calendar", "business")
+    ]
+    html = render_dashboard(results, zone=ZONE, generated_at=NOW, names={"hubspot:101": "Anna de Vries"})
+    assert not re.search(r"https?://", html.replace("http://www.w3.org/2000/svg", ""))
+    assert "<script" not in html and "<link" not in html and " src=" not in html
+    assert html.count('class="card chart"') == 2
+    assert "Anna de Vries" in html and "75.0 %" in html
+    assert 'id="basis-comparison"' in html and "K01 first response time" in html
+    assert "K14 · csat" in html and "Mean CSAT" not in html  # definitions come from the catalogue
+    assert "Periods 2026-08-01 to 2026-10-31" in html
+
+
+def test_an_empty_result_set_still_renders() -> None:
+    html = render_dashboard([], zone=ZONE, generated_at=NOW)
+    assert "No KPI results yet" in html
+
+
+def test_exports_hold_the_same_results(tmp_path: Path) -> None:
+    results = [result("K14", 9, 61.5), result("K14", 10, None)]
+    paths = write_report(results, tmp_path / "out", zone=ZONE, generated_at=NOW)
+    exported = json.loads(paths["json"].read_text())
+    assert [r["value"] for r in exported] == [61.5, None]
+    assert paths["csv"].read_text().splitlines()[0].startswith("kpi,name,stat,basis")
+    assert paths["dashboard"].exists()
+
+
+def _browser() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def computed_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[KpiResult]]:
+    """A dashboard from the whole pipeline: sandbox → sync → compute → report."""
+    store = Store.open(f"sqlite:///{tmp_path / 'browser.db'}")
+    with Sandbox(
+        seed=31, size=400, hubspot_requests_per_10s=100_000, aircall_requests_per_minute=1_000_000
+    ) as sandbox:
+        settings = sandbox_settings(sandbox, monkeypatch)
+        for vendor in ("hubspot", "aircall"):
+            assert sync(settings, store, vendor, now=NOW).ok
+    periods = split_periods(date(2026, 6, 1), date(2026, 11, 1), Grain.MONTH, settings.zone)
+    results = compute(store, settings, periods, cuts=ALL_CUTS, now=NOW)
+    paths = write_report(
+        results, tmp_path / "report", zone=settings.zone, generated_at=NOW, names=agent_names(store)
+    )
+    store.close()
+    return paths["dashboard"], results
+
+
+def test_a_real_browser_renders_the_charts_and_leaderboard(
+    computed_report: tuple[Path, list[KpiResult]],
+) -> None:
+    executable = _browser()
+    if executable is None:
+        if os.environ.get("CONNECTOR_REQUIRE_BROWSER") == "1":
+            pytest.fail("CONNECTOR_REQUIRE_BROWSER=1 but no chromium is installed")
+        pytest.skip("no chromium (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    dashboard, results = computed_report
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        problems: list[str] = []
+        fetched: list[str] = []
+        page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("request", lambda request: fetched.append(request.url))
+        page.goto(dashboard.as_uri())
+        overall_kpis = {r.kpi for r in results if r.cut == "overall"}
+        assert page.locator("section.chart").count() == len(overall_kpis)
+        assert page.locator("section.chart[data-kpi=K01] svg polyline").count() == 2  # calendar and business
+        box = page.locator("section.chart[data-kpi=K01] svg").bounding_box()
+        assert box is not None and box["width"] > 200 and box["height"] > 50  # laid out, not collapsed
+
+        # the leaderboard shows the computed figures of the latest full period (October)
+        october = datetime(2026, 10, 1, tzinfo=UTC).astimezone(ZONE)
+        frt = [r for r in results if (r.kpi, r.stat, r.basis, r.cut) == ("K01", "mean", "business", "agent")
+               and r.period_start == october and r.value is not None]  # fmt: skip
+        assert frt
+        rows = page.locator("#agent-leaderboard tbody tr")
+        assert rows.count() >= len(frt)
+        cells = page.locator("#agent-leaderboard tbody td").all_inner_texts()
+        for figure in frt:
+            assert format_value(figure.value, figure.unit) in cells
+        k01 = page.locator("section.chart[data-kpi=K01] .latest").inner_text()
+        assert k01.split(" 20")[0].strip() != "–"
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        page.emulate_media(media="print")
+        page.screenshot(path=str(ARTIFACTS / "dashboard-print.png"), full_page=False)
+        browser.close()
+    assert problems == []
+    assert all(url.startswith("file://") for url in fetched), fetched
