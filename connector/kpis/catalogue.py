@@ -30,6 +30,8 @@ class Basis(StrEnum):
 
 
 BASIS_SUFFIX = {Basis.CALENDAR: "e", Basis.BUSINESS: "b"}
+BASIS_TEXT = {basis: str.__str__(basis) for basis in Basis}
+"""A basis as plain text: `Basis.X.value` goes through the enum machinery, 150,000 times a computation."""
 """Workspace column suffix per basis: `created_at_e` (calendar seconds), `created_at_b` (business)."""
 
 
@@ -174,7 +176,7 @@ class Context:
             kpi=definition.id,
             name=definition.name,
             stat=stat,
-            basis=basis.value,
+            basis=BASIS_TEXT[basis],
             period_start=period.start,
             period_end=period.end,
             cut=group.cut,
@@ -229,7 +231,7 @@ def duration_results(
     results = []
     for group in groups:
         for basis in bases:
-            key = f"{prefix}{basis.value}"
+            key = prefix + BASIS_TEXT[basis]
             n = group[f"{key}_n"] or 0
             total = group[f"{key}_sum"]
             median, p90 = group[f"{key}_quantiles"] or (None, None)

@@ -42,8 +42,8 @@ def first_contact_resolution(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
             SELECT contact, id, created_at_e, created_at_e, NULL, false, agent, team, channel, source, priority, category
             FROM tickets WHERE contact IS NOT NULL
         ), following AS (
-            -- ties at the same second are broken by a hash of the id: deterministic, and cheaper to sort
-            SELECT *, lead(at_e) OVER (PARTITION BY contact ORDER BY at_e, hash(id)) AS next_e FROM events
+            -- ties at the same second are broken by the id: deterministic
+            SELECT *, lead(at_e) OVER (PARTITION BY contact ORDER BY at_e, id) AS next_e FROM events
         )
         SELECT x.resolved_at_p AS pidx, x.agent, x.team, x.channel, x.source, x.priority, x.category,
                r.agent_replies = 1 AND x.reopen_count = 0 AS resolved_first
@@ -74,7 +74,7 @@ def repeat_contact_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     window = ctx.settings.repeat_contact_window_days * 86400
     relation = f"""
         SELECT x.created_at_p AS pidx, x.*,
-            lead(x.created_at_e) OVER (PARTITION BY x.contact, x.category ORDER BY x.created_at_e, hash(x.id))
+            lead(x.created_at_e) OVER (PARTITION BY x.contact, x.category ORDER BY x.created_at_e, x.id)
                 - x.created_at_e <= {window} AS repeated
         FROM tickets x WHERE x.contact IS NOT NULL AND x.category <> '{NONE}'"""
     groups = ctx.groups(
