@@ -314,19 +314,20 @@ def compute_and_store(
 @click.option(
     "--months",
     type=click.IntRange(1, 60),
-    default=2,
-    show_default=True,
-    help="Months covered: the month to date and the full months before it.",
+    default=None,
+    help="Months covered: the month to date and the full months before it (default HELPDESK_RUN_MONTHS, 2).",
 )
 @click.pass_obj
-def report(obj: _Context, out: Path, months: int) -> None:
+def report(obj: _Context, out: Path, months: int | None) -> None:
     """Compute the KPIs by month (every cut) and write the self-contained dashboard and CSV/JSON exports."""
     from connector.writer.dashboard import agent_names, write_report
 
     settings = _settings_or_exit(obj)
     with _open_store(settings) as store:
         try:
-            results = compute_and_store(settings, store, recent_months(settings, months))
+            results = compute_and_store(
+                settings, store, recent_months(settings, months or settings.run_months)
+            )
         except ConnectorError as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)
@@ -349,18 +350,19 @@ def report(obj: _Context, out: Path, months: int) -> None:
 @click.option(
     "--months",
     type=click.IntRange(1, 60),
-    default=2,
-    show_default=True,
-    help="Months computed: the month to date and the full months before it.",
+    default=None,
+    help="Months computed: the month to date and the full months before it (default HELPDESK_RUN_MONTHS, 2).",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Sync and compute, but only print what would be written to HubSpot."
 )
 @click.pass_obj
-def run(obj: _Context, out: Path, months: int, dry_run: bool) -> None:
+def run(obj: _Context, out: Path, months: int | None, dry_run: bool) -> None:
     """The main job: sync → compute → push → report, with one summary at the end."""
     settings = _settings_or_exit(obj)
-    summary = run_job(settings, out=out, months=months, dry_run=dry_run or settings.dry_run)
+    summary = run_job(
+        settings, out=out, months=months or settings.run_months, dry_run=dry_run or settings.dry_run
+    )
     for line in summary.lines:
         click.echo(line)
     if not summary.ok:

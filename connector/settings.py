@@ -244,6 +244,12 @@ class Settings(BaseSettings):
         description="Where results go: `hubspot_properties,hubspot_snapshots,dashboard`.",
     )
     dry_run: bool = Field(False, description="Print what would be written; write nothing.")
+    run_months: int = Field(
+        2,
+        ge=1,
+        le=60,
+        description="Months `run` and `report` compute: the month to date and the full months before it.",
+    )
     sync_overlap: Lag = Field(
         timedelta(minutes=10),
         description="How far behind its cursor a sync re-reads (late, eventually consistent records).",

@@ -279,3 +279,26 @@ def test_compute_rejects_unknown_cuts_and_kpis() -> None:
     assert bad_kpi.exit_code == 1 and "K77" in bad_kpi.output
     backwards = run("compute", "--start", "2026-02-01", "--end", "2026-01-01")
     assert backwards.exit_code == 1 and "must be after" in backwards.output
+
+
+def test_run_dry_run_syncs_computes_and_reports_but_writes_nothing_to_hubspot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connector.sandbox import Sandbox
+    from tests.sync_helpers import FAST
+
+    limits = {"hubspot_requests_per_10s": 100_000, "aircall_requests_per_minute": 1_000_000,
+              "liveagent_requests_per_minute": 1_000_000}  # fmt: skip
+    with Sandbox(seed=41, size=60, **limits) as sandbox:  # type: ignore[arg-type]
+        env = sandbox.settings_env() | FAST | {"HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}"}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        result = run("run", "--dry-run", "--months", "14", "--out", str(tmp_path / "out"))
+        assert result.exit_code == 0, result.output
+        assert "hubspot: would write" in result.output and "[dry run] update tickets" in result.output
+        assert "compute: " in result.output and "sync: " in result.output
+        assert sandbox.hubspot.writes == []
+        assert (tmp_path / "out" / "dashboard.html").exists()
+        reported = run("report", "--out", str(tmp_path / "again"))
+        assert reported.exit_code == 0, reported.output
+        assert (tmp_path / "again" / "kpis.json").exists() and "dashboard:" in reported.output
