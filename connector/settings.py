@@ -264,6 +264,12 @@ class Settings(BaseSettings):
     short_abandon_seconds: float = Field(
         10, ge=0, description="Inbound calls abandoned sooner than this are left out of the abandon rate."
     )
+    call_duplicate_seconds: float = Field(
+        120,
+        ge=0,
+        description="Calls of one caller in two sources starting this close are one call (Aircall logs its "
+        "calls into HubSpot); 0 keeps every copy.",
+    )
     call_service_level_seconds: float = Field(
         20, gt=0, description="Inbound calls answered within this many seconds meet the call service level."
     )

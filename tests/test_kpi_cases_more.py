@@ -273,3 +273,25 @@ def test_archived_tickets_calls_and_contacts_are_left_out(url: str) -> None:
     assert results.value("K01", "mean") == 3600
     assert results.value("K26") == 50.0  # one abandoned of two inbound calls
     assert results.value("K21") == 50.0  # one of two customers churned
+
+
+def test_a_call_logged_by_two_systems_counts_once(url: str) -> None:
+    """Aircall logs its calls into HubSpot: the same call from both sources (same caller identity,
+    starts 20 s apart) is one call, the telephony system's copy kept; a call two minutes later is
+    another call; different callers are never merged."""
+    people = [
+        customer("2025-01-01T00:00:00Z", source="hubspot", source_id="c1", email="a@example.org"),
+        customer("2025-01-01T00:00:00Z", source="aircall", source_id="c1", email="a@example.org"),
+    ]
+    records = [
+        *people,
+        call(MONDAY, source="aircall", contact_id="aircall:c1", status="abandoned", wait_seconds=40),
+        call(plus(MONDAY, seconds=20), source="hubspot", contact_id="hubspot:c1", status="missed"),
+        call(plus(MONDAY, seconds=300), source="hubspot", contact_id="hubspot:c1"),  # a later call
+        call(plus(MONDAY, seconds=5), source="hubspot", phone_number="+31201234567"),  # someone else
+    ]
+    results = run(url, records, **JAN, kpis=["K26"])
+    assert results.find("K26").denominator == 3  # not 4
+    assert results.value("K26") == pytest.approx(100 / 3)  # the Aircall copy (abandoned) was kept
+    kept = run(url, records, **JAN, kpis=["K26"], call_duplicate_seconds=0)
+    assert kept.find("K26").denominator == 4

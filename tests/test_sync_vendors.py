@@ -180,3 +180,51 @@ def test_a_source_without_credentials_fails_alone(store: Store, monkeypatch: pyt
         assert "HELPDESK_LIVEAGENT__API_KEY" in report.failures["liveagent"]
         assert len(store.records(Call)) > 0  # the others still synced
         del settings
+
+
+def test_calls_synced_from_hubspot_and_aircall_count_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox, like a portal with Aircall's HubSpot integration, holds every Aircall call also as a
+    HubSpot call: after syncing both, the inbound-call volume is the world's, not twice it."""
+    from datetime import date
+
+    from connector.calendar import BusinessCalendar
+    from connector.kpis import _schema
+    from connector.kpis.workspace import Workspace
+    from connector.periods import Grain, split_periods
+
+    with Sandbox(seed=9, size=300, hubspot_requests_per_10s=100_000, **OPEN) as sandbox:  # type: ignore[arg-type]
+        settings = sandbox_settings(sandbox, monkeypatch)
+        for vendor in ("hubspot", "aircall"):
+            assert sync(settings, store, vendor, now=END + timedelta(days=3)).ok
+        world = sandbox.world
+        start, end = date(2026, 5, 1), date(2026, 8, 1)
+        inbound = sum(
+            1
+            for i in range(world.call_count)
+            if world.call(i).direction == "inbound" and start <= world.call(i).started_at.date() < end
+        )
+        periods = split_periods(start, end, Grain.RANGE, settings.zone)
+
+        def counted(duplicate_seconds: float) -> int:
+            workspace = Workspace(
+                store.engine.url.render_as_string(hide_password=False),
+                BusinessCalendar.from_settings(settings),
+                periods,
+                schema=_schema(store),
+                now=END,
+                call_duplicate_seconds=duplicate_seconds,
+            )
+            try:
+                return int(
+                    workspace.rows(
+                        "SELECT count(*) FROM calls WHERE direction = 'inbound' AND started_at_p = 0"
+                    )[0][0]
+                )
+            finally:
+                workspace.close()
+
+        assert inbound > 0
+        assert counted(settings.call_duplicate_seconds) == inbound  # one per call, not one per source
+        assert counted(0) == 2 * inbound

@@ -62,6 +62,7 @@ def compute(
         schema=_schema(store),
         now=now,
         earliest=store.earliest_instant(),
+        call_duplicate_seconds=settings.call_duplicate_seconds,
     )
     loaded = time.perf_counter()
     try:

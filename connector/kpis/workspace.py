@@ -105,6 +105,7 @@ class Workspace:
         lookaround: timedelta = timedelta(days=31),
         now: datetime | None = None,
         earliest: datetime | None = None,
+        call_duplicate_seconds: float = 0,
     ) -> None:
         self.calendar = calendar
         self.now = now or datetime.now(UTC)
@@ -119,6 +120,7 @@ class Workspace:
         self.span_end = max(p.end for p in self.periods)
         self.lookaround = lookaround
         self.earliest = earliest
+        self.call_duplicate_seconds = call_duplicate_seconds
         """The earliest instant in the store (the calendar starts there); found by scanning when not given."""
         self.prefix = attach_store(self.con, database_url, schema)
         self._build()
@@ -353,6 +355,32 @@ class Workspace:
             WHERE NOT coalesce(CAST(c.archived AS BOOLEAN), false)""",
             ("started_at",),
             ("answered_at", "ended_at"),
+        )
+        self._drop_duplicate_calls()
+
+    def _drop_duplicate_calls(self) -> None:
+        """One call logged by two systems counts once. Telephony systems log their calls into the CRM
+        (Aircall's HubSpot integration creates a HubSpot call for each of its calls), so the same call
+        arrives from two sources. Calls of the same caller (contact identity, else phone number) in the
+        same direction from different sources, starting within `call_duplicate_seconds` of each other,
+        are one call: the telephony system's copy is kept (it knows the wait and the missed reason),
+        the CRM's (`hubspot`) dropped. Neighbours in (caller, direction, start) order are compared, so
+        the check is one sort, and it is skipped when calls come from one source only."""
+        window = self.call_duplicate_seconds
+        sources = self.con.execute("SELECT count(DISTINCT source) FROM calls").fetchone()
+        if not window or sources is None or sources[0] < 2:
+            return
+        rank = "CASE source WHEN 'hubspot' THEN 1 ELSE 0 END"
+        self.con.execute(
+            f"""DELETE FROM calls WHERE id IN (
+                SELECT id FROM (
+                    SELECT id, source, {rank} AS r, started_at_e AS at_e,
+                        lag(source) OVER w AS prev_source, lag({rank}) OVER w AS prev_r, lag(started_at_e) OVER w AS prev_e,
+                        lead(source) OVER w AS next_source, lead({rank}) OVER w AS next_r, lead(started_at_e) OVER w AS next_e
+                    FROM calls WHERE contact IS NOT NULL
+                    WINDOW w AS (PARTITION BY contact, direction ORDER BY started_at_e, id))
+                WHERE (prev_source <> source AND at_e - prev_e <= {window} AND (prev_r < r OR (prev_r = r AND prev_source < source)))
+                   OR (next_source <> source AND next_e - at_e <= {window} AND (next_r < r OR (next_r = r AND next_source < source))))"""
         )
 
     def _surveys(self) -> None:

@@ -122,6 +122,7 @@ def record_values(
         schema=schema,
         now=now,
         earliest=store.earliest_instant(),
+        call_duplicate_seconds=settings.call_duplicate_seconds,
     )
     try:
         return {
