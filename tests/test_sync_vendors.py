@@ -81,6 +81,12 @@ def test_liveagent_full_then_a_change_then_an_incremental_read_of_only_the_chang
         first = sync(settings, store, "liveagent", now=END + timedelta(days=3))
         assert first.ok, first.failures
         world = sandbox.world
+        # the backfill's budget: one messages call per ticket, the history in bulk, the SLA of resolved ones
+        paths = [p for _, p in sandbox.liveagent.requests]
+        assert sum("/messages" in p for p in paths) == world.conversation_count
+        assert sum("/tickets/history" in p for p in paths) == 1  # ~230 rows: one page of 500
+        resolved = sum(world.conversation(i).resolved_at is not None for i in range(world.conversation_count))
+        assert sum("/sla" in p for p in paths) == resolved
         assert len(store.records(Ticket)) == world.conversation_count
         assert len(store.records(Message)) == sum(
             len(world.conversation(i).messages) for i in range(world.conversation_count)
@@ -101,13 +107,17 @@ def test_liveagent_full_then_a_change_then_an_incremental_read_of_only_the_chang
                 again is not None and again.reopen_count == 1 and again.first_resolved_at < again.resolved_at
             )  # type: ignore[operator]
 
-        sandbox.liveagent.change(7, END + timedelta(days=3, hours=1), status="L")
+        closed_at = END + timedelta(days=3, hours=1)
+        sandbox.liveagent.change(
+            7, closed_at, status="L", date_resolved=closed_at.strftime("%Y-%m-%d %H:%M:%S")
+        )
         before = len(sandbox.liveagent.requests)
         second = sync(settings, store, "liveagent", now=END + timedelta(days=3, hours=2))
         assert stream_records(second, "tickets") == 1 + len(world.conversation(7).messages)
-        assert store.get(Ticket, "liveagent:la0000007").status == "closed"  # type: ignore[union-attr]
+        changed = store.get(Ticket, "liveagent:la0000007")
+        assert changed is not None and changed.status == "closed" and changed.resolved_at == closed_at
         per_ticket = [p for _, p in sandbox.liveagent.requests[before:] if "la0000007" in p]
-        assert len(per_ticket) >= 2  # its messages and history were read again
+        assert len(per_ticket) == 3  # its messages, SLA and (incrementally, per ticket) history
         third_before = len(sandbox.liveagent.requests)
         third = sync(settings, store, "liveagent", now=END + timedelta(days=3, hours=2))
         assert third.changed() == 0
