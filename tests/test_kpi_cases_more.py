@@ -260,7 +260,13 @@ def test_archived_tickets_calls_and_contacts_are_left_out(url: str) -> None:
     """Records deleted in their source (HubSpot's archived) stay stored but count nowhere."""
     records = [
         ticket(MONDAY, first_agent_reply_at=plus(MONDAY, hours=1)),
-        ticket(MONDAY, first_agent_reply_at=plus(MONDAY, hours=5), archived=True),
+        ticket(
+            MONDAY,
+            first_agent_reply_at=plus(MONDAY, hours=5),
+            archived=True,
+            source="liveagent",
+            source_id="gone",
+        ),
         call(MONDAY, status="abandoned", wait_seconds=60),
         call(MONDAY, status="abandoned", wait_seconds=60, archived=True),
         call(MONDAY),
@@ -268,7 +274,9 @@ def test_archived_tickets_calls_and_contacts_are_left_out(url: str) -> None:
         customer("2025-01-01T00:00:00Z", "2026-01-10T00:00:00Z", archived=True),
         customer("2025-01-01T00:00:00Z"),
     ]
-    results = run(url, records, **JAN, kpis=["K01", "K26", "K21"])
+    records += _messages("gone", ["customer", "agent"])
+    results = run(url, records, **JAN, kpis=["K01", "K26", "K21", "K03"])
+    assert results.find("K03", "mean").count == 0  # the archived ticket's reply does not count
     assert results.find("K01", "mean").count == 1
     assert results.value("K01", "mean") == 3600
     assert results.value("K26") == 50.0  # one abandoned of two inbound calls

@@ -329,7 +329,9 @@ class Workspace:
                 CAST(m.created_at AS TIMESTAMP) AS created_at
             FROM {p}.message m
             LEFT JOIN tickets t ON t.id = m.ticket_id
-            LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id""",
+            LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id
+            -- the messages of a ticket deleted in its source go with it
+            WHERE m.ticket_id NOT IN (SELECT id FROM {p}.ticket WHERE CAST(archived AS BOOLEAN))""",
             ("created_at",),
         )
 
