@@ -159,6 +159,11 @@ def test_a_dry_run_prints_the_writes_and_writes_nothing(
             line.startswith("[dry run] create property group helpdesk_kpis on tickets") for line in lines
         )
         assert any(line.startswith("[dry run] update tickets ") for line in lines)
+        snapshot_lines = [
+            line for line in lines if line.startswith("[dry run] upsert helpdesk_kpi_snapshot ")
+        ]
+        assert len(snapshot_lines) == report.snapshots  # every record it would write, with its values
+        assert "value=" in snapshot_lines[0] and "period_start=" in snapshot_lines[0]
         assert writes(sandbox) == []
         assert "helpdesk_kpis" not in sandbox.hubspot.properties.groups["tickets"]
         real = push(settings, file_store)  # the dry run recorded nothing as pushed

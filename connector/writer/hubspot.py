@@ -309,7 +309,9 @@ class HubSpotWriter:
         for n in range(0, len(changed), BATCH):
             chunk = changed[n : n + BATCH]
             if self.dry_run:
-                self._plan(f"upsert {len(chunk)} KPI snapshots ({chunk[0][0]} … {chunk[-1][0]})")
+                for key, props in chunk:
+                    shown = {k: v for k, v in props.items() if k != "snapshot_key"}
+                    self._plan(f"upsert {SNAPSHOT_OBJECT} {key}: {_describe(shown)}")
                 self.report.snapshots += len(chunk)
                 continue
             request = BatchInputSimplePublicObjectBatchInputUpsert(
