@@ -4,10 +4,11 @@
     ...     client = HubSpot(access_token=sandbox.hubspot_token, host=sandbox.hubspot_url)
     ...     page = client.crm.tickets.basic_api.get_page(limit=100)
 
-So far it speaks HubSpot (owners, ticket pipelines, tickets list/get/search) at the root, Aircall
-(calls, users, teams, contacts) under `/v1` and LiveAgent (tickets, messages, SLA, history, calls,
-agents, departments, contacts, tags) under `/api/v3`; the fault switches and the remaining HubSpot
-endpoints are still to come (issue 4).
+It speaks HubSpot (owners, pipelines, CRM objects and custom objects, properties, schemas,
+associations) at the root, Aircall (calls, users, teams, contacts, webhooks) under `/v1` and LiveAgent
+(tickets, messages, SLA, history, calls, agents, departments, contacts, tags) under `/api/v3`, with the
+fault switches and world quirks of `connector.sandbox.faults`. The demo, the integration tests and the
+benchmarks run against it.
 """
 
 from __future__ import annotations
