@@ -197,7 +197,7 @@ class HubSpotAdapter:
         self.api = api or HubSpotApi(vendor.base_url, vendor.access_token.get_secret_value(), self.governor)
         self.reference = mapping.Reference()
         self._properties: dict[str, set[str]] = {}
-        self._owners_loaded = False
+        self.owners_read = False
         self._stages_loaded = False
 
     def close(self) -> None:
@@ -269,12 +269,12 @@ class HubSpotAdapter:
                 return
 
     def ensure_owner_teams(self) -> None:
-        if not self._owners_loaded:
+        if not self.owners_read:
             for owner in self.owners(archived=False):
                 team = mapping.primary_team(owner)
                 if team:
                     self.reference.owner_teams[str(owner.id)] = team
-            self._owners_loaded = True
+            self.owners_read = True
 
     def ensure_stages(self) -> None:
         if self._stages_loaded:
@@ -336,7 +336,7 @@ class OwnersStream:
                 team = mapping.primary_team(owner)
                 if team and not archived:
                     self.adapter.reference.owner_teams[str(owner.id)] = team
-        self.adapter._owners_loaded = True
+        self.adapter.owners_read = True
         yield Batch(agents, format_cursor(self.adapter.plan.now))
 
 

@@ -270,14 +270,24 @@ def push(obj: _Context, dry_run: bool) -> None:
         sys.exit(1)
 
 
-def push_results(settings: Settings, store: Store, *, dry_run: bool, now: datetime | None = None) -> Any:
-    """Record-level values and the stored KPI results → HubSpot (see `connector.writer.hubspot`)."""
+def push_results(
+    settings: Settings, store: Store, *, dry_run: bool, now: datetime | None = None, governor: Any = None
+) -> Any:
+    """Record-level values and the stored KPI results → HubSpot (see `connector.writer.hubspot`); with
+    the sync's HubSpot `governor` when the same run synced, so reads and writes share one budget."""
     from connector.settings import WriteTarget
     from connector.writer.hubspot import HubSpotWriter
     from connector.writer.properties import record_values
 
     moment = now or datetime.now(UTC)
-    writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=click.echo)
+    api = None
+    if governor is not None and settings.hubspot.base_url and settings.hubspot.access_token:
+        from adapters.hubspot import HubSpotApi
+
+        api = HubSpotApi(
+            settings.hubspot.base_url, settings.hubspot.access_token.get_secret_value(), governor
+        )
+    writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=click.echo, api=api)
     targets = set(settings.write_back)
     values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}
     snapshots = store.kpi_results() if WriteTarget.HUBSPOT_SNAPSHOTS in targets else []
@@ -374,6 +384,7 @@ class JobSummary:
         self.lines: list[str] = []
         self.ok = True
         self.dashboard: Path | None = None
+        self.usage: dict[str, Any] = {}
 
 
 def run_job(
@@ -391,6 +402,7 @@ def run_job(
             settings, store, now=now, progress=Progress(emit=lambda line: click.echo(line, err=True))
         )
         summary.ok &= synced.ok
+        summary.usage = synced.usage
         summary.lines += summary_lines(synced)
         summary.lines.append(f"sync: {synced.records} records read, {synced.changed()} new or changed")
         try:
@@ -406,10 +418,13 @@ def run_job(
             and Vendor.HUBSPOT in settings.sources
         ):
             try:
-                pushed = push_results(settings, store, dry_run=dry_run, now=now)
+                pushed = push_results(
+                    settings, store, dry_run=dry_run, now=now, governor=synced.governors.get("hubspot")
+                )
                 summary.ok &= pushed.ok
                 summary.lines += pushed.lines()
-                summary.lines.append(f"hubspot: {pushed.write_calls} write calls")
+                total = synced.usage["hubspot"].calls if "hubspot" in synced.usage else pushed.write_calls
+                summary.lines.append(f"hubspot: {pushed.write_calls} write calls; {total} API calls in all")
             except ConnectorError as exc:
                 summary.ok = False
                 summary.lines.append(f"push FAILED: {exc}")

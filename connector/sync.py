@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from datetime import time as clock_time
 
 from adapters.base import Adapter, SyncPlan
-from adapters.governor import QuotaExhaustedError, VendorUsage
+from adapters.governor import QuotaExhaustedError, RateGovernor, VendorUsage
 from connector.errors import AuthError, ConfigError, ConnectorError
 from connector.settings import Settings, Vendor
 from connector.store import Store, UpsertCounts
@@ -42,6 +42,8 @@ class StreamReport:
 class SyncReport:
     streams: list[StreamReport] = field(default_factory=list)
     usage: dict[str, VendorUsage] = field(default_factory=dict)
+    governors: dict[str, RateGovernor] = field(default_factory=dict)
+    """Each vendor's governor, for the writes of the same run to share (one budget per vendor)."""
     failures: dict[str, str] = field(default_factory=dict)
     """vendor (or vendor/stream) → what went wrong."""
 
@@ -124,6 +126,7 @@ def run_sync(
             log.error("%s", exc)
             continue
         report.usage[vendor.value] = adapter.governor.usage
+        report.governors[vendor.value] = adapter.governor
         try:
             _sync_vendor(adapter, store, report, progress, entities)
         finally:

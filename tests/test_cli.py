@@ -299,6 +299,9 @@ def test_run_dry_run_syncs_computes_and_reports_but_writes_nothing_to_hubspot(
         assert "compute: " in result.output and "sync: " in result.output
         assert sandbox.hubspot.writes == []
         assert (tmp_path / "out" / "dashboard.html").exists()
+        # sync and push shared one HubSpot governor: it saw every request the sandbox's HubSpot received
+        total = int(result.output.split(" API calls in all")[0].rsplit(" ", 1)[-1])
+        assert total == len(sandbox.hubspot.requests)
         reported = run("report", "--out", str(tmp_path / "again"))
         assert reported.exit_code == 0, reported.output
         assert (tmp_path / "again" / "kpis.json").exists() and "dashboard:" in reported.output
