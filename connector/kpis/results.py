@@ -11,9 +11,8 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 RESULT_KEYS = (
@@ -33,8 +32,10 @@ RESULT_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class KpiResult:
+class KpiResult(NamedTuple):
+    """One figure. A named tuple, not a frozen dataclass: a computation builds ~160,000 of them and a
+    frozen dataclass's `__init__` alone cost 0.24 s of it (0.04 s this way); immutable either way."""
+
     kpi: str
     name: str
     stat: str
@@ -47,7 +48,7 @@ class KpiResult:
     unit: str
     numerator: float | None
     denominator: float | None
-    count: int | None
+    count: int | None  # type: ignore[assignment]  # (shadows tuple.count; SPEC §4 names the key)
 
     @property
     def snapshot_key(self) -> str:
@@ -64,13 +65,13 @@ class KpiResult:
         return "|".join(parts)
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         data["period_start"] = _iso(self.period_start)
         data["period_end"] = _iso(self.period_end)
         return data
 
 
-assert tuple(f.name for f in fields(KpiResult)) == RESULT_KEYS
+assert KpiResult._fields == RESULT_KEYS
 
 
 def _iso(instant: datetime) -> str:

@@ -256,5 +256,4 @@ def write_report(
 
 def results_from_rows(rows: Iterable[dict[str, Any]]) -> list[KpiResult]:
     """Stored KPI results (the store's rows) as result records."""
-    fields = KpiResult.__dataclass_fields__
-    return [KpiResult(**{k: v for k, v in row.items() if k in fields}) for row in rows]
+    return [KpiResult(**{k: v for k, v in row.items() if k in KpiResult._fields}) for row in rows]
