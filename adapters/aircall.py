@@ -12,17 +12,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from adapters.base import Batch, SyncPlan, build, build_contact, format_cursor, map_each, parse_cursor
+from adapters.base import (
+    Batch,
+    ListingStream,
+    RequestsAdapter,
+    SyncPlan,
+    build,
+    build_contact,
+    format_cursor,
+    map_each,
+)
 from adapters.governor import RateGovernor
-from adapters.http import VendorClient
 from adapters.paging import NextLinkPaginator
 from adapters.windows import Page, WindowedReader
-from connector.errors import ConfigError
 from connector.schema import Agent, Call, Contact
 from connector.settings import Settings
 
@@ -30,7 +37,6 @@ log = logging.getLogger(__name__)
 SOURCE = "aircall"
 PER_PAGE = 50
 LISTING_CAP = 10_000
-REFRESH = timedelta(days=1)
 ABANDONED_REASONS = {"short_abandoned", "abandoned_in_ivr", "abandoned_in_classic"}
 
 
@@ -115,30 +121,42 @@ def map_contact(item: dict[str, Any]) -> Contact:
     return build_contact(SOURCE, values)
 
 
-class AircallAdapter:
+class AircallAdapter(RequestsAdapter):
     vendor = SOURCE
 
     def __init__(self, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None) -> None:
         vendor = settings.aircall
-        missing = vendor.missing()
-        if missing:
-            raise ConfigError(f"aircall: set {', '.join('HELPDESK_AIRCALL__' + m.upper() for m in missing)}")
+        vendor.require("aircall")
         assert vendor.base_url and vendor.api_id and vendor.api_token
-        self.settings = settings
-        self.plan = plan
-        self.governor = governor or RateGovernor.for_vendor(
-            SOURCE, limit=vendor.requests_per_minute, interval=60.0
-        )
         session = requests.Session()
         session.auth = (vendor.api_id, vendor.api_token.get_secret_value())
-        self.client = VendorClient(SOURCE, vendor.base_url, session, governor=self.governor)
+        super().__init__(
+            settings,
+            plan,
+            session,
+            base_url=vendor.base_url,
+            requests_per_minute=vendor.requests_per_minute,
+            governor=governor,
+        )
         self._teams: dict[str, list[str]] | None = None
 
-    def close(self) -> None:
-        self.client.session.close()
-
     def streams(self) -> Sequence[Any]:
-        return [UsersStream(self), ContactsStream(self), CallsStream(self)]
+        return [
+            ListingStream(
+                "users", ("agent",), self.plan, lambda: self.listing("/users", "users"), self._agent
+            ),
+            ListingStream(
+                "contacts",
+                ("contact",),
+                self.plan,
+                lambda: self.listing("/contacts", "contacts"),
+                map_contact,
+            ),
+            CallsStream(self),
+        ]
+
+    def _agent(self, user: dict[str, Any]) -> Agent:
+        return map_user(user, self.user_teams().get(str(user.get("id")), []))
 
     def listing(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
         """Every page of a `meta`-paged list."""
@@ -159,43 +177,6 @@ class AircallAdapter:
                     for user in team.get("users") or []:
                         self._teams.setdefault(str(user.get("id")), []).append(str(team.get("name")))
         return self._teams
-
-    def refresh_due(self, cursor: str | None) -> bool:
-        return self.plan.full or cursor is None or self.plan.now - parse_cursor(cursor) >= REFRESH
-
-
-class UsersStream:
-    name = "users"
-    entities = ("agent",)
-
-    def __init__(self, adapter: AircallAdapter) -> None:
-        self.adapter = adapter
-
-    def read(self, cursor: str | None) -> Iterator[Batch]:
-        if not self.adapter.refresh_due(cursor):
-            return
-        teams = self.adapter.user_teams()
-        for page in self.adapter.listing("/users", "users"):
-            rejected: list[str] = []
-            records = map_each(page, lambda u: map_user(u, teams.get(str(u.get("id")), [])), rejected)
-            yield Batch(records, None, rejected=rejected)
-        yield Batch([], format_cursor(self.adapter.plan.now))
-
-
-class ContactsStream:
-    name = "contacts"
-    entities = ("contact",)
-
-    def __init__(self, adapter: AircallAdapter) -> None:
-        self.adapter = adapter
-
-    def read(self, cursor: str | None) -> Iterator[Batch]:
-        if not self.adapter.refresh_due(cursor):
-            return
-        for page in self.adapter.listing("/contacts", "contacts"):
-            rejected: list[str] = []
-            yield Batch(map_each(page, map_contact, rejected), None, rejected=rejected)
-        yield Batch([], format_cursor(self.adapter.plan.now))
 
 
 class _CallsQuery:

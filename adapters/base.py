@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+import requests
 from pydantic import ValidationError
 
 from adapters.governor import RateGovernor
+from adapters.http import VendorClient
 from connector.errors import RecordValidationError
 from connector.schema import Contact, Record
+from connector.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +108,33 @@ class Adapter(Protocol):
     def close(self) -> None: ...
 
 
+class RequestsAdapter:
+    """Base of the `requests`-based adapters (LiveAgent, Aircall): the settings and plan, the vendor's
+    rate governor (its published requests per minute unless one is given) and one HTTP client."""
+
+    vendor: str
+
+    def __init__(
+        self,
+        settings: Settings,
+        plan: SyncPlan,
+        session: requests.Session,
+        *,
+        base_url: str,
+        requests_per_minute: int,
+        governor: RateGovernor | None = None,
+    ) -> None:
+        self.settings = settings
+        self.plan = plan
+        self.governor = governor or RateGovernor.for_vendor(
+            self.vendor, limit=requests_per_minute, interval=60.0
+        )
+        self.client = VendorClient(self.vendor, base_url, session, governor=self.governor)
+
+    def close(self) -> None:
+        self.client.session.close()
+
+
 @dataclass(frozen=True)
 class SyncPlan:
     """Where an incremental read starts and ends, shared by every stream of a run."""
@@ -127,6 +157,41 @@ class SyncPlan:
             return floor
         behind = max(self.overlap, reread or timedelta(0))
         return max(floor, parse_cursor(cursor) - behind)
+
+    def due(self, cursor: str | None, every: timedelta) -> bool:
+        """Whether a stream that re-reads everything (its cursor: the time it last did) should run now:
+        on a first or `--full` run, or when the last read is `every` old."""
+        return self.full or cursor is None or self.now - parse_cursor(cursor) >= every
+
+
+class ListingStream:
+    """A vendor list without a modified-since filter (users, agents, contacts), read in full when the
+    plan says it is `due` (default once a day); its cursor is the time of that read."""
+
+    def __init__(
+        self,
+        name: str,
+        entities: tuple[str, ...],
+        plan: SyncPlan,
+        pages: Callable[[], Iterable[Sequence[Any]]],
+        convert: Callable[[Any], Record | None],
+        *,
+        every: timedelta = timedelta(days=1),
+    ) -> None:
+        self.name = name
+        self.entities = entities
+        self.plan = plan
+        self.pages = pages
+        self.convert = convert
+        self.every = every
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        if not self.plan.due(cursor, self.every):
+            return
+        for page in self.pages():
+            rejected: list[str] = []
+            yield Batch(map_each(page, self.convert, rejected), None, rejected=rejected)
+        yield Batch([], format_cursor(self.plan.now))
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

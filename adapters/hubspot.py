@@ -39,11 +39,11 @@ from hubspot.crm.objects import (
 from urllib3.util.retry import Retry
 
 from adapters import hubspot_mapping as mapping
-from adapters.base import Batch, SyncPlan, epoch_ms, format_cursor, from_epoch_ms, map_each, parse_cursor
+from adapters.base import Batch, SyncPlan, epoch_ms, format_cursor, from_epoch_ms, map_each
 from adapters.governor import RateGovernor
 from adapters.http import RetryPolicy, error_for_status, retrying
 from adapters.windows import Page, WindowedReader
-from connector.errors import APIError, ConfigError, RetryableAPIError
+from connector.errors import APIError, RetryableAPIError
 from connector.schema import Record
 from connector.settings import Settings
 
@@ -181,9 +181,7 @@ class HubSpotAdapter:
         api: HubSpotApi | None = None,
     ) -> None:
         vendor = settings.hubspot
-        missing = vendor.missing()
-        if missing:
-            raise ConfigError(f"hubspot: set {', '.join('HELPDESK_HUBSPOT__' + m.upper() for m in missing)}")
+        vendor.require("hubspot")
         self.settings = settings
         self.plan = plan
         self.governor = governor or RateGovernor.for_vendor(
@@ -479,10 +477,7 @@ class ArchivedSweep:
     def read(self, cursor: str | None) -> Iterator[Batch]:
         adapter, spec = self.objects.adapter, self.objects.spec
         plan = adapter.plan
-        recent = (
-            cursor is not None and plan.now - parse_cursor(cursor) < adapter.settings.hubspot.archived_sweep
-        )
-        if recent and not plan.full:
+        if not plan.due(cursor, adapter.settings.hubspot.archived_sweep):
             return
         properties = adapter.properties(spec)
         if spec.object_type in ("tickets", "calls"):

@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
 from adapters.base import build, build_contact
-from connector.schema import Agent, Call, Contact, Purchase, Record, SurveyResponse, Ticket
+from connector.schema import Agent, Call, Contact, Purchase, SurveyResponse, Ticket
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=Record)
 SOURCE = "hubspot"
 
 CHANNELS = {
@@ -70,10 +69,11 @@ class Reference:
 
     def first_associated(self, object_id: str, target: str) -> str | None:
         ids = self.associations.get(object_id, {}).get(target) or []
-        return f"{SOURCE}:{min(ids, key=_id_order)}" if ids else None
+        return f"{SOURCE}:{min(ids, key=id_order)}" if ids else None
 
 
-def _id_order(value: str) -> tuple[int, str]:
+def id_order(value: str) -> tuple[int, str]:
+    """HubSpot ids in numeric order (non-numeric ids after none, by text)."""
     return (int(value), value) if value.isdigit() else (0, value)
 
 
@@ -94,10 +94,6 @@ def _number(value: str | None) -> float | None:
     return float(str(value))
 
 
-def _build(model: type[M], values: dict[str, Any], properties: Mapping[str, Any]) -> M:
-    return build(SOURCE, model, values)
-
-
 def _safe(reference: Reference, what: str, object_id: str, convert: Any, value: Any) -> Any:
     try:
         return convert(value)
@@ -111,7 +107,8 @@ def _safe(reference: Reference, what: str, object_id: str, convert: Any, value: 
 def owner_to_agent(owner: Any, *, archived: bool = False) -> Agent:
     teams = [team.name for team in (owner.teams or []) if getattr(team, "name", None)]
     name = " ".join(part for part in (owner.first_name, owner.last_name) if part) or None
-    return _build(
+    return build(
+        SOURCE,
         Agent,
         {
             "source": SOURCE,
@@ -122,7 +119,6 @@ def owner_to_agent(owner: Any, *, archived: bool = False) -> Agent:
             "active": not (archived or owner.archived),
             "user_id": owner.user_id,
         },
-        {},
     )
 
 
@@ -171,7 +167,8 @@ def ticket(obj: Any, reference: Reference, *, archived: bool = False) -> Ticket:
     category = str(p["hs_ticket_category"]).lower() if p.get("hs_ticket_category") else None
     owner = p.get("hubspot_owner_id")
     status = "closed" if closed else ("open" if first_reply is not None else "new")
-    return _build(
+    return build(
+        SOURCE,
         Ticket,
         {
             "source": SOURCE,
@@ -197,7 +194,6 @@ def ticket(obj: Any, reference: Reference, *, archived: bool = False) -> Ticket:
             "pipeline_stage_label": stage_label,
             "source_type": source_type,
         },
-        p,
     )
 
 
@@ -211,7 +207,8 @@ def call(obj: Any, reference: Reference, *, archived: bool = False) -> Call:
     duration_ms = _safe(reference, "hs_call_duration", object_id, _number, p.get("hs_call_duration"))
     talk = duration_ms / 1000 if answered and duration_ms is not None else None
     owner = p.get("hubspot_owner_id")
-    return _build(
+    return build(
+        SOURCE,
         Call,
         {
             "source": SOURCE,
@@ -231,7 +228,6 @@ def call(obj: Any, reference: Reference, *, archived: bool = False) -> Call:
             "hs_call_status": p.get("hs_call_status"),
             "hs_call_disposition": p.get("hs_call_disposition"),
         },
-        p,
     )
 
 
@@ -281,7 +277,8 @@ def feedback(obj: Any, reference: Reference) -> SurveyResponse | None:
             f"hubspot: feedback of type {p.get('hs_survey_type')!r} without a usable value is skipped",
         )
         return None
-    return _build(
+    return build(
+        SOURCE,
         SurveyResponse,
         {
             "source": SOURCE,
@@ -295,7 +292,6 @@ def feedback(obj: Any, reference: Reference) -> SurveyResponse | None:
             "channel": p.get("hs_survey_channel"),
             "response_group": p.get("hs_response_group"),
         },
-        p,
     )
 
 
@@ -308,7 +304,8 @@ def deal(obj: Any, reference: Reference, *, won_stages: set[str], currency: str)
     occurred = instant(p.get("closedate"))
     if amount is None or occurred is None:
         return None
-    return _build(
+    return build(
+        SOURCE,
         Purchase,
         {
             "source": SOURCE,
@@ -319,5 +316,4 @@ def deal(obj: Any, reference: Reference, *, won_stages: set[str], currency: str)
             "occurred_at": occurred,
             "dealname": p.get("dealname"),
         },
-        p,
     )

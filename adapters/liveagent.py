@@ -14,17 +14,25 @@ import itertools
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from adapters.base import Batch, SyncPlan, build, build_contact, format_cursor, map_each, parse_cursor
+from adapters.base import (
+    Batch,
+    ListingStream,
+    RequestsAdapter,
+    SyncPlan,
+    build,
+    build_contact,
+    format_cursor,
+    map_each,
+)
 from adapters.governor import RateGovernor
-from adapters.http import VendorClient
 from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
-from connector.errors import ConfigError, RecordValidationError
+from connector.errors import RecordValidationError
 from connector.schema import Agent, Call, Contact, Message, Record, Ticket
 from connector.settings import Settings
 
@@ -33,7 +41,6 @@ SOURCE = "liveagent"
 TICKET_PAGE = 100
 LIST_PAGE = 500
 CURSOR_PAGE = 500
-REFRESH = timedelta(days=1)
 
 STATUSES = {
     "I": "new", "N": "new", "T": "open", "P": "open", "C": "open", "A": "pending", "W": "pending",
@@ -242,34 +249,37 @@ def map_contact(item: dict[str, Any]) -> Contact:
     return build_contact(SOURCE, values)
 
 
-class LiveAgentAdapter:
+class LiveAgentAdapter(RequestsAdapter):
     vendor = SOURCE
 
     def __init__(self, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None) -> None:
         vendor = settings.liveagent
-        missing = vendor.missing()
-        if missing:
-            raise ConfigError(
-                f"liveagent: set {', '.join('HELPDESK_LIVEAGENT__' + m.upper() for m in missing)}"
-            )
+        vendor.require("liveagent")
         assert vendor.base_url and vendor.api_key
-        self.settings = settings
-        self.plan = plan
-        self.governor = governor or RateGovernor.for_vendor(
-            SOURCE, limit=vendor.requests_per_minute, interval=60.0
-        )
         session = requests.Session()
         session.headers["apikey"] = vendor.api_key.get_secret_value()
-        self.client = VendorClient(SOURCE, vendor.base_url, session, governor=self.governor)
+        super().__init__(
+            settings,
+            plan,
+            session,
+            base_url=vendor.base_url,
+            requests_per_minute=vendor.requests_per_minute,
+            governor=governor,
+        )
         self._departments: dict[str, str] | None = None
         self._agents: set[str] | None = None
         self.warned: set[str] = set()
 
-    def close(self) -> None:
-        self.client.session.close()
-
     def streams(self) -> Sequence[Any]:
-        return [AgentsStream(self), ContactsStream(self), TicketsStream(self), CallsStream(self)]
+        return [
+            ListingStream("agents", ("agent",), self.plan, lambda: self.pages("/agents"), self._agent),
+            ListingStream("contacts", ("contact",), self.plan, lambda: self.pages("/contacts"), map_contact),
+            TicketsStream(self),
+            CallsStream(self),
+        ]
+
+    def _agent(self, item: dict[str, Any]) -> Agent:
+        return map_agent(item, self.departments())
 
     def warn(self, key: str, message: str) -> None:
         if key not in self.warned:
@@ -300,44 +310,6 @@ class LiveAgentAdapter:
         if self._agents is None:
             self._agents = {str(a.get("id")) for page in self.pages("/agents") for a in page}
         return self._agents
-
-    def refresh_due(self, cursor: str | None) -> bool:
-        return self.plan.full or cursor is None or self.plan.now - parse_cursor(cursor) >= REFRESH
-
-
-class AgentsStream:
-    name = "agents"
-    entities = ("agent",)
-
-    def __init__(self, adapter: LiveAgentAdapter) -> None:
-        self.adapter = adapter
-
-    def read(self, cursor: str | None) -> Iterator[Batch]:
-        if not self.adapter.refresh_due(cursor):
-            return
-        departments = self.adapter.departments()
-        for page in self.adapter.pages("/agents"):
-            rejected: list[str] = []
-            yield Batch(
-                map_each(page, lambda a: map_agent(a, departments), rejected), None, rejected=rejected
-            )
-        yield Batch([], format_cursor(self.adapter.plan.now))
-
-
-class ContactsStream:
-    name = "contacts"
-    entities = ("contact",)
-
-    def __init__(self, adapter: LiveAgentAdapter) -> None:
-        self.adapter = adapter
-
-    def read(self, cursor: str | None) -> Iterator[Batch]:
-        if not self.adapter.refresh_due(cursor):
-            return
-        for page in self.adapter.pages("/contacts"):
-            rejected: list[str] = []
-            yield Batch(map_each(page, map_contact, rejected), None, rejected=rejected)
-        yield Batch([], format_cursor(self.adapter.plan.now))
 
 
 class _TicketsQuery:

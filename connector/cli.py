@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -312,21 +312,34 @@ def compute_and_store(
     return results
 
 
+REPORT_OPTIONS = (
+    click.option(
+        "--out",
+        "out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("report"),
+        show_default=True,
+        help="Directory for dashboard.html, kpis.csv and kpis.json.",
+    ),
+    click.option(
+        "--months",
+        type=click.IntRange(1, 60),
+        default=None,
+        help="Months covered: the month to date and the full months before it (default "
+        "HELPDESK_RUN_MONTHS, 2).",
+    ),
+)
+"""The options `report` and `run` share."""
+
+
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(REPORT_OPTIONS):
+        command = option(command)
+    return command
+
+
 @cli.command()
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("report"),
-    show_default=True,
-    help="Directory for dashboard.html, kpis.csv and kpis.json.",
-)
-@click.option(
-    "--months",
-    type=click.IntRange(1, 60),
-    default=None,
-    help="Months covered: the month to date and the full months before it (default HELPDESK_RUN_MONTHS, 2).",
-)
+@report_options
 @click.pass_obj
 def report(obj: _Context, out: Path, months: int | None) -> None:
     """Compute the KPIs by month (every cut) and write the self-contained dashboard and CSV/JSON exports."""
@@ -349,20 +362,7 @@ def report(obj: _Context, out: Path, months: int | None) -> None:
 
 
 @cli.command()
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("report"),
-    show_default=True,
-    help="Directory for the dashboard and exports.",
-)
-@click.option(
-    "--months",
-    type=click.IntRange(1, 60),
-    default=None,
-    help="Months computed: the month to date and the full months before it (default HELPDESK_RUN_MONTHS, 2).",
-)
+@report_options
 @click.option(
     "--dry-run", is_flag=True, help="Sync and compute, but only print what would be written to HubSpot."
 )

@@ -127,6 +127,13 @@ class VendorSettings(BaseModel):
         """Names (relative to the vendor) of the settings a sync needs but that are not set."""
         return [name for name in self.required_for_sync() if getattr(self, name) in (None, "")]
 
+    def require(self, vendor: str) -> None:
+        """Raise a `ConfigError` naming the environment variables a sync with `vendor` still needs."""
+        missing = self.missing()
+        if missing:
+            names = ", ".join(f"{ENV_PREFIX}{vendor.upper()}__{name.upper()}" for name in missing)
+            raise ConfigError(f"{vendor}: set {names}")
+
     @classmethod
     def required_for_sync(cls) -> tuple[str, ...]:
         return ("base_url",)

@@ -152,7 +152,7 @@ def test_aircall_a_listing_that_repeats_its_next_link_stops_with_an_error() -> N
     responses.get("https://api.aircall.io/v1/teams", json={"teams": [], "meta": {"next_page_link": None}})
     responses.get("https://api.aircall.io/v1/users", json=page)
     with pytest.raises(PaginationLoopError, match="repeated"):
-        list(aircall.UsersStream(_aircall()).read(None))
+        list(_aircall().streams()[0].read(None))  # users
 
 
 # --- LiveAgent -------------------------------------------------------------------------------------

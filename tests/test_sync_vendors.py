@@ -199,9 +199,7 @@ def test_calls_synced_from_hubspot_and_aircall_count_once(
     HubSpot call: after syncing both, the inbound-call volume is the world's, not twice it."""
     from datetime import date
 
-    from connector.calendar import BusinessCalendar
-    from connector.kpis import _schema
-    from connector.kpis.workspace import Workspace
+    from connector.kpis import open_workspace
     from connector.periods import Grain, split_periods
 
     with Sandbox(seed=9, size=300, hubspot_requests_per_10s=100_000, **OPEN) as sandbox:  # type: ignore[arg-type]
@@ -218,14 +216,8 @@ def test_calls_synced_from_hubspot_and_aircall_count_once(
         periods = split_periods(start, end, Grain.RANGE, settings.zone)
 
         def counted(duplicate_seconds: float) -> int:
-            workspace = Workspace(
-                store.engine.url.render_as_string(hide_password=False),
-                BusinessCalendar.from_settings(settings),
-                periods,
-                schema=_schema(store),
-                now=END,
-                call_duplicate_seconds=duplicate_seconds,
-            )
+            configured = settings.model_copy(update={"call_duplicate_seconds": duplicate_seconds})
+            workspace = open_workspace(store, configured, periods, now=END)
             try:
                 return int(
                     workspace.rows(

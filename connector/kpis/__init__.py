@@ -55,15 +55,7 @@ def compute(
         raise ConfigError(f"unknown cuts: {', '.join(unknown_cuts)} (choose from {', '.join(ALL_CUTS)})")
     chosen = definitions(kpi_ids)
     started = time.perf_counter()
-    workspace = Workspace(
-        store.engine.url.render_as_string(hide_password=False),
-        BusinessCalendar.from_settings(settings),
-        periods,
-        schema=_schema(store),
-        now=now,
-        earliest=store.earliest_instant(),
-        call_duplicate_seconds=settings.call_duplicate_seconds,
-    )
+    workspace = open_workspace(store, settings, periods, now=now)
     loaded = time.perf_counter()
     try:
         context = Context(workspace, settings, periods, tuple(dict.fromkeys(("overall", *cuts))))
@@ -81,6 +73,22 @@ def compute(
         time.perf_counter() - loaded,
     )
     return results
+
+
+def open_workspace(
+    store: Store, settings: Settings, periods: Sequence[Period], *, now: datetime | None = None
+) -> Workspace:
+    """The store's records loaded for `periods`, with the settings' business calendar and call
+    de-duplication: what the KPIs, the record-level figures of the writer and tests all read."""
+    return Workspace(
+        store.engine.url.render_as_string(hide_password=False),
+        BusinessCalendar.from_settings(settings),
+        periods,
+        schema=_schema(store),
+        now=now,
+        earliest=store.earliest_instant(),
+        call_duplicate_seconds=settings.call_duplicate_seconds,
+    )
 
 
 def _schema(store: Store) -> str | None:

@@ -29,13 +29,14 @@ from hubspot.crm.objects import (
     SimplePublicObjectBatchInput,
     SimplePublicObjectBatchInputUpsert,
 )
-from hubspot.crm.properties import BatchInputPropertyCreate, PropertyCreate, PropertyGroupCreate
+from hubspot.crm.properties import BatchInputPropertyCreate, PropertyGroupCreate
 from hubspot.crm.schemas import ObjectSchemaEgg
 from sqlalchemy import select
 
 from adapters.governor import RateGovernor
 from adapters.hubspot import HubSpotApi
-from connector.errors import APIError, AuthError, ConfigError, ConnectorError, FatalAPIError
+from adapters.hubspot_mapping import id_order
+from connector.errors import APIError, AuthError, ConnectorError, FatalAPIError
 from connector.settings import Settings
 from connector.store import Store
 from connector.store.records import dialect_insert
@@ -119,9 +120,7 @@ class HubSpotWriter:
         echo: Callable[[str], None] = print,
     ) -> None:
         vendor = settings.hubspot
-        missing = vendor.missing()
-        if missing:
-            raise ConfigError(f"hubspot: set {', '.join('HELPDESK_HUBSPOT__' + m.upper() for m in missing)}")
+        vendor.require("hubspot")
         assert vendor.base_url is not None and vendor.access_token is not None
         self.governor = (
             api.governor
@@ -188,13 +187,7 @@ class HubSpotWriter:
         self._plan(f"create {len(missing)} properties on {object_type}: {', '.join(s.name for s in missing)}")
         if self.dry_run:
             return
-        inputs = [
-            PropertyCreate(
-                **{_snake(k): v for k, v in s.definition().items() if k != "options"},
-                options=s.definition().get("options"),
-            )
-            for s in missing
-        ]
+        inputs = [s.create_input() for s in missing]
         self.api.call(
             "default",
             properties.batch_api.create_with_http_info,
@@ -256,7 +249,7 @@ class HubSpotWriter:
             last: dict[tuple[str, str], str | None] = {(r.object_id, r.property): r.value for r in rows}
         unset = object()  # never pushed: an empty value need not be sent
         changed = []
-        for object_id in sorted(by_id, key=_id_order):
+        for object_id in sorted(by_id, key=id_order):
             props = {
                 name: value
                 for name, value in by_id[object_id].items()
@@ -433,11 +426,3 @@ def _failed_ids(answer: Any) -> dict[str, str]:
 
 def _describe(props: Mapping[str, str | None]) -> str:
     return ", ".join(f"{name}={'∅' if value is None else value}" for name, value in props.items())
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
-
-
-def _id_order(value: str) -> tuple[int, str]:
-    return (int(value), value) if value.isdigit() else (0, value)

@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from connector.calendar import BusinessCalendar
+from hubspot.crm.properties import PropertyCreate
+
+from connector.kpis import open_workspace
 from connector.kpis.workspace import Workspace
 from connector.periods import Grain, Period
 from connector.settings import Settings
@@ -34,27 +36,26 @@ class PropertySpec:
     description: str
     options: tuple[str, ...] = ()
 
-    def definition(self) -> dict[str, object]:
-        """The property-create body."""
-        body: dict[str, object] = {
-            "name": self.name,
-            "label": self.label,
-            "type": self.type,
-            "fieldType": self.field_type,
-            "groupName": GROUP,
-            "description": self.description,
-        }
-        if self.type == "bool":
-            body["options"] = [
-                {"label": "Yes", "value": "true", "displayOrder": 0, "hidden": False},
-                {"label": "No", "value": "false", "displayOrder": 1, "hidden": False},
-            ]
-        elif self.options:
-            body["options"] = [
-                {"label": o.capitalize(), "value": o, "displayOrder": n, "hidden": False}
-                for n, o in enumerate(self.options)
-            ]
-        return body
+    def create_input(self) -> PropertyCreate:
+        """The SDK's property-create input, in the `helpdesk_kpis` group."""
+        labels = (
+            [("Yes", "true"), ("No", "false")]
+            if self.type == "bool"
+            else [(o.capitalize(), o) for o in self.options]
+        )
+        options = [
+            {"label": label, "value": value, "displayOrder": n, "hidden": False}
+            for n, (label, value) in enumerate(labels)
+        ]
+        return PropertyCreate(
+            name=self.name,
+            label=self.label,
+            type=self.type,
+            field_type=self.field_type,
+            group_name=GROUP,
+            description=self.description,
+            options=options or None,
+        )
 
 
 def _number(name: str, label: str, description: str) -> PropertySpec:
@@ -107,23 +108,9 @@ def record_values(
 ) -> dict[str, dict[str, dict[str, str | None]]]:
     """object type → object id (the source's own id) → property → value, for every `source` ticket
     and contact in the store."""
-    calendar = BusinessCalendar.from_settings(settings)
     start = now - RECENT
     period = Period(start.date(), now.date() + timedelta(days=1), start, now + timedelta(days=1), Grain.RANGE)
-    schema = None
-    if store.engine.dialect.name == "postgresql":
-        from connector.kpis import _schema
-
-        schema = _schema(store)
-    workspace = Workspace(
-        store.engine.url.render_as_string(hide_password=False),
-        calendar,
-        [period],
-        schema=schema,
-        now=now,
-        earliest=store.earliest_instant(),
-        call_duplicate_seconds=settings.call_duplicate_seconds,
-    )
+    workspace = open_workspace(store, settings, [period], now=now)
     try:
         return {
             "tickets": _ticket_values(workspace, source),
