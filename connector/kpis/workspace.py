@@ -11,8 +11,8 @@ records a computation needs are copied once into in-memory tables with:
   them, `x_open` (whether the desk was open then) and `x_how` (local hour of the week, Monday 00h = 0), so
   a duration is a subtraction in either basis and assigning a period or a heat-map cell is no join.
 
-Business seconds `B(t)` (open seconds since the calendar's start) come from a per-minute table built from
-`BusinessCalendar`'s open intervals (see `_calendar_table`).
+Business seconds `B(t)` (open seconds since the calendar's start) come from a table of quarter-hour buckets
+with a bit per open minute, built from `BusinessCalendar`'s open intervals (see `_calendar_table`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ _OPEN_FLAGS = {"calls.started_at"}
 """The timestamps whose `_open` flag a KPI reads (kept to these: a million-row column each)."""
 _HOURS_OF_WEEK = {"tickets.created_at"}
 """The timestamps whose `_how` (local hour of the week) a KPI reads."""
+BUCKET_MINUTES = 15
+"""Minutes per calendar bucket (see `Workspace._calendar_table`)."""
 CUT_COLUMNS = ("agent", "team", "channel", "source", "priority", "category")
 _SCANNERS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner"}
 
@@ -180,10 +182,17 @@ class Workspace:
         )
 
     def _calendar_table(self) -> None:
-        """One row per UTC minute from the store's earliest instant to a lookaround past the periods:
-        whether the desk is open in it and the business seconds before it. Opening hours are whole local
-        minutes and every time zone's offset is a whole number of minutes, so a minute is open or closed
-        throughout, and `B(t) = before[minute(t)] + open[minute(t)] · (t − minute(t))` is exact.
+        """The business calendar as one packed list of buckets (`calendar_codes`), from the store's
+        earliest instant to a lookaround past the periods. Opening hours are whole local minutes and
+        every time zone's offset is a whole number of minutes, so a minute is open or closed throughout,
+        and `B(t) = 60 · (open minutes before minute(t)) + open[minute(t)] · (t − minute(t))` is exact.
+
+        A bucket is `BUCKET_MINUTES` (15) UTC minutes: one list entry holds the business minutes before
+        it, which of its minutes are open (a bit each), the period it lies in and its local hour of the
+        week. Every real time zone's offset is a multiple of 15 minutes and periods start at local
+        midnights, so a bucket lies in one period and one local hour; when that does not hold (a period
+        starting at another instant) the buckets are single minutes. A short list matters: DuckDB copies
+        the list into every chunk of 2,048 rows that looks it up.
 
         The calendar ends a lookaround after the last period, not at now: every figure is assigned to a
         period by its ending event, so no duration ends later, and the instant a period is judged at
@@ -193,48 +202,76 @@ class Workspace:
             days=2
         )
         end = self.span_end + self.lookaround + timedelta(days=2)
-        start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
-        rows = [(naive_utc(a), naive_utc(b)) for a, b in self.calendar.open_intervals(start, end)]
-        self.con.execute("CREATE TABLE open_intervals (i_start TIMESTAMP, i_end TIMESTAMP)")
-        if rows:
+        start, end = _floor_minutes(start, BUCKET_MINUTES), _floor_minutes(end, BUCKET_MINUTES)
+        first_minute, last_minute = _epoch_minute(start), _epoch_minute(end)
+        self.con.execute("CREATE TABLE open_minute_ranges (first BIGINT, stop BIGINT)")
+        ranges = [(_epoch_minute(a), _epoch_minute(b)) for a, b in self.calendar.open_intervals(start, end)]
+        if ranges:
             # one statement with two list parameters: executemany costs ~0.5 ms a row
             self.con.execute(
-                "INSERT INTO open_intervals SELECT unnest(?), unnest(?)",
-                [[a for a, _ in rows], [b for _, b in rows]],
+                "INSERT INTO open_minute_ranges SELECT unnest(?), unnest(?)",
+                [[a for a, _ in ranges], [b for _, b in ranges]],
             )
-        # periods start at local midnights, so each minute also knows its period (null outside all);
-        # `hour_of_week` is the local weekday and hour (Monday 00:00 = 0 … Sunday 23:00 = 167)
-        zone = _sql_literal(self.calendar.zone.key)
-        self.con.execute(
-            f"""CREATE TABLE open_minutes AS
-            SELECT minute, open,
-                CAST((isodow(timezone({zone}, CAST(minute AS TIMESTAMPTZ))) - 1) * 24
-                     + hour(timezone({zone}, CAST(minute AS TIMESTAMPTZ))) AS SMALLINT) AS hour_of_week,
-                coalesce(sum(CAST(open AS INTEGER)) OVER (ORDER BY minute
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) * 60.0 AS before,
-                CASE WHEN minute < p.p_end THEN p.pidx END AS pidx
-            FROM (SELECT m.minute, coalesce(m.minute < i.i_end, false) AS open
-                  FROM range(TIMESTAMP '{naive_utc(start).isoformat()}', TIMESTAMP '{naive_utc(end).isoformat()}',
-                             INTERVAL 1 MINUTE) m(minute)
-                  ASOF LEFT JOIN open_intervals i ON m.minute >= i.i_start) o
-            ASOF LEFT JOIN periods p ON o.minute >= p.p_start"""
-        )
-        # every minute's facts packed into one BIGINT, in one list indexed by minute: a timestamp finds its
-        # minute by arithmetic (list_extract) instead of a hash join per timestamp column, about twice as
-        # fast on a million tickets. Bits: before/60 · 2^25 | open · 2^24 | (pidx + 1) · 2^8 | hour_of_week
-        self.con.execute(
-            f"""CREATE TABLE minute_codes AS
-            SELECT CAST(floor(epoch(TIMESTAMP '{naive_utc(start).isoformat()}') / 60) AS BIGINT) AS first_minute,
-                list(CAST(round(before / 60) AS BIGINT) * 33554432 + CAST(open AS BIGINT) * 16777216
-                     + (coalesce(pidx, -1) + 1) * 256 + hour_of_week ORDER BY minute) AS codes
-            FROM open_minutes"""
-        )
+        for bucket in (BUCKET_MINUTES, 1):
+            if self._calendar_buckets(first_minute, last_minute, bucket):
+                break
         if len(self.periods) >= 65535:
             raise ValueError("at most 65,534 periods in one computation")
+
+    def _calendar_buckets(self, first_minute: int, last_minute: int, bucket: int) -> bool:
+        """Build `calendar_buckets` and `calendar_codes` with buckets of `bucket` minutes; False (and
+        nothing built) when a bucket would span two periods or two local hours."""
+        zone = _sql_literal(self.calendar.zone.key)
+        local = f"timezone({zone}, CAST(b.at AS TIMESTAMPTZ))"
         self.con.execute(
-            """CREATE TABLE period_open AS SELECT p.pidx, CAST(coalesce(sum(CAST(m.open AS INTEGER)), 0) * 60 AS DOUBLE) AS open_seconds
-               FROM periods p LEFT JOIN open_minutes m ON m.pidx = p.pidx GROUP BY p.pidx"""
+            f"""CREATE OR REPLACE TABLE calendar_buckets AS
+            WITH open_minutes AS (
+                SELECT unnest(range(first, stop)) - {first_minute} AS m FROM open_minute_ranges
+            ), masks AS (
+                SELECT m // {bucket} AS k, bit_or(CAST(1 AS BIGINT) << CAST(m % {bucket} AS INTEGER)) AS mask,
+                    count(*) AS n
+                FROM open_minutes GROUP BY 1
+            ), buckets AS (
+                SELECT b.k, {first_minute} + b.k * {bucket} AS m, coalesce(masks.mask, 0) AS mask,
+                    coalesce(sum(coalesce(masks.n, 0)) OVER (ORDER BY b.k
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+                FROM range(0, {(last_minute - first_minute) // bucket}) b(k) LEFT JOIN masks ON masks.k = b.k
+            )
+            SELECT b.k, b.mask, b.before,
+                CASE WHEN b.at < p.p_end THEN p.pidx END AS pidx,
+                CASE WHEN b.last_at < q.p_end THEN q.pidx END AS last_pidx,
+                CAST((isodow({local}) - 1) * 24 + hour({local}) AS SMALLINT) AS hour_of_week,
+                hour({local.replace("b.at", "b.last_at")}) = hour({local}) AS one_hour
+            FROM (SELECT *, make_timestamp(m * 60000000) AS at, make_timestamp((m + {bucket - 1}) * 60000000) AS last_at
+                  FROM buckets) b
+            ASOF LEFT JOIN periods p ON b.at >= p.p_start
+            ASOF LEFT JOIN periods q ON b.last_at >= q.p_start"""
         )
+        uniform = self.con.execute(
+            "SELECT bool_and(one_hour AND pidx IS NOT DISTINCT FROM last_pidx) FROM calendar_buckets"
+        ).fetchone()
+        if bucket > 1 and not (uniform and uniform[0]):
+            self.con.execute("DROP TABLE calendar_buckets")
+            return False
+        most = self.con.execute("SELECT max(before) FROM calendar_buckets").fetchone()
+        before_shift = 24 + bucket
+        if most and most[0] is not None and most[0] >= 1 << (63 - before_shift):
+            raise ValueError("the business calendar spans too many open minutes for one computation")
+        # Bits of a code: before · 2^(24 + bucket) | open-minute mask · 2^24 | (pidx + 1) · 2^8 | hour_of_week
+        self.con.execute(
+            f"""CREATE TABLE calendar_codes AS
+            SELECT {first_minute} AS first_minute, {bucket} AS bucket_minutes,
+                list((before << {before_shift}) | (mask << 24) | ((coalesce(pidx, -1) + 1) << 8) | hour_of_week
+                     ORDER BY k) AS codes
+            FROM calendar_buckets"""
+        )
+        self.bucket_minutes = bucket
+        self.con.execute(
+            """CREATE TABLE period_open AS
+               SELECT p.pidx, CAST(coalesce(sum(bit_count(b.mask)), 0) * 60 AS DOUBLE) AS open_seconds
+               FROM periods p LEFT JOIN calendar_buckets b ON b.pidx = p.pidx GROUP BY p.pidx"""
+        )
+        return True
 
     def _scan_earliest(self) -> datetime | None:
         first = self.con.execute(
@@ -251,20 +288,29 @@ class Workspace:
         """CREATE TABLE `table` from `source_sql` in one pass, adding the calendar columns of
         `timestamps` (`_e`, `_b`, `_p`, and `_open`, `_how` where a KPI reads them); `instants` only get
         `_e` (calendar seconds): no KPI needs them in business time. Each timestamp's minute is looked up
-        in `minute_codes` by position (an instant outside the calendar gets nulls)."""
+        in `calendar_codes` by position (an instant outside the calendar gets nulls)."""
+        bucket = self.bucket_minutes
+        minutes = [
+            f"CAST(floor(epoch(r.{name}) / 60) AS BIGINT) - mc.first_minute AS {name}__min"
+            for name in timestamps
+        ]
         lookups = [
-            f"""CASE WHEN floor(epoch(r.{name}) / 60) >= mc.first_minute
-                THEN list_extract(mc.codes, CAST(floor(epoch(r.{name}) / 60) AS BIGINT) - mc.first_minute + 1) END
-                AS {name}__code"""
+            f"CASE WHEN {name}__min >= 0 THEN list_extract(mc.codes, {name}__min // {bucket} + 1) END AS {name}__code"
             for name in timestamps
         ]
         columns = [f"epoch({name}) AS {name}_e" for name in instants]
+        helpers = []
         for name in timestamps:
-            code = f"{name}__code"
-            open_bit = f"(({code} >> 24) & 1)"  # bit operations: DuckDB's `//` on doubles does not floor
+            code, minute = f"{name}__code", f"{name}__min"
+            helpers += [code, minute]
+            # bit operations: DuckDB's `//` on doubles does not floor
+            mask = f"(({code} >> 24) & {(1 << bucket) - 1})"
+            within = f"CAST({minute} % {bucket} AS INTEGER)"
+            open_bit = f"(({mask} >> {within}) & 1)"
+            opened_before = f"bit_count({mask} & ((CAST(1 AS BIGINT) << {within}) - 1))"
             columns.append(f"epoch({name}) AS {name}_e")
             columns.append(
-                f"CAST(({code} >> 25) * 60 AS DOUBLE)"
+                f"CAST((({code} >> {24 + bucket}) + {opened_before}) * 60 AS DOUBLE)"
                 f" + {open_bit} * (epoch({name}) - floor(epoch({name}) / 60) * 60) AS {name}_b"
             )
             columns.append(f"CAST(nullif(({code} >> 8) & 65535, 0) - 1 AS INTEGER) AS {name}_p")
@@ -272,12 +318,14 @@ class Workspace:
                 columns.append(f"{open_bit} = 1 AS {name}_open")
             if f"{table}.{name}" in _HOURS_OF_WEEK:
                 columns.append(f"CAST({code} & 255 AS SMALLINT) AS {name}_how")
-        codes = ", ".join(f"{name}__code" for name in timestamps)
-        inner = f"SELECT r.*{''.join(', ' + x for x in lookups)} FROM ({source_sql}) r, minute_codes mc"
+        if not timestamps:
+            self.con.execute(f"CREATE TABLE {table} AS SELECT *, {', '.join(columns)} FROM ({source_sql})")
+            return
+        inner = (
+            f"SELECT r.*, {', '.join(minutes)}, {', '.join(lookups)} FROM ({source_sql}) r, calendar_codes mc"
+        )
         self.con.execute(
-            f"CREATE TABLE {table} AS SELECT * EXCLUDE ({codes}), {', '.join(columns)} FROM ({inner})"
-            if timestamps
-            else f"CREATE TABLE {table} AS SELECT *, {', '.join(columns)} FROM ({source_sql})"
+            f"CREATE TABLE {table} AS SELECT * EXCLUDE ({', '.join(helpers)}), {', '.join(columns)} FROM ({inner})"
         )
 
     def _tickets(self) -> None:
@@ -463,6 +511,16 @@ class Workspace:
 def naive_utc(instant: datetime) -> datetime:
     """A UTC instant as the naive timestamp DuckDB tables hold."""
     return instant.astimezone(UTC).replace(tzinfo=None)
+
+
+def _floor_minutes(instant: datetime, minutes: int) -> datetime:
+    """The instant rounded down to a multiple of `minutes` since the epoch."""
+    return datetime.fromtimestamp(_epoch_minute(instant) // minutes * minutes * 60, UTC)
+
+
+def _epoch_minute(instant: datetime) -> int:
+    """Whole minutes since the epoch, rounded down."""
+    return int(instant.timestamp() // 60)
 
 
 def _aware(value: datetime) -> datetime:
