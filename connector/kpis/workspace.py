@@ -125,6 +125,16 @@ class Workspace:
         self.call_duplicate_seconds = call_duplicate_seconds
         """The earliest instant in the store (the calendar starts there); found by scanning when not given."""
         self.prefix = attach_store(self.con, database_url, schema)
+        # `utc(x)`: a stored instant as the naive UTC timestamp the workspace holds. PostgreSQL's
+        # timestamptz by arithmetic on its epoch (DuckDB's cast to TIMESTAMP goes through ICU: twice the time)
+        stored = (
+            "make_timestamp(epoch_us(x))"
+            if make_url(database_url).get_backend_name() == "postgresql"
+            else "CAST(x AS TIMESTAMP)"
+        )
+        self.con.execute(f"CREATE MACRO utc(x) AS {stored}")
+        self.bucket_minutes, self.first_minute = 1, 0
+        """Set by the calendar: minutes per bucket, and the calendar's first minute since the epoch."""
         self._build()
 
     def close(self) -> None:
@@ -265,7 +275,7 @@ class Workspace:
                      ORDER BY k) AS codes
             FROM calendar_buckets"""
         )
-        self.bucket_minutes = bucket
+        self.bucket_minutes, self.first_minute = bucket, first_minute
         self.con.execute(
             """CREATE TABLE period_open AS
                SELECT p.pidx, CAST(coalesce(sum(bit_count(b.mask)), 0) * 60 AS DOUBLE) AS open_seconds
@@ -275,10 +285,10 @@ class Workspace:
 
     def _scan_earliest(self) -> datetime | None:
         first = self.con.execute(
-            f"""SELECT min(t) FROM (SELECT min(CAST(created_at AS TIMESTAMP)) AS t FROM {self.prefix}.ticket
-                UNION ALL SELECT min(CAST(started_at AS TIMESTAMP)) FROM {self.prefix}.call
-                UNION ALL SELECT min(CAST(submitted_at AS TIMESTAMP)) FROM {self.prefix}.survey_response
-                UNION ALL SELECT min(CAST(created_at AS TIMESTAMP)) FROM {self.prefix}.message)"""
+            f"""SELECT min(t) FROM (SELECT min(utc(created_at)) AS t FROM {self.prefix}.ticket
+                UNION ALL SELECT min(utc(started_at)) FROM {self.prefix}.call
+                UNION ALL SELECT min(utc(submitted_at)) FROM {self.prefix}.survey_response
+                UNION ALL SELECT min(utc(created_at)) FROM {self.prefix}.message)"""
         ).fetchone()
         return _aware(first[0]) if first and first[0] else None
 
@@ -289,17 +299,15 @@ class Workspace:
         `timestamps` (`_e`, `_b`, `_p`, and `_open`, `_how` where a KPI reads them); `instants` only get
         `_e` (calendar seconds): no KPI needs them in business time. Each timestamp's minute is looked up
         in `calendar_codes` by position (an instant outside the calendar gets nulls)."""
-        bucket = self.bucket_minutes
-        minutes = [
-            f"CAST(floor(epoch(r.{name}) / 60) AS BIGINT) - mc.first_minute AS {name}__min"
-            for name in timestamps
-        ]
+        bucket, first = self.bucket_minutes, self.first_minute
+        epochs = [f"epoch(r.{name}) AS {name}_e" for name in (*instants, *timestamps)]
+        # each timestamp's minute since the calendar's start, and its bucket's code
+        minutes = [f"CAST(floor({name}_e / 60) AS BIGINT) - {first} AS {name}__min" for name in timestamps]
         lookups = [
             f"CASE WHEN {name}__min >= 0 THEN list_extract(mc.codes, {name}__min // {bucket} + 1) END AS {name}__code"
             for name in timestamps
         ]
-        columns = [f"epoch({name}) AS {name}_e" for name in instants]
-        helpers = []
+        columns, helpers = [], []
         for name in timestamps:
             code, minute = f"{name}__code", f"{name}__min"
             helpers += [code, minute]
@@ -308,24 +316,23 @@ class Workspace:
             within = f"CAST({minute} % {bucket} AS INTEGER)"
             open_bit = f"(({mask} >> {within}) & 1)"
             opened_before = f"bit_count({mask} & ((CAST(1 AS BIGINT) << {within}) - 1))"
-            columns.append(f"epoch({name}) AS {name}_e")
             columns.append(
                 f"CAST((({code} >> {24 + bucket}) + {opened_before}) * 60 AS DOUBLE)"
-                f" + {open_bit} * (epoch({name}) - floor(epoch({name}) / 60) * 60) AS {name}_b"
+                f" + {open_bit} * ({name}_e - ({minute} + {first}) * 60) AS {name}_b"
             )
             columns.append(f"CAST(nullif(({code} >> 8) & 65535, 0) - 1 AS INTEGER) AS {name}_p")
             if f"{table}.{name}" in _OPEN_FLAGS:
                 columns.append(f"{open_bit} = 1 AS {name}_open")
             if f"{table}.{name}" in _HOURS_OF_WEEK:
                 columns.append(f"CAST({code} & 255 AS SMALLINT) AS {name}_how")
+        with_epochs = f"SELECT r.*, {', '.join(epochs)} FROM ({source_sql}) r"
         if not timestamps:
-            self.con.execute(f"CREATE TABLE {table} AS SELECT *, {', '.join(columns)} FROM ({source_sql})")
+            self.con.execute(f"CREATE TABLE {table} AS {with_epochs}")
             return
-        inner = (
-            f"SELECT r.*, {', '.join(minutes)}, {', '.join(lookups)} FROM ({source_sql}) r, calendar_codes mc"
-        )
+        with_minutes = f"SELECT e.*, {', '.join(minutes)} FROM ({with_epochs}) e"
+        with_codes = f"SELECT m.*, {', '.join(lookups)} FROM ({with_minutes}) m, calendar_codes mc"
         self.con.execute(
-            f"CREATE TABLE {table} AS SELECT * EXCLUDE ({', '.join(helpers)}), {', '.join(columns)} FROM ({inner})"
+            f"CREATE TABLE {table} AS SELECT * EXCLUDE ({', '.join(helpers)}), {', '.join(columns)} FROM ({with_codes})"
         )
 
     def _tickets(self) -> None:
@@ -339,22 +346,22 @@ class Workspace:
                 coalesce(ai.identity_id, t.agent_id, '{NONE}') AS agent,
                 coalesce(t.team, '{NONE}') AS team,
                 coalesce(ci.identity_id, t.contact_id) AS contact,
-                CAST(t.created_at AS TIMESTAMP) AS created_at,
-                CAST(t.first_agent_reply_at AS TIMESTAMP) AS first_reply_at,
+                utc(t.created_at) AS created_at,
+                utc(t.first_agent_reply_at) AS first_reply_at,
                 -- a ticket never reopened was first resolved when it was finally resolved
-                CAST(coalesce(t.first_resolved_at, CASE WHEN t.reopen_count = 0
-                    THEN coalesce(t.resolved_at, t.closed_at) END) AS TIMESTAMP) AS first_resolved_at,
-                CAST(coalesce(t.resolved_at, t.closed_at) AS TIMESTAMP) AS resolved_at,
-                CAST(t.escalation_at AS TIMESTAMP) AS escalation_at,
+                utc(coalesce(t.first_resolved_at, CASE WHEN t.reopen_count = 0
+                    THEN coalesce(t.resolved_at, t.closed_at) END)) AS first_resolved_at,
+                utc(coalesce(t.resolved_at, t.closed_at)) AS resolved_at,
+                utc(t.escalation_at) AS escalation_at,
                 CAST(t.reopen_count AS INTEGER) AS reopen_count,
                 CAST(t.escalated AS BOOLEAN) AS escalated,
                 CAST(t.transfer_count AS INTEGER) AS transfer_count,
                 CAST(t.is_complaint AS BOOLEAN) AS is_complaint,
                 CAST(t.handle_seconds AS DOUBLE) AS handle_seconds,
                 -- open until its final resolution; waiting for an agent until its first reply or resolution
-                coalesce(CAST(coalesce(t.resolved_at, t.closed_at) AS TIMESTAMP), TIMESTAMP 'infinity') AS open_until,
-                least(coalesce(CAST(t.first_agent_reply_at AS TIMESTAMP), TIMESTAMP 'infinity'),
-                      coalesce(CAST(coalesce(t.resolved_at, t.closed_at) AS TIMESTAMP), TIMESTAMP 'infinity'))
+                coalesce(utc(coalesce(t.resolved_at, t.closed_at)), TIMESTAMP 'infinity') AS open_until,
+                least(coalesce(utc(t.first_agent_reply_at), TIMESTAMP 'infinity'),
+                      coalesce(utc(coalesce(t.resolved_at, t.closed_at)), TIMESTAMP 'infinity'))
                     AS waiting_until
             FROM {p}.ticket t
             LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
@@ -374,7 +381,7 @@ class Workspace:
                 m.source,
                 coalesce(t.priority, '{NONE}') AS priority,
                 coalesce(t.category, '{NONE}') AS category,
-                CAST(m.created_at AS TIMESTAMP) AS created_at
+                utc(m.created_at) AS created_at
             FROM {p}.message m
             LEFT JOIN tickets t ON t.id = m.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id
@@ -392,9 +399,9 @@ class Workspace:
                 coalesce(ai.identity_id, c.agent_id, '{NONE}') AS agent,
                 coalesce(c.team, '{NONE}') AS team,
                 coalesce(ci.identity_id, c.contact_id, c.phone_number) AS contact,
-                CAST(c.started_at AS TIMESTAMP) AS started_at,
-                CAST(c.answered_at AS TIMESTAMP) AS answered_at,
-                CAST(c.ended_at AS TIMESTAMP) AS ended_at,
+                utc(c.started_at) AS started_at,
+                utc(c.answered_at) AS answered_at,
+                utc(c.ended_at) AS ended_at,
                 CAST(c.wait_seconds AS DOUBLE) AS wait_seconds,
                 CAST(c.talk_seconds AS DOUBLE) AS talk_seconds,
                 CAST(c.hold_seconds AS DOUBLE) AS hold_seconds,
@@ -446,8 +453,8 @@ class Workspace:
                 coalesce(t.channel, '{NONE}') AS channel,
                 coalesce(t.priority, '{NONE}') AS priority,
                 coalesce(t.category, '{NONE}') AS category,
-                CAST(r.submitted_at AS TIMESTAMP) AS submitted_at,
-                CAST(r.responded_at AS TIMESTAMP) AS responded_at
+                utc(r.submitted_at) AS submitted_at,
+                utc(r.responded_at) AS responded_at
             FROM {p}.survey_response r
             LEFT JOIN tickets t ON t.id = r.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id
@@ -462,9 +469,9 @@ class Workspace:
         self.con.execute(
             f"""CREATE TABLE customers AS
             SELECT coalesce(ci.identity_id, c.id) AS contact,
-                min(CAST(c.customer_since AS TIMESTAMP)) AS customer_since,
+                min(utc(c.customer_since)) AS customer_since,
                 CASE WHEN bool_and(c.customer_since IS NULL OR c.churned_at IS NOT NULL)
-                     THEN max(CAST(c.churned_at AS TIMESTAMP)) END AS churned_at,
+                     THEN max(utc(c.churned_at)) END AS churned_at,
                 arg_min(c.acquisition_source, c.customer_since) AS acquisition_source,
                 bool_or(c.referred_by IS NOT NULL) AS referred,
                 bool_or(coalesce(json_extract_string(CAST(c.attributes AS JSON), '$.loyalty_member') = 'true', false))
@@ -484,13 +491,13 @@ class Workspace:
             f"""CREATE TABLE purchases AS
             SELECT pu.id, coalesce(ci.identity_id, pu.contact_id) AS contact, CAST(pu.amount AS DOUBLE) AS amount,
                 pu.currency, CAST(pu.gross_margin AS DOUBLE) AS gross_margin,
-                CAST(pu.occurred_at AS TIMESTAMP) AS occurred_at
+                utc(pu.occurred_at) AS occurred_at
             FROM {p}.purchase pu LEFT JOIN contact_identity ci ON ci.record_id = pu.contact_id"""
         )
         self._with_epochs(
             "reviews",
             f"""SELECT r.id, coalesce(ai.identity_id, r.agent_id, '{NONE}') AS agent,
-                CAST(r.reviewed_at AS TIMESTAMP) AS reviewed_at,
+                utc(r.reviewed_at) AS reviewed_at,
                 CAST(r.criteria AS VARCHAR) AS criteria, CAST(r.weights AS VARCHAR) AS weights,
                 CAST(r.critical AS VARCHAR) AS critical
             FROM {p}.quality_review r LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id""",
