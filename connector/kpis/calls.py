@@ -19,17 +19,37 @@ CALL_CUTS = ("overall", "agent", "team", "source")
 _CALENDAR = (Basis.CALENDAR,)
 
 
-def _eligible_inbound(ctx: Context) -> str:
-    """Inbound calls started in the period that count for abandon rate and service level: short abandons
-    (Aircall `short_abandoned`, or an abandon with less wait than `HELPDESK_SHORT_ABANDON_SECONDS`) and
-    calls outside opening hours are left out of numerator and denominator alike."""
+def inbound_query(ctx: Context) -> tuple[str, dict[str, str]]:
+    """Inbound calls by start period, in one grouped pass for K25, K26 and K31: the wait of answered
+    calls and of callers who gave up (`answered_*`, `abandoned_*`), and among the calls that count for
+    abandon rate and service level (`eligible`, see `_eligible`) those abandoned and those answered within
+    the service-level seconds."""
+    limit = ctx.settings.call_service_level_seconds
+    relation = in_period(
+        "calls", "started_at", "x.direction = 'inbound'", columns=f"x.*, {_eligible(ctx)} AS eligible"
+    )
+    return relation, {
+        **duration_aggregates(_WAIT, "answered_", bases=_CALENDAR, where="status = 'answered'"),
+        **duration_aggregates(_WAIT, "abandoned_", bases=_CALENDAR, where="status = 'abandoned'"),
+        "eligible": "count(*) FILTER (WHERE eligible)",
+        "eligible_abandoned": "count(*) FILTER (WHERE eligible AND status = 'abandoned')",
+        "eligible_in_time": f"count(*) FILTER (WHERE eligible AND status = 'answered' AND {_WAIT} <= {limit})",
+    }
+
+
+_WAIT = "coalesce(wait_seconds, answered_at_e - started_at_e)"
+"""A call's queue wait: as the source reports it, else start → answer."""
+
+
+def _eligible(ctx: Context) -> str:
+    """Whether an inbound call counts for abandon rate and service level: short abandons (Aircall
+    `short_abandoned`, or an abandon with less wait than `HELPDESK_SHORT_ABANDON_SECONDS`) and calls
+    outside opening hours are left out of numerator and denominator alike."""
     short = ctx.settings.short_abandon_seconds
-    condition = f"""x.direction = 'inbound'
-        AND coalesce(x.missed_reason, '') NOT IN ('short_abandoned', 'out_of_opening_hours')
+    return f"""(coalesce(x.missed_reason, '') NOT IN ('short_abandoned', 'out_of_opening_hours')
         AND NOT (x.status = 'abandoned'
                  AND coalesce(x.wait_seconds, x.ended_at_e - x.started_at_e, 0) < {short})
-        AND x.started_at_open"""
-    return in_period("calls", "started_at", condition)
+        AND x.started_at_open)"""
 
 
 @kpi("K25", "average_wait_time", unit="seconds", reads=("call",), cuts=CALL_CUTS)
@@ -41,24 +61,10 @@ def average_wait_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     `abandoned_mean`, `abandoned_median`, `abandoned_p90`. Wait is time on the line, so it is reported in
     calendar time only.
     """
-    cuts = ctx.cuts_for(d)
-    answered = ctx.groups(
-        in_period("calls", "started_at", "x.direction = 'inbound' AND x.status = 'answered'"),
-        _wait_aggregates(),
-        cuts,
+    groups = ctx.groups(*inbound_query(ctx), ctx.cuts_for(d))
+    return duration_results(ctx, d, groups, prefix="answered_", bases=_CALENDAR) + duration_results(
+        ctx, d, groups, prefix="abandoned_", stat_prefix="abandoned_", bases=_CALENDAR
     )
-    gave_up = ctx.groups(
-        in_period("calls", "started_at", "x.direction = 'inbound' AND x.status = 'abandoned'"),
-        _wait_aggregates(),
-        cuts,
-    )
-    return duration_results(ctx, d, answered, bases=_CALENDAR) + duration_results(
-        ctx, d, gave_up, stat_prefix="abandoned_", bases=_CALENDAR
-    )
-
-
-def _wait_aggregates() -> dict[str, str]:
-    return duration_aggregates("coalesce(wait_seconds, answered_at_e - started_at_e)", bases=_CALENDAR)
 
 
 @kpi("K26", "abandoned_call_rate", unit="percent", reads=("call",), cuts=CALL_CUTS)
@@ -70,15 +76,14 @@ def abandoned_call_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     (`out_of_opening_hours` or started while the calendar is closed) and internal or outbound calls. A
     voicemail is not an abandon. The share of each missed reason is reported as stat `reason:<reason>`.
     """
-    relation = _eligible_inbound(ctx)
-    groups = ctx.groups(
-        relation, {"num": "count(*) FILTER (WHERE status = 'abandoned')", "den": "count(*)"}, ctx.cuts_for(d)
-    )
-    results = rate_results(ctx, d, groups)
-    totals = {g.pidx: g["den"] or 0 for g in groups if g.cut == "overall"}
+    relation, aggregates = inbound_query(ctx)
+    groups = ctx.groups(relation, aggregates, ctx.cuts_for(d))
+    results = rate_results(ctx, d, groups, numerator="eligible_abandoned", denominator="eligible")
+    totals = {g.pidx: g["eligible"] or 0 for g in groups if g.cut == "overall"}
     reasons = ctx.workspace.rows(
         f"""SELECT pidx, missed_reason, count(*) FROM ({relation}) r
-            WHERE status IN ('abandoned', 'missed') AND missed_reason IS NOT NULL GROUP BY ALL ORDER BY ALL"""
+            WHERE eligible AND status IN ('abandoned', 'missed') AND missed_reason IS NOT NULL
+            GROUP BY ALL ORDER BY ALL"""
     )
     for pidx, reason, n in reasons:
         total = totals.get(pidx, 0)
@@ -105,11 +110,5 @@ def call_service_level(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     Period: the call's start. The same calls count as for the abandon rate: short abandons, calls outside
     opening hours and non-inbound calls are left out.
     """
-    limit = ctx.settings.call_service_level_seconds
-    wait = "coalesce(wait_seconds, answered_at_e - started_at_e)"
-    groups = ctx.groups(
-        _eligible_inbound(ctx),
-        {"num": f"count(*) FILTER (WHERE status = 'answered' AND {wait} <= {limit})", "den": "count(*)"},
-        ctx.cuts_for(d),
-    )
-    return rate_results(ctx, d, groups)
+    groups = ctx.groups(*inbound_query(ctx), ctx.cuts_for(d))
+    return rate_results(ctx, d, groups, numerator="eligible_in_time", denominator="eligible")

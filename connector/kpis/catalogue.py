@@ -200,20 +200,26 @@ DURATION_STATS = ("mean", "median", "p90")
 
 
 def duration_aggregates(
-    measure: str, prefix: str = "", bases: Sequence[Basis] = (Basis.CALENDAR, Basis.BUSINESS)
+    measure: str,
+    prefix: str = "",
+    bases: Sequence[Basis] = (Basis.CALENDAR, Basis.BUSINESS),
+    *,
+    where: str | None = None,
 ) -> dict[str, str]:
     """Aggregates of a duration measure given as an expression with `{b}` for the basis suffix (a
-    measure without `{b}`, such as a call's wait, is the same in every basis asked for)."""
+    measure without `{b}`, such as a call's wait, is the same in every basis asked for), over the rows
+    that satisfy `where` (all when None)."""
+    only = f" FILTER (WHERE {where})" if where else ""
     out: dict[str, str] = {}
     for basis in bases:
         m = measure.format(b=BASIS_SUFFIX[basis])
         key = f"{prefix}{basis.value}"
         out |= {
-            f"{key}_n": f"count({m})",
-            f"{key}_sum": f"sum({m})",
-            f"{key}_mean": f"avg({m})",
+            f"{key}_n": f"count({m}){only}",
+            f"{key}_sum": f"sum({m}){only}",
+            f"{key}_mean": f"avg({m}){only}",
             # one holistic aggregate for both quantiles: half the sorting of median() + quantile_cont()
-            f"{key}_quantiles": f"quantile_cont({m}, [0.5, 0.9])",
+            f"{key}_quantiles": f"quantile_cont({m}, [0.5, 0.9]){only}",
         }
     return out
 

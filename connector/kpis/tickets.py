@@ -20,17 +20,30 @@ from connector.kpis.catalogue import (
 )
 from connector.kpis.results import KpiResult
 
+# One grouped pass serves every KPI that reads the same rows: each query below carries the aggregates of
+# all its readers, and `Context.groups` answers the later readers from memory.
+
 
 def first_response_query() -> tuple[str, dict[str, str]]:
-    """Tickets by first-reply period with their first response time's aggregates (K01, K29)."""
-    return in_period("tickets", "first_reply_at"), duration_aggregates("first_reply_at_{b} - created_at_{b}")
+    """Tickets by first-reply period: their first response time's aggregates (K01, K29) and count (`n`,
+    K12's tickets started)."""
+    return in_period("tickets", "first_reply_at"), duration_aggregates(
+        "first_reply_at_{b} - created_at_{b}"
+    ) | {"n": "count(*)"}
 
 
-def escalation_query() -> tuple[str, dict[str, str]]:
-    """Tickets by creation period: escalated or transferred (`num`) of all (`den`) (K27, K29)."""
-    return in_period("tickets", "created_at"), {
-        "num": "count(*) FILTER (WHERE escalated OR transfer_count > 0)",
-        "den": "count(*)",
+def created_query(ctx: Context) -> tuple[str, dict[str, str]]:
+    """Tickets by creation period with the instant their period is judged at: their count (`n`, K11),
+    escalated or transferred (`escalated`, K27, K29) and the first-response targets met and judged per
+    basis (`met_<basis>`, `judged_<basis>`, K02)."""
+    relation = (
+        "SELECT x.created_at_p AS pidx, x.*, b.as_of_e, b.as_of_b FROM tickets x "
+        "JOIN period_bounds b ON b.pidx = x.created_at_p"
+    )
+    return relation, {
+        "n": "count(*)",
+        "escalated": "count(*) FILTER (WHERE escalated OR transfer_count > 0)",
+        **_sla_aggregates(ctx),
     }
 
 
@@ -44,8 +57,11 @@ def customer_contacts() -> str:
 
 
 def resolved_query() -> tuple[str, dict[str, str]]:
-    """Tickets by final-resolution period: their count (K10, K12, K29)."""
-    return in_period("tickets", "resolved_at"), {"n": "count(*)"}
+    """Tickets by final-resolution period: their resolution time's aggregates (K04) and count (`n`, K10,
+    K12, K29)."""
+    return in_period("tickets", "resolved_at"), duration_aggregates("resolved_at_{b} - created_at_{b}") | {
+        "n": "count(*)"
+    }
 
 
 @kpi("K01", "first_response_time", unit="seconds", reads=("ticket",), timed=True)
@@ -89,25 +105,26 @@ def frt_sla_compliance(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     `HELPDESK_FIRST_RESPONSE_TARGETS__*`; a ticket without priority gets the medium target. Judged in
     calendar and in business time.
     """
+    groups = ctx.groups(*created_query(ctx), ctx.cuts_for(d))
+    results: list[KpiResult] = []
+    for basis in Basis:
+        results += rate_results(
+            ctx, d, groups, numerator=f"met_{basis.value}", denominator=f"judged_{basis.value}", basis=basis
+        )
+    return results
+
+
+def _sla_aggregates(ctx: Context) -> dict[str, str]:
+    """First-response targets met, and met or breached, per basis (K02's definition)."""
     target = _target_seconds(ctx)
-    relation = (
-        "SELECT x.created_at_p AS pidx, x.*, b.as_of_e, b.as_of_b FROM tickets x "
-        "JOIN period_bounds b ON b.pidx = x.created_at_p"
-    )
     aggregates = {}
     for basis, s in BASIS_SUFFIX.items():
         met = f"first_reply_at IS NOT NULL AND first_reply_at_{s} - created_at_{s} <= {target}"
         late_reply = f"first_reply_at IS NOT NULL AND first_reply_at_{s} - created_at_{s} > {target}"
         overdue = f"first_reply_at IS NULL AND as_of_{s} - created_at_{s} > {target}"
-        aggregates[f"num_{basis.value}"] = f"count(*) FILTER (WHERE {met})"
-        aggregates[f"den_{basis.value}"] = f"count(*) FILTER (WHERE {met} OR {late_reply} OR {overdue})"
-    groups = ctx.groups(relation, aggregates, ctx.cuts_for(d))
-    results: list[KpiResult] = []
-    for basis in Basis:
-        results += rate_results(
-            ctx, d, groups, numerator=f"num_{basis.value}", denominator=f"den_{basis.value}", basis=basis
-        )
-    return results
+        aggregates[f"met_{basis.value}"] = f"count(*) FILTER (WHERE {met})"
+        aggregates[f"judged_{basis.value}"] = f"count(*) FILTER (WHERE {met} OR {late_reply} OR {overdue})"
+    return aggregates
 
 
 @kpi("K03", "average_response_time", unit="seconds", reads=("message", "ticket"), timed=True)
@@ -154,9 +171,7 @@ def resolution_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     the resolution figures; their age is reported as `open_age_mean`, `open_age_median`, `open_age_p90`.
     """
     cuts = ctx.cuts_for(d)
-    final = ctx.groups(
-        in_period("tickets", "resolved_at"), duration_aggregates("resolved_at_{b} - created_at_{b}"), cuts
-    )
+    final = ctx.groups(*resolved_query(), cuts)
     first = ctx.groups(
         in_period("tickets", "first_resolved_at"),
         duration_aggregates("first_resolved_at_{b} - created_at_{b}"),
@@ -255,7 +270,7 @@ def ticket_volume(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
 
     Period: ticket creation.
     """
-    volume = ctx.groups(in_period("tickets", "created_at"), {"n": "count(*)"}, ctx.cuts_for(d))
+    volume = ctx.groups(*created_query(ctx), ctx.cuts_for(d))
     cells = ctx.workspace.rows(
         f"""SELECT pidx, created_at_how, count(*)
             FROM ({in_period("tickets", "created_at", columns="x.created_at_how")}) GROUP BY ALL ORDER BY ALL"""
@@ -309,5 +324,5 @@ def escalation_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     Period: ticket creation. A ticket counts as escalated when it is marked escalated or has a transfer
     count above zero.
     """
-    groups = ctx.groups(*escalation_query(), ctx.cuts_for(d))
-    return rate_results(ctx, d, groups)
+    groups = ctx.groups(*created_query(ctx), ctx.cuts_for(d))
+    return rate_results(ctx, d, groups, numerator="escalated", denominator="n")

@@ -14,13 +14,12 @@ from connector.kpis.catalogue import (
     count_results,
     duration_aggregates,
     duration_results,
-    in_period,
     kpi,
     rate_results,
 )
 from connector.kpis.feedback import csat_query
 from connector.kpis.results import KpiResult
-from connector.kpis.tickets import customer_contacts, escalation_query, first_response_query, resolved_query
+from connector.kpis.tickets import created_query, customer_contacts, first_response_query, resolved_query
 from connector.kpis.workspace import NONE
 
 
@@ -77,7 +76,7 @@ def tickets_resolved_per_agent(ctx: Context, d: KpiDefinition) -> list[KpiResult
     """
     cuts = ctx.cuts_for(d)
     resolved = ctx.groups(*resolved_query(), cuts)
-    started = ctx.groups(in_period("tickets", "first_reply_at"), {"n": "count(*)"}, cuts)
+    started = ctx.groups(*first_response_query(), cuts)
     started_by = {(g.pidx, g.cut, g.cut_value): g["n"] or 0 for g in started}
     results = count_results(ctx, d, resolved) + count_results(ctx, d, started, stat="started")
     for group in resolved:
@@ -113,7 +112,12 @@ def agent_leaderboard(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     work = ctx.groups(_work_items(), _handle_aggregates(), agent_only)
     figures: list[tuple[str, list[Group], str, Callable[[Group], tuple[float | None, int]]]] = [
         ("resolved", ctx.groups(*resolved_query(), agent_only), "count", lambda g: (g["n"], g["n"])),
-        ("escalated", ctx.groups(*escalation_query(), agent_only), "count", lambda g: (g["num"], g["den"])),
+        (
+            "escalated",
+            ctx.groups(*created_query(ctx), agent_only),
+            "count",
+            lambda g: (g["escalated"], g["n"]),
+        ),
         (
             "csat",
             ctx.groups(*csat_query(ctx), agent_only),
@@ -134,11 +138,17 @@ def agent_leaderboard(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
             if group.cut == "agent":
                 value, count = pick(group)
                 results.append(ctx.result(d, group, stat, value, unit=unit, count=count))
+    # one pass for both: handle time per agent and category (median, count, sum); an agent's handling is
+    # the sum over its categories, `(none)` included
     per_category = ctx.workspace.rows(
-        f"""SELECT pidx, agent, category, median(handle), count(handle) FROM ({_work_items()})
-            WHERE category <> '{NONE}' GROUP BY ALL ORDER BY ALL"""
+        f"""SELECT pidx, agent, category, median(handle), count(handle), sum(handle) FROM ({_work_items()})
+            GROUP BY ALL ORDER BY ALL"""
     )
-    for pidx, agent, category, median, n in per_category:
+    handling: dict[tuple[int, str], float] = defaultdict(float)
+    for pidx, agent, category, median, n, seconds in per_category:
+        handling[pidx, agent] += seconds
+        if category == NONE:
+            continue
         results.append(
             ctx.result(
                 d,
@@ -150,10 +160,7 @@ def agent_leaderboard(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
             )
         )
     open_seconds = dict(ctx.workspace.rows("SELECT pidx, open_seconds FROM period_open"))
-    handling = ctx.workspace.rows(
-        f"SELECT pidx, agent, sum(handle) FROM ({_work_items()}) GROUP BY ALL ORDER BY ALL"
-    )
-    for pidx, agent, seconds in handling:
+    for (pidx, agent), seconds in sorted(handling.items()):
         available = open_seconds.get(pidx) or 0
         results.append(
             ctx.result(
