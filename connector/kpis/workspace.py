@@ -339,7 +339,7 @@ class Workspace:
         p = self.prefix
         self._with_epochs(
             "tickets",
-            f"""SELECT t.id, t.source, t.status, t.tags,
+            f"""SELECT t.id, t.source, t.tags,
                 coalesce(t.channel, '{NONE}') AS channel,
                 coalesce(t.priority, '{NONE}') AS priority,
                 coalesce(t.category, '{NONE}') AS category,
@@ -358,6 +358,7 @@ class Workspace:
                 CAST(t.transfer_count AS INTEGER) AS transfer_count,
                 CAST(t.is_complaint AS BOOLEAN) AS is_complaint,
                 CAST(t.handle_seconds AS DOUBLE) AS handle_seconds,
+                coalesce(CAST(t.archived AS BOOLEAN), false) AS archived,
                 -- open until its final resolution; waiting for an agent until its first reply or resolution
                 coalesce(utc(coalesce(t.resolved_at, t.closed_at)), TIMESTAMP 'infinity') AS open_until,
                 least(coalesce(utc(t.first_agent_reply_at), TIMESTAMP 'infinity'),
@@ -365,8 +366,7 @@ class Workspace:
                     AS waiting_until
             FROM {p}.ticket t
             LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
-            LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id
-            WHERE NOT coalesce(CAST(t.archived AS BOOLEAN), false)""",
+            LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id""",
             ("created_at", "first_reply_at", "first_resolved_at", "resolved_at", "escalation_at"),
         )
 
@@ -386,9 +386,11 @@ class Workspace:
             LEFT JOIN tickets t ON t.id = m.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id
             -- the messages of a ticket deleted in its source go with it
-            WHERE m.ticket_id NOT IN (SELECT id FROM {p}.ticket WHERE CAST(archived AS BOOLEAN))""",
+            WHERE NOT coalesce(t.archived, false)""",
             ("created_at",),
         )
+        # tickets deleted in their source are loaded up to here only to drop their messages
+        self.con.execute("DELETE FROM tickets WHERE archived")
 
     def _calls(self) -> None:
         p = self.prefix
