@@ -5,7 +5,8 @@ records a computation needs are copied once into in-memory tables with:
 - agents and contacts replaced by their cross-source identity (`identity_link`), so one person in three
   vendors counts once;
 - the cut columns every fact table shares: `agent`, `team`, `channel`, `source`, `priority`, `category`
-  (`(none)` where unknown), so one grouping routine serves every KPI;
+  (`(none)` where unknown), so one grouping routine serves every KPI; they are ENUM types of the values
+  found (`cut_<column>`, see `_finish_facts`), which read as text;
 - each timestamp `x` also as `x_e` (calendar seconds since the epoch), `x_b` (business seconds since the
   calendar's start), `x_p` (index of the period it falls in, null outside them) and, where a KPI needs
   them, `x_open` (whether the desk was open then) and `x_how` (local hour of the week, Monday 00h = 0), so
@@ -135,6 +136,7 @@ class Workspace:
         self.con.execute(f"CREATE MACRO utc(x) AS {stored}")
         self.bucket_minutes, self.first_minute = 1, 0
         """Set by the calendar: minutes per bucket, and the calendar's first minute since the epoch."""
+        self._unfinished: list[tuple[str, Sequence[str], Sequence[str]]] = []
         self._build()
 
     def close(self) -> None:
@@ -157,6 +159,8 @@ class Workspace:
         self._messages()
         self._calls()
         self._surveys()
+        self._finish_facts()
+        self._drop_duplicate_calls()
         self._contacts()
         self._purchases_reviews_costs()
         self.con.execute("DETACH s")
@@ -292,6 +296,33 @@ class Workspace:
         ).fetchone()
         return _aware(first[0]) if first and first[0] else None
 
+    def _read(
+        self, table: str, source_sql: str, timestamps: Sequence[str], instants: Sequence[str] = ()
+    ) -> None:
+        """Copy a fact table from the store as `<table>_read`; `_finish_facts` makes it `table`."""
+        self.con.execute(f"CREATE TABLE {table}_read AS {source_sql}")
+        self._unfinished.append((table, timestamps, instants))
+
+    def _finish_facts(self) -> None:
+        """Give every fact table its calendar columns (`_with_epochs`) and its cut columns as ENUM types
+        of the values found in any of them (`cut_<column>`, in alphabetical order so that sorting them
+        sorts their text). Grouping by a one- or two-byte code instead of a string takes about a fifth
+        off every grouped query, and the tables take less memory."""
+        tables = [table for table, _, _ in self._unfinished]
+        for column in CUT_COLUMNS:
+            # `(none)` always: DuckDB cannot query an ENUM without values
+            values = " UNION ALL ".join(
+                [f"SELECT '{NONE}' AS v", *(f"SELECT {column} FROM {table}_read" for table in tables)]
+            )
+            self.con.execute(
+                f"CREATE TYPE cut_{column} AS ENUM (SELECT DISTINCT v FROM ({values}) WHERE v IS NOT NULL ORDER BY v)"
+            )
+        as_codes = ", ".join(f"CAST({column} AS cut_{column}) AS {column}" for column in CUT_COLUMNS)
+        for table, timestamps, instants in self._unfinished:
+            self._with_epochs(table, f"SELECT * REPLACE ({as_codes}) FROM {table}_read", timestamps, instants)
+            self.con.execute(f"DROP TABLE {table}_read")
+        self._unfinished.clear()
+
     def _with_epochs(
         self, table: str, source_sql: str, timestamps: Sequence[str], instants: Sequence[str] = ()
     ) -> None:
@@ -337,7 +368,7 @@ class Workspace:
 
     def _tickets(self) -> None:
         p = self.prefix
-        self._with_epochs(
+        self._read(
             "tickets",
             f"""SELECT t.id, t.source, t.tags,
                 coalesce(t.channel, '{NONE}') AS channel,
@@ -372,7 +403,7 @@ class Workspace:
 
     def _messages(self) -> None:
         p = self.prefix
-        self._with_epochs(
+        self._read(
             "messages",
             f"""SELECT m.id, m.ticket_id, m.author_type, CAST(m.is_public AS BOOLEAN) AS is_public,
                 coalesce(ai.identity_id, m.agent_id, '{NONE}') AS agent,
@@ -383,18 +414,18 @@ class Workspace:
                 coalesce(t.category, '{NONE}') AS category,
                 utc(m.created_at) AS created_at
             FROM {p}.message m
-            LEFT JOIN tickets t ON t.id = m.ticket_id
+            LEFT JOIN tickets_read t ON t.id = m.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id
             -- the messages of a ticket deleted in its source go with it
             WHERE NOT coalesce(t.archived, false)""",
             ("created_at",),
         )
         # tickets deleted in their source are loaded up to here only to drop their messages
-        self.con.execute("DELETE FROM tickets WHERE archived")
+        self.con.execute("DELETE FROM tickets_read WHERE archived")
 
     def _calls(self) -> None:
         p = self.prefix
-        self._with_epochs(
+        self._read(
             "calls",
             f"""SELECT c.id, c.source, c.direction, c.status, c.missed_reason, c.phone_number, c.ticket_id,
                 'phone' AS channel, '{NONE}' AS priority, '{NONE}' AS category,
@@ -415,7 +446,6 @@ class Workspace:
             ("started_at",),
             ("answered_at", "ended_at"),
         )
-        self._drop_duplicate_calls()
 
     def _drop_duplicate_calls(self) -> None:
         """One call logged by two systems counts once. Telephony systems log their calls into the CRM
@@ -444,7 +474,7 @@ class Workspace:
 
     def _surveys(self) -> None:
         p = self.prefix
-        self._with_epochs(
+        self._read(
             "surveys",
             f"""SELECT r.id, r.source, r.kind, CAST(r.score AS DOUBLE) AS score,
                 CAST(r.scale_min AS DOUBLE) AS scale_min, CAST(r.scale_max AS DOUBLE) AS scale_max,
@@ -458,7 +488,7 @@ class Workspace:
                 utc(r.submitted_at) AS submitted_at,
                 utc(r.responded_at) AS responded_at
             FROM {p}.survey_response r
-            LEFT JOIN tickets t ON t.id = r.ticket_id
+            LEFT JOIN tickets_read t ON t.id = r.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = r.contact_id""",
             ("submitted_at",),
