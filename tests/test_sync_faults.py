@@ -78,22 +78,11 @@ def test_kill_9_mid_sync_then_a_rerun_gives_the_store_of_an_uninterrupted_run(tm
         partial = tickets_in(tmp_path / "killed.db")
         assert 0 < partial < sandbox.world.size  # it really was cut off mid-run
 
-        rerun = subprocess.run(
-            command,
-            env=env | {"HELPDESK_DATABASE_URL": killed_url},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert rerun.returncode == 0, rerun.stderr
-        whole = subprocess.run(
-            command,
-            env=env | {"HELPDESK_DATABASE_URL": whole_url},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert whole.returncode == 0, whole.stderr
+        for url in (killed_url, whole_url):  # the rerun of the killed store, then an uninterrupted run
+            run = subprocess.run(
+                command, env=env | {"HELPDESK_DATABASE_URL": url}, capture_output=True, text=True, timeout=300
+            )
+            assert run.returncode == 0, run.stderr
         assert snapshot(killed_url) == snapshot(whole_url)
 
 

@@ -30,9 +30,9 @@ class Basis(StrEnum):
 
 
 BASIS_SUFFIX = {Basis.CALENDAR: "e", Basis.BUSINESS: "b"}
+"""Workspace column suffix per basis: `created_at_e` (calendar seconds), `created_at_b` (business)."""
 BASIS_TEXT = {basis: str.__str__(basis) for basis in Basis}
 """A basis as plain text: `Basis.X.value` goes through the enum machinery, 150,000 times a computation."""
-"""Workspace column suffix per basis: `created_at_e` (calendar seconds), `created_at_b` (business)."""
 
 
 @dataclass(frozen=True)

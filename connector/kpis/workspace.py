@@ -236,7 +236,10 @@ class Workspace:
         """Build `calendar_buckets` and `calendar_codes` with buckets of `bucket` minutes; False (and
         nothing built) when a bucket would span two periods or two local hours."""
         zone = _sql_literal(self.calendar.zone.key)
-        local = f"timezone({zone}, CAST(b.at AS TIMESTAMPTZ))"
+
+        def local(instant: str) -> str:
+            return f"timezone({zone}, CAST({instant} AS TIMESTAMPTZ))"
+
         self.con.execute(
             f"""CREATE OR REPLACE TABLE calendar_buckets AS
             WITH open_minutes AS (
@@ -254,8 +257,8 @@ class Workspace:
             SELECT b.k, b.mask, b.before,
                 CASE WHEN b.at < p.p_end THEN p.pidx END AS pidx,
                 CASE WHEN b.last_at < q.p_end THEN q.pidx END AS last_pidx,
-                CAST((isodow({local}) - 1) * 24 + hour({local}) AS SMALLINT) AS hour_of_week,
-                hour({local.replace("b.at", "b.last_at")}) = hour({local}) AS one_hour
+                CAST((isodow({local("b.at")}) - 1) * 24 + hour({local("b.at")}) AS SMALLINT) AS hour_of_week,
+                hour({local("b.last_at")}) = hour({local("b.at")}) AS one_hour
             FROM (SELECT *, make_timestamp(m * 60000000) AS at, make_timestamp((m + {bucket - 1}) * 60000000) AS last_at
                   FROM buckets) b
             ASOF LEFT JOIN periods p ON b.at >= p.p_start
@@ -274,8 +277,7 @@ class Workspace:
         # Bits of a code: before · 2^(24 + bucket) | open-minute mask · 2^24 | (pidx + 1) · 2^8 | hour_of_week
         self.con.execute(
             f"""CREATE TABLE calendar_codes AS
-            SELECT {first_minute} AS first_minute, {bucket} AS bucket_minutes,
-                list((before << {before_shift}) | (mask << 24) | ((coalesce(pidx, -1) + 1) << 8) | hour_of_week
+            SELECT list((before << {before_shift}) | (mask << 24) | ((coalesce(pidx, -1) + 1) << 8) | hour_of_week
                      ORDER BY k) AS codes
             FROM calendar_buckets"""
         )
