@@ -35,10 +35,24 @@ from connector.periods import Period
 log = logging.getLogger(__name__)
 
 NONE = "(none)"
-_OPEN_FLAGS = {"calls.started_at"}
-"""The timestamps whose `_open` flag a KPI reads (kept to these: a million-row column each)."""
-_HOURS_OF_WEEK = {"tickets.created_at"}
-"""The timestamps whose `_how` (local hour of the week) a KPI reads."""
+CALENDAR_COLUMNS: dict[str, dict[str, str]] = {
+    "tickets": {
+        "created_at": "ebph",
+        "first_reply_at": "ebp",
+        "first_resolved_at": "ebp",
+        "resolved_at": "ebp",
+        "escalation_at": "eb",
+    },
+    "messages": {"created_at": "ebp"},
+    "calls": {"started_at": "epo", "answered_at": "e", "ended_at": "e"},
+    "surveys": {"submitted_at": "p"},
+    "reviews": {"reviewed_at": "p"},
+    "period_bounds": {"as_of": "eb"},
+}
+"""Per workspace table, the calendar columns its timestamps get — only those a KPI or the writer reads, as
+each is a million-row column to compute and hold: `e` → `x_e` (calendar seconds since the epoch), `b` →
+`x_b` (business seconds), `p` → `x_p` (period index), `o` → `x_open` (desk open), `h` → `x_how` (local
+hour of the week)."""
 BUCKET_MINUTES = 15
 """Minutes per calendar bucket (see `Workspace._calendar_table`)."""
 CUT_COLUMNS = ("agent", "team", "channel", "source", "priority", "category")
@@ -136,7 +150,7 @@ class Workspace:
         self.con.execute(f"CREATE MACRO utc(x) AS {stored}")
         self.bucket_minutes, self.first_minute = 1, 0
         """Set by the calendar: minutes per bucket, and the calendar's first minute since the epoch."""
-        self._unfinished: list[tuple[str, Sequence[str], Sequence[str]]] = []
+        self._unfinished: list[str] = []
         self._build()
 
     def close(self) -> None:
@@ -151,7 +165,6 @@ class Workspace:
         self._with_epochs(
             "period_bounds",
             f"SELECT pidx, least(p_end, TIMESTAMP '{naive_utc(self.now).isoformat()}') AS as_of FROM periods",
-            ("as_of",),
         )
         self._identity_tables()
         self._agents()
@@ -298,19 +311,17 @@ class Workspace:
         ).fetchone()
         return _aware(first[0]) if first and first[0] else None
 
-    def _read(
-        self, table: str, source_sql: str, timestamps: Sequence[str], instants: Sequence[str] = ()
-    ) -> None:
+    def _read(self, table: str, source_sql: str) -> None:
         """Copy a fact table from the store as `<table>_read`; `_finish_facts` makes it `table`."""
         self.con.execute(f"CREATE TABLE {table}_read AS {source_sql}")
-        self._unfinished.append((table, timestamps, instants))
+        self._unfinished.append(table)
 
     def _finish_facts(self) -> None:
         """Give every fact table its calendar columns (`_with_epochs`) and its cut columns as ENUM types
         of the values found in any of them (`cut_<column>`, in alphabetical order so that sorting them
         sorts their text). Grouping by a one- or two-byte code instead of a string takes about a fifth
         off every grouped query, and the tables take less memory."""
-        tables = [table for table, _, _ in self._unfinished]
+        tables = self._unfinished
         for column in CUT_COLUMNS:
             # `(none)` always: DuckDB cannot query an ENUM without values
             values = " UNION ALL ".join(
@@ -320,53 +331,58 @@ class Workspace:
                 f"CREATE TYPE cut_{column} AS ENUM (SELECT DISTINCT v FROM ({values}) WHERE v IS NOT NULL ORDER BY v)"
             )
         as_codes = ", ".join(f"CAST({column} AS cut_{column}) AS {column}" for column in CUT_COLUMNS)
-        for table, timestamps, instants in self._unfinished:
-            self._with_epochs(table, f"SELECT * REPLACE ({as_codes}) FROM {table}_read", timestamps, instants)
+        for table in tables:
+            self._with_epochs(table, f"SELECT * REPLACE ({as_codes}) FROM {table}_read")
             self.con.execute(f"DROP TABLE {table}_read")
-        self._unfinished.clear()
+        self._unfinished = []
 
-    def _with_epochs(
-        self, table: str, source_sql: str, timestamps: Sequence[str], instants: Sequence[str] = ()
-    ) -> None:
-        """CREATE TABLE `table` from `source_sql` in one pass, adding the calendar columns of
-        `timestamps` (`_e`, `_b`, `_p`, and `_open`, `_how` where a KPI reads them); `instants` only get
-        `_e` (calendar seconds): no KPI needs them in business time. Each timestamp's minute is looked up
-        in `calendar_codes` by position (an instant outside the calendar gets nulls)."""
+    def _with_epochs(self, table: str, source_sql: str) -> None:
+        """CREATE TABLE `table` from `source_sql` in one pass, adding the calendar columns of its
+        timestamps named in `CALENDAR_COLUMNS`. A timestamp's bucket is looked up in `calendar_codes` by
+        position (an instant outside the calendar gets nulls)."""
+        wanted = CALENDAR_COLUMNS[table]
+        looked_up = [name for name, kinds in wanted.items() if set(kinds) & set("bpoh")]
         bucket, first = self.bucket_minutes, self.first_minute
-        epochs = [f"epoch(r.{name}) AS {name}_e" for name in (*instants, *timestamps)]
-        # each timestamp's minute since the calendar's start, and its bucket's code
-        minutes = [f"CAST(floor({name}_e / 60) AS BIGINT) - {first} AS {name}__min" for name in timestamps]
+        epochs = [f"epoch(r.{name}) AS {name}_e" for name in wanted]
+        # each timestamp's minute since the calendar's start, its bucket's code, and from the code the
+        # bucket's open minutes (`__mask`) and the timestamp's minute within the bucket (`__within`)
+        minutes = [f"CAST(floor({name}_e / 60) AS BIGINT) - {first} AS {name}__min" for name in looked_up]
         lookups = [
             f"CASE WHEN {name}__min >= 0 THEN list_extract(mc.codes, {name}__min // {bucket} + 1) END AS {name}__code"
-            for name in timestamps
+            for name in looked_up
         ]
-        columns, helpers = [], []
-        for name in timestamps:
-            code, minute = f"{name}__code", f"{name}__min"
-            helpers += [code, minute]
-            # bit operations: DuckDB's `//` on doubles does not floor
-            mask = f"(({code} >> 24) & {(1 << bucket) - 1})"
-            within = f"CAST({minute} % {bucket} AS INTEGER)"
+        parts = [
+            f"({name}__code >> 24) & {(1 << bucket) - 1} AS {name}__mask, "
+            f"CAST({name}__min % {bucket} AS INTEGER) AS {name}__within"
+            for name in looked_up
+        ]
+        columns, helpers = [], [f"{name}_e" for name, kinds in wanted.items() if "e" not in kinds]
+        for name in looked_up:
+            kinds, code, mask, within = wanted[name], f"{name}__code", f"{name}__mask", f"{name}__within"
+            helpers += [code, f"{name}__min", mask, within]
             open_bit = f"(({mask} >> {within}) & 1)"
-            opened_before = f"bit_count({mask} & ((CAST(1 AS BIGINT) << {within}) - 1))"
-            columns.append(
-                f"CAST((({code} >> {24 + bucket}) + {opened_before}) * 60 AS DOUBLE)"
-                f" + {open_bit} * ({name}_e - ({minute} + {first}) * 60) AS {name}_b"
-            )
-            columns.append(f"CAST(nullif(({code} >> 8) & 65535, 0) - 1 AS INTEGER) AS {name}_p")
-            if f"{table}.{name}" in _OPEN_FLAGS:
+            if "b" in kinds:
+                opened_before = f"bit_count({mask} & ((CAST(1 AS BIGINT) << {within}) - 1))"
+                columns.append(
+                    f"CAST((({code} >> {24 + bucket}) + {opened_before}) * 60 AS DOUBLE)"
+                    f" + {open_bit} * ({name}_e - ({name}__min + {first}) * 60) AS {name}_b"
+                )
+            if "p" in kinds:
+                columns.append(f"CAST(nullif(({code} >> 8) & 65535, 0) - 1 AS INTEGER) AS {name}_p")
+            if "o" in kinds:
                 columns.append(f"{open_bit} = 1 AS {name}_open")
-            if f"{table}.{name}" in _HOURS_OF_WEEK:
+            if "h" in kinds:
                 columns.append(f"CAST({code} & 255 AS SMALLINT) AS {name}_how")
-        with_epochs = f"SELECT r.*, {', '.join(epochs)} FROM ({source_sql}) r"
-        if not timestamps:
-            self.con.execute(f"CREATE TABLE {table} AS {with_epochs}")
-            return
-        with_minutes = f"SELECT e.*, {', '.join(minutes)} FROM ({with_epochs}) e"
-        with_codes = f"SELECT m.*, {', '.join(lookups)} FROM ({with_minutes}) m, calendar_codes mc"
-        self.con.execute(
-            f"CREATE TABLE {table} AS SELECT * EXCLUDE ({', '.join(helpers)}), {', '.join(columns)} FROM ({with_codes})"
-        )
+        query = f"SELECT r.*, {', '.join(epochs)} FROM ({source_sql}) r"
+        if looked_up:
+            query = f"SELECT e.*, {', '.join(minutes)} FROM ({query}) e"
+            query = f"SELECT m.*, {', '.join(lookups)} FROM ({query}) m, calendar_codes mc"
+            query = f"SELECT c.*, {', '.join(parts)} FROM ({query}) c"
+        if helpers:
+            query = (
+                f"SELECT * EXCLUDE ({', '.join(helpers)}){''.join(', ' + c for c in columns)} FROM ({query})"
+            )
+        self.con.execute(f"CREATE TABLE {table} AS {query}")
 
     def _tickets(self) -> None:
         p = self.prefix
@@ -400,7 +416,6 @@ class Workspace:
             FROM {p}.ticket t
             LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id""",
-            ("created_at", "first_reply_at", "first_resolved_at", "resolved_at", "escalation_at"),
         )
 
     def _messages(self) -> None:
@@ -420,7 +435,6 @@ class Workspace:
             LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id
             -- the messages of a ticket deleted in its source go with it
             WHERE NOT coalesce(t.archived, false)""",
-            ("created_at",),
         )
         # tickets deleted in their source are loaded up to here only to drop their messages
         self.con.execute("DELETE FROM tickets_read WHERE archived")
@@ -445,8 +459,6 @@ class Workspace:
             LEFT JOIN agent_identity ai ON ai.record_id = c.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = c.contact_id
             WHERE NOT coalesce(CAST(c.archived AS BOOLEAN), false)""",
-            ("started_at",),
-            ("answered_at", "ended_at"),
         )
 
     def _drop_duplicate_calls(self) -> None:
@@ -493,7 +505,6 @@ class Workspace:
             LEFT JOIN tickets_read t ON t.id = r.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = r.contact_id""",
-            ("submitted_at",),
         )
 
     def _contacts(self) -> None:
@@ -535,7 +546,6 @@ class Workspace:
                 CAST(r.criteria AS VARCHAR) AS criteria, CAST(r.weights AS VARCHAR) AS weights,
                 CAST(r.critical AS VARCHAR) AS critical
             FROM {p}.quality_review r LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id""",
-            ("reviewed_at",),
         )
         self.con.execute(
             f"""CREATE TABLE costs AS SELECT CAST(period_start AS DATE) AS period_start,
