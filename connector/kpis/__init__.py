@@ -9,6 +9,7 @@ Each KPI lives in the catalogue (`catalogue.CATALOGUE`), defined once in one of 
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Sequence
@@ -60,8 +61,17 @@ def compute(
     try:
         context = Context(workspace, settings, periods, tuple(dict.fromkeys(("overall", *cuts))))
         results: list[KpiResult] = []
-        for definition in chosen:
-            results += definition.compute(context, definition)
+        # 160,000 result tuples that all stay alive: with the cyclic garbage collector on, each of its
+        # passes walks every one made so far (0.39 s under the profiler for a year by month with every
+        # cut, about 0.2 s in the benchmark); none of them can form a cycle
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for definition in chosen:
+                results += definition.compute(context, definition)
+        finally:
+            if collecting:
+                gc.enable()
     finally:
         workspace.close()
     log.info(
