@@ -80,7 +80,7 @@ def map_call(item: dict[str, Any], user_teams: dict[str, str]) -> Call:
             "wait_seconds": (until - started).total_seconds() if until and started else None,
             "talk_seconds": (ended - answered).total_seconds() if ended and answered else None,
             "agent_id": f"{SOURCE}:{user['id']}" if user.get("id") is not None else None,
-            "team": user_teams.get(str(user.get("id"))) if user else None,
+            "team": _team(item, user_teams, user),
             "contact_id": f"{SOURCE}:{contact['id']}" if contact.get("id") is not None else None,
             "phone_number": (item.get("raw_digits") or (phones[0].get("value") if phones else None)) or None,
             "tags": [t.get("name") for t in item.get("tags") or [] if isinstance(t, dict)],
@@ -89,6 +89,14 @@ def map_call(item: dict[str, Any], user_teams: dict[str, str]) -> Call:
             "archived": bool(item.get("archived")),
         },
     )
+
+
+def _team(item: dict[str, Any], user_teams: dict[str, str], user: dict[str, Any]) -> str | None:
+    """The team the call was routed to (`teams`, first named), else the answering user's first team."""
+    for team in item.get("teams") or []:
+        if isinstance(team, dict) and team.get("name"):
+            return str(team["name"])
+    return user_teams.get(str(user.get("id"))) if user else None
 
 
 def map_user(item: dict[str, Any], teams: list[str]) -> Agent:

@@ -1,11 +1,18 @@
-"""LiveAgent (API v3) through a `requests` session: agents (departments as teams), contacts, tickets with
-their messages, SLA and assignment history, and calls, into the common schema.
+"""LiveAgent (API v3) through a `requests` session: agents (their departments as teams), contacts, tickets
+with their messages, SLA and assignment history, and calls, into the common schema.
+
+Every key, parameter and code read here is listed with its source in `tests/contracts/liveagent.json`
+(LiveAgent's generated client QualityUnit/LiveAgent-api-python, Keboola's extractor, NOTES.md); the
+contract tests fail on a key that is not there. The JSON is not uniform: tickets, messages and history
+are snake_case, calls camelCase.
 
 Changed tickets are found with `_filters` on `date_changed` (second resolution) through the windowing
-engine; for each one the adapter reads its messages (first agent reply, every response), its SLA when it
-was resolved (`first_resolve`: the first resolution of a reopened ticket) and its assignment history
-(transfers between agents and departments → `transfer_count`, escalation). Calls are cursor-paged
-without a time filter: the stream stores the cursor of the last page it read and resumes there.
+engine; for each one the adapter reads its message groups (paged), its SLA when it was resolved
+(`first_resolve`: the first resolution of a reopened ticket) and its assignment history (transfers between
+agents and departments → `transfer_count`, escalation). Calls are read by `dateCreated` windows through
+the same engine (as Keboola's extractor filters them), re-reading `HELPDESK_LIVEAGENT__REREAD` behind the
+cursor because a call is answered and finished after it was created; no `_cursor` is kept between runs
+(its lifetime is not published).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +48,10 @@ SOURCE = "liveagent"
 TICKET_PAGE = 100
 LIST_PAGE = 500
 CURSOR_PAGE = 500
+MESSAGE_PAGE = 500
+"""Message groups per page (Keboola's page size; the endpoint's default is 10)."""
+
+Warn = Callable[[str, str], None]
 
 STATUSES = {
     "I": "new", "N": "new", "T": "open", "P": "open", "C": "open", "A": "pending", "W": "pending",
@@ -53,11 +64,23 @@ CHANNELS = {
     "F": "social:facebook", "A": "social:facebook", "T": "social:twitter", "Q": "web", "S": "web",
 }  # fmt: skip
 """Ticket `channel_type` codes → channel."""
-GROUP_CHANNELS = {"3": "email", "4": "email", "C": "chat", "P": "phone", "V": "phone", "F": "social:facebook",
-                  "T": "social:twitter"}  # fmt: skip
-"""Message group `type` codes → the channel of the messages in it."""
-SYSTEM_GROUPS = {"I"}
-"""Group types written by LiveAgent itself (internal notes, status changes)."""
+CONVERSATION_GROUPS = {
+    "M": "form", "5": "form", "C": "chat", "8": "chat", "P": "phone", "V": "phone", "3": "email",
+    "4": "email", "O": "email", "Q": "email", "7": "email", "F": "social:facebook", "W": "social:twitter",
+    "Y": "social:twitter", "6": "social:whatsapp",
+}  # fmt: skip
+"""Message group types that carry the conversation itself → the channel of their messages: M offline
+(legacy) and 5 offline, C chat, 8 instant message, P call, V outgoing call, 3 incoming and 4 outgoing
+email, O forward, Q forward reply, 7 received answer, F Facebook, W Twitter, Y retweet, 6 WhatsApp."""
+INTERNAL_GROUPS = {"1", "I", "U", "Z"}
+"""Agents talking among themselves: internal call, internal, internal offline, internal collapsed."""
+EVENT_GROUPS = {"S", "T", "R", "J", "X", "B", "G", "A", "K", "L", "2"}
+"""LiveAgent's own records of what happened: start info, transfer, resolve, postpone, delete, spam, tag,
+knowledge-base start, knowledge base, split, merged. Never a reply, whoever triggered them."""
+REPLY_MESSAGES = {"M", "Y", "V"}
+"""Message types that are someone's words to the other side: message, message (legacy), voice."""
+INTERNAL_MESSAGES = {"I", "N", "L", "1"}
+"""Message types only agents see: internal, note, note file, internal voice."""
 
 
 def _instant(value: Any) -> datetime | None:
@@ -75,15 +98,39 @@ def _ref(value: Any) -> str | None:
     return f"{SOURCE}:{value}" if value not in (None, "") else None
 
 
-def map_messages(ticket_id: str, groups: list[dict[str, Any]], agents: set[str]) -> list[Message]:
-    """Every message of a ticket: written by an agent when its user is one of the agents, by the system
-    in LiveAgent's own groups or messages, else by the customer."""
+def message_role(group_type: str, message_type: str) -> tuple[bool, bool]:
+    """(is a message between people, is public) for a message of `message_type` in a group of
+    `group_type`. The rule: a public reply is a message of type M, Y or V in a conversation group; I, N,
+    L and internal groups are internal; event groups (a transfer, a resolution, a tag…) and the other
+    message types (headers, files, quoted text, system lines) are LiveAgent's own records."""
+    if group_type in EVENT_GROUPS:
+        return False, False
+    if group_type in INTERNAL_GROUPS:
+        return message_type in REPLY_MESSAGES | INTERNAL_MESSAGES, False
+    if message_type in INTERNAL_MESSAGES:
+        return True, False
+    return message_type in REPLY_MESSAGES, True
+
+
+def map_messages(
+    ticket_id: str, groups: list[dict[str, Any]], agents: set[str], warn: Warn | None = None
+) -> list[Message]:
+    """Every message of a ticket. A message between people (see `message_role`) is the agent's when its
+    user is one of the agents, else the customer's; everything else is the system's and not public, so
+    transfers, resolutions, tags and internal notes never count as an agent's reply."""
     records = []
     for group in groups:
         group_type = str(group.get("type") or "")
+        known = (
+            group_type in CONVERSATION_GROUPS or group_type in INTERNAL_GROUPS or group_type in EVENT_GROUPS
+        )
+        if not known and warn is not None:
+            warn(f"group:{group_type}", f"liveagent: unknown message group type {group_type!r}; not a reply")
         for message in group.get("messages") or []:
             user = message.get("userid") or group.get("userid")
-            if group_type in SYSTEM_GROUPS or message.get("type") == "S":
+            message_type = str(message.get("type") or "")
+            spoken, public = message_role(group_type, message_type) if known else (False, False)
+            if not spoken:
                 author = "system"
             elif user in agents:
                 author = "agent"
@@ -99,10 +146,11 @@ def map_messages(ticket_id: str, groups: list[dict[str, Any]], agents: set[str])
                         "ticket_id": f"{SOURCE}:{ticket_id}",
                         "author_type": author,
                         "agent_id": _ref(user) if author == "agent" else None,
-                        "channel": GROUP_CHANNELS.get(group_type),
+                        "channel": CONVERSATION_GROUPS.get(group_type),
                         "created_at": _instant(message.get("datecreated") or group.get("datecreated")),
-                        "is_public": message.get("visibility", "P") != "I",
+                        "is_public": public,
                         "group_type": group_type,
+                        "message_type": message_type,
                     },
                 )
             )
@@ -116,12 +164,15 @@ def map_ticket(
     sla: dict[str, Any] | None,
     history: list[dict[str, Any]],
     departments: dict[str, str],
-    warn: Any,
+    warn: Warn,
+    tags: dict[str, str] | None = None,
 ) -> Ticket:
-    """Status and channel from their codes; first agent reply from the messages (else the SLA's
-    first_answer); the first resolution from the SLA's first_resolve (earlier than date_resolved when the
-    ticket was reopened); transfers from the assignment history (a change of agent or department
-    between consecutive rows), escalated when a transfer moved the ticket to another department."""
+    """Status and channel from their codes; the first agent reply is the first public agent message
+    (see `map_messages`; only when no messages were read, the SLA's first_answer); the first resolution
+    from the SLA's first_resolve (earlier than date_resolved when the ticket was reopened); transfers from
+    the assignment history (a change of agent or department between consecutive rows), escalated when a
+    transfer moved the ticket to another department; tag ids resolved to their names through `tags`
+    (a value that is no known id is kept as it is: it may be a name already)."""
     code = str(item.get("status") or "")
     status = STATUSES.get(code)
     if status is None:
@@ -141,9 +192,14 @@ def map_ticket(
     if first_resolved and resolved and first_resolved > resolved:
         first_resolved = resolved
     agent_replies = [
-        m.created_at for m in messages if m.author_type == "agent" and created and m.created_at >= created
+        m.created_at
+        for m in messages
+        if m.author_type == "agent" and m.is_public and created and m.created_at >= created
     ]
-    first_reply = min(agent_replies) if agent_replies else _instant((sla or {}).get("first_answer"))
+    if agent_replies:
+        first_reply: datetime | None = min(agent_replies)
+    else:
+        first_reply = None if messages else _instant((sla or {}).get("first_answer"))
     rows = sorted(history, key=lambda r: r.get("date_from") or "")
     transfers = [
         (before, after)
@@ -152,7 +208,8 @@ def map_ticket(
         != (after.get("agent_id"), after.get("department_id"))
     ]
     escalation = next((a for b, a in transfers if a.get("department_id") != b.get("department_id")), None)
-    tags = [str(t) for t in item.get("tags") or []]
+    names = tags or {}
+    ticket_tags = [names.get(str(t), str(t)) for t in item.get("tags") or []]
     department = departments.get(str(item.get("departmentid")))
     return build(
         SOURCE,
@@ -163,7 +220,7 @@ def map_ticket(
             "subject": item.get("subject"),
             "channel": channel,
             "status": status,
-            "tags": tags,
+            "tags": ticket_tags,
             "contact_id": _ref(item.get("owner_contactid")),
             "agent_id": _ref(item.get("agentid")),
             "team": department,
@@ -178,7 +235,7 @@ def map_ticket(
             "escalated": escalation is not None,
             "escalation_at": _instant(escalation.get("date_from")) if escalation else None,
             "transfer_count": len(transfers),
-            "is_complaint": "complaint" in {t.lower() for t in tags},
+            "is_complaint": "complaint" in {t.lower() for t in ticket_tags},
             "updated_at": _instant(item.get("date_changed")),
             "archived": code in GONE,
             "code": item.get("code"),
@@ -190,13 +247,17 @@ def map_ticket(
 
 
 def map_call(item: dict[str, Any]) -> Call:
-    started = _instant(item.get("date_created"))
-    answered = _instant(item.get("date_answered"))
-    ended = _instant(item.get("date_finished"))
+    """A `/calls` item (camelCase, CallListItem): wait = dateAnswered − dateCreated (unanswered: until
+    dateFinished), talk = callDuration (seconds, a string) of an answered call; the customer's number is
+    fromNumber of an incoming call, toNumber of an outgoing one."""
+    started = _instant(item.get("dateCreated"))
+    answered = _instant(item.get("dateAnswered"))
+    ended = _instant(item.get("dateFinished"))
     kind = item.get("type")
     direction = {"I": "inbound", "O": "outbound", "T": "internal"}.get(str(kind), "internal")
-    number = item.get("from_number") if direction == "inbound" else item.get("to_number")
+    number = item.get("fromNumber") if direction == "inbound" else item.get("toNumber")
     until = answered or ended
+    duration = item.get("callDuration")
     return build(
         SOURCE,
         Call,
@@ -209,16 +270,15 @@ def map_call(item: dict[str, Any]) -> Call:
             "answered_at": answered,
             "ended_at": ended,
             "wait_seconds": (until - started).total_seconds() if started and until else None,
-            "talk_seconds": float(item["call_duration"])
-            if answered and item.get("call_duration") is not None
-            else None,
-            "ticket_id": _ref(item.get("ticket_id")),
+            "talk_seconds": float(duration) if answered and duration not in (None, "") else None,
+            "ticket_id": _ref(item.get("ticketId")),
             "phone_number": number or None,
         },
     )
 
 
-def map_agent(item: dict[str, Any], departments: dict[str, str]) -> Agent:
+def map_agent(item: dict[str, Any], teams: dict[str, list[str]]) -> Agent:
+    """An agent; its teams are the departments that list it in their `agent_ids`."""
     return build(
         SOURCE,
         Agent,
@@ -227,7 +287,7 @@ def map_agent(item: dict[str, Any], departments: dict[str, str]) -> Agent:
             "source_id": str(item.get("id")),
             "name": item.get("name"),
             "email": item.get("email") or None,
-            "teams": [departments[d] for d in item.get("departments") or [] if d in departments],
+            "teams": teams.get(str(item.get("id")), []),
             "active": item.get("status", "A") == "A",
             "role": item.get("role"),
         },
@@ -266,7 +326,8 @@ class LiveAgentAdapter(RequestsAdapter):
             requests_per_minute=vendor.requests_per_minute,
             governor=governor,
         )
-        self._departments: dict[str, str] | None = None
+        self._departments: list[dict[str, Any]] | None = None
+        self._tags: dict[str, str] | None = None
         self._agents: set[str] | None = None
         self.warned: set[str] = set()
 
@@ -279,7 +340,7 @@ class LiveAgentAdapter(RequestsAdapter):
         ]
 
     def _agent(self, item: dict[str, Any]) -> Agent:
-        return map_agent(item, self.departments())
+        return map_agent(item, self.agent_teams())
 
     def warn(self, key: str, message: str) -> None:
         if key not in self.warned:
@@ -299,11 +360,44 @@ class LiveAgentAdapter(RequestsAdapter):
                 yield rows
             page = paginator.advance(body, response)
 
-    def departments(self) -> dict[str, str]:
+    def department_rows(self) -> list[dict[str, Any]]:
+        """`/departments`, read once per run."""
         if self._departments is None:
             body, _ = self.client.get_json("/departments")
-            self._departments = {str(d.get("department_id")): str(d.get("name")) for d in body or []}
+            self._departments = [d for d in body or [] if isinstance(d, dict)]
         return self._departments
+
+    def departments(self) -> dict[str, str]:
+        """department id → name."""
+        return {str(d.get("department_id")): str(d.get("name")) for d in self.department_rows()}
+
+    def agent_teams(self) -> dict[str, list[str]]:
+        """agent id → names of the departments whose `agent_ids` list it (an agent carries none)."""
+        teams: dict[str, list[str]] = {}
+        for department in self.department_rows():
+            for agent in department.get("agent_ids") or []:
+                teams.setdefault(str(agent), []).append(str(department.get("name")))
+        return teams
+
+    def tag_names(self) -> dict[str, str]:
+        """tag id → name (`/tags`, once per run): tickets carry tag ids."""
+        if self._tags is None:
+            body, _ = self.client.get_json("/tags")
+            self._tags = {str(t.get("id")): str(t.get("name")) for t in body or [] if isinstance(t, dict)}
+        return self._tags
+
+    def message_groups(self, ticket_id: str) -> list[dict[str, Any]]:
+        """Every message group of a ticket, page by page (the endpoint pages, 10 groups by default)."""
+        groups: list[dict[str, Any]] = []
+        paginator = PageNumberPaginator(MESSAGE_PAGE)
+        page: int | None = 1
+        while page is not None:
+            body, response = self.client.get_json(
+                f"/tickets/{ticket_id}/messages", params={"_page": page, "_perPage": MESSAGE_PAGE}
+            )
+            groups += list(body or [])
+            page = paginator.advance(body, response)
+        return groups
 
     def agent_ids(self) -> set[str]:
         """Who counts as an agent when reading message authors (one agent listing per run)."""
@@ -397,7 +491,12 @@ class TicketsStream:
         while True:
             body, response = self.adapter.client.get_json("/tickets/history", params=params)
             for row in body or []:
-                keep = {k: row.get(k) for k in ("agent_id", "department_id", "date_from", "elapsed_time")}
+                keep = {
+                    "agent_id": row.get("agent_id"),
+                    "department_id": row.get("department_id"),
+                    "date_from": row.get("date_from"),
+                    "elapsed_time": row.get("elapsed_time"),
+                }
                 rows.setdefault(str(row.get("conversation_id")), []).append(keep)
             following = paginator.advance(body, response)
             if following is None:
@@ -405,21 +504,20 @@ class TicketsStream:
             params = {"_perPage": CURSOR_PAGE, "_cursor": following}
 
     def ticket_records(self, item: dict[str, Any]) -> list[Record]:
-        """The ticket and its messages: a call for its messages, one for its SLA when it was resolved,
-        and one for its history unless a backfill read the whole history already."""
+        """The ticket and its messages: a call per page of its message groups, one for its SLA when it
+        was resolved, and one for its history unless a backfill read the whole history already."""
         adapter = self.adapter
         ticket_id = str(item.get("id"))
-        groups, _ = adapter.client.get_json(f"/tickets/{ticket_id}/messages")
-        messages = map_messages(ticket_id, list(groups or []), adapter.agent_ids())
+        messages = map_messages(
+            ticket_id, adapter.message_groups(ticket_id), adapter.agent_ids(), adapter.warn
+        )
         sla = None
         if item.get("date_resolved"):
             sla, _ = adapter.client.get_json(f"/tickets/{ticket_id}/sla")
         if self.history is not None:
             history: Any = self.history.get(ticket_id, [])
         else:
-            history, _ = adapter.client.get_json(
-                "/tickets/history", params={"_filters": json.dumps([["conversation_id", "=", ticket_id]])}
-            )
+            history, _ = adapter.client.get_json(f"/tickets/{ticket_id}/history")
         ticket = map_ticket(
             item,
             messages=messages,
@@ -427,33 +525,73 @@ class TicketsStream:
             history=list(history or []),
             departments=adapter.departments(),
             warn=adapter.warn,
+            tags=adapter.tag_names(),
         )
         return [ticket, *messages]
 
 
+class _CallsQuery:
+    """`GET /calls` filtered on `dateCreated` and sorted by it, as the windowing engine's query; the
+    rest of one second's calls by the `_cursor` the answer hands back."""
+
+    vendor = SOURCE
+    page_size = CURSOR_PAGE
+    cap: int | None = None
+    resolution = 1
+
+    def __init__(self, adapter: LiveAgentAdapter) -> None:
+        self.adapter = adapter
+
+    def _params(self, low: int, high: int) -> dict[str, Any]:
+        filters = [
+            ["dateCreated", "D>=", _stamp(datetime.fromtimestamp(low, UTC))],
+            ["dateCreated", "D<", _stamp(datetime.fromtimestamp(high, UTC))],
+        ]
+        return {"_filters": json.dumps(filters), "_sortField": "dateCreated", "_sortDir": "ASC",
+                "_perPage": CURSOR_PAGE}  # fmt: skip
+
+    def page(self, low: int, high: int) -> Page:
+        body, _ = self.adapter.client.get_json("/calls", params=self._params(low, high))
+        return Page(list(body or []))
+
+    def ties(self, key: int) -> Iterator[Sequence[Any]]:
+        paginator = HeaderCursorPaginator()
+        params = self._params(key, key + 1)
+        while True:
+            body, response = self.adapter.client.get_json("/calls", params=params)
+            if body:
+                yield list(body)
+            following = paginator.advance(body, response)
+            if following is None:
+                return
+            params = {**self._params(key, key + 1), "_cursor": following}
+
+    def key(self, item: Any) -> int:
+        created = _instant(item.get("dateCreated"))
+        return int(created.timestamp()) if created else 0
+
+    def ident(self, item: Any) -> str:
+        return str(item.get("id"))
+
+
 class CallsStream:
-    """Cursor-paged calls: the stored cursor is the `_cursor` of the last page read, so the next run
-    re-reads that page (calls on it may have ended since) and continues."""
+    """Calls by `dateCreated` windows; each run re-reads `reread` behind its cursor, since a call's answer
+    and end come after its creation (upserts by id make the re-read harmless)."""
 
     name = "calls"
     entities = ("call",)
 
     def __init__(self, adapter: LiveAgentAdapter) -> None:
         self.adapter = adapter
+        self.reader: WindowedReader | None = None
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
-        position = None if self.adapter.plan.full else cursor
-        paginator = HeaderCursorPaginator()
-        while True:
-            params: dict[str, Any] = {"_perPage": CURSOR_PAGE}
-            if position:
-                params["_cursor"] = position
-            body, response = self.adapter.client.get_json("/calls", params=params)
+        plan = self.adapter.plan
+        start = plan.start(cursor, reread=self.adapter.settings.liveagent.reread)
+        self.reader = WindowedReader(_CallsQuery(self.adapter))
+        for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):
             rejected: list[str] = []
-            records = map_each(list(body or []), map_call, rejected)
-            following = paginator.advance(body, response)
-            # resume after this page when more follow, else at this page (its calls may still change)
-            yield Batch(records, following or position or "", rejected=rejected)
-            if following is None:
-                return
-            position = following
+            records = map_each(list(chunk.items), map_call, rejected)
+            yield Batch(
+                records, format_cursor(datetime.fromtimestamp(chunk.done_until, UTC)), rejected=rejected
+            )

@@ -178,6 +178,11 @@ class LiveAgentSettings(VendorSettings):
         None, description="Shared secret expected on LiveAgent webhooks."
     )
     requests_per_minute: int = Field(180, gt=0, description="The API key's request limit per minute.")
+    reread: Duration = Field(
+        timedelta(hours=24),
+        description="Recent calls re-read on every sync by `dateCreated` (a call is answered and finished "
+        "after it was created).",
+    )
 
     @classmethod
     def required_for_sync(cls) -> tuple[str, ...]:

@@ -72,11 +72,23 @@ def main() -> None:
             },
             "liveagent": {
                 "tickets": lambda: liveagent.get(f"{la}/tickets", params={"_perPage": 2}),
-                "ticket-messages": lambda: liveagent.get(f"{la}/tickets/{la_ticket}/messages"),
+                "ticket-messages": lambda: liveagent.get(
+                    f"{la}/tickets/{la_ticket}/messages", params={"_page": 1, "_perPage": 500}
+                ),
                 "ticket-sla": lambda: liveagent.get(f"{la}/tickets/{la_ticket}/sla"),
                 "tickets-history": lambda: liveagent.get(f"{la}/tickets/history", params={"_perPage": 2}),
-                "calls": lambda: liveagent.get(f"{la}/calls", params={"_perPage": 2}),
+                "calls": lambda: liveagent.get(
+                    f"{la}/calls",
+                    params={
+                        "_filters": json.dumps([["dateCreated", "D>=", "2026-01-01 00:00:00"]]),
+                        "_sortField": "dateCreated",
+                        "_sortDir": "ASC",
+                        "_perPage": 2,
+                    },
+                ),
                 "agents": lambda: liveagent.get(f"{la}/agents", params={"_perPage": 2}),
+                "departments": lambda: liveagent.get(f"{la}/departments"),
+                "tags": lambda: liveagent.get(f"{la}/tags"),
                 "auth-error": lambda: requests.get(f"{la}/tickets", headers={"apikey": "wrong"}),
             },
         }

@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -56,7 +57,10 @@ def test_aircall_calls_from_the_cassette() -> None:
     assert first.status == "answered" and first.direction == "inbound"
     assert first.wait_seconds == 1761999174 - 1761999127
     assert first.talk_seconds == 1761999237 - 1761999174
-    assert first.agent_id == "aircall:501" and first.team == "Tier 1"
+    assert first.agent_id == "aircall:501" and first.team == calls[0]["teams"][0]["name"] != "Tier 1"
+    assert first.phone_number == "+31600000011" and calls[0]["raw_digits"] == "+31 6 00 00 00 11"
+    untargeted = aircall.map_call(calls[0] | {"teams": []}, {"501": "Tier 1"})
+    assert untargeted.team == "Tier 1"  # no team on the call: the answering user's
     assert first.contact_id == "aircall:700011"
     assert first.phone_number == "+31600000011"
 
@@ -172,6 +176,7 @@ def test_liveagent_ticket_with_messages_sla_and_history_from_the_cassettes() -> 
         history=history,
         departments={"dep002": "Social"},
         warn=lambda key, message: None,
+        tags={t["id"]: t["name"] for t in body("liveagent", "tags")},
     )
     assert ticket.id == "liveagent:la0000000"
     assert ticket.status == "pending"  # W: postponed
@@ -260,27 +265,38 @@ def _liveagent() -> liveagent.LiveAgentAdapter:
 
 
 @responses.activate
-def test_liveagent_empty_ticket_page_ends_the_window_and_calls_resume_at_the_stored_cursor() -> None:
+def test_liveagent_empty_ticket_page_ends_the_window_and_calls_are_read_by_date_created_windows() -> None:
     responses.get("https://acme.ladesk.com/api/v3/tickets", json=[])
     responses.get("https://acme.ladesk.com/api/v3/tickets/history", json=[])  # a backfill reads it in bulk
     adapter = _liveagent()
     batches = list(liveagent.TicketsStream(adapter).read(None))
     assert [b.records for b in batches] == [[]] and batches[-1].cursor == "2026-01-02T00:00:00.000Z"
 
-    calls = body("liveagent", "calls")
-    responses.get("https://acme.ladesk.com/api/v3/calls", status=502, json={"message": "Bad gateway"})
-    responses.get("https://acme.ladesk.com/api/v3/calls", json=calls, headers={"next_page_cursor": "Mg=="})
-    responses.get("https://acme.ladesk.com/api/v3/calls", json=[])
-    read = list(liveagent.CallsStream(adapter).read("MA=="))
-    assert [len(b.records) for b in read] == [len(calls), 0]
-    assert read[0].cursor == "Mg==" and read[-1].cursor == "Mg=="  # the last page is read again next time
-    assert "_cursor=MA%3D%3D" in responses.calls[2].request.url
+    calls = [c | {"dateCreated": f"2026-01-01 0{n}:00:00"} for n, c in enumerate(body("liveagent", "calls"))]
+    url = "https://acme.ladesk.com/api/v3/calls"
+    responses.get(url, status=502, json={"message": "Bad gateway"})
+    responses.get(url, json=calls)
+    read = list(liveagent.CallsStream(adapter).read("2026-01-01T06:00:00.000Z"))
+    assert [c.id for b in read for c in b.records] == [f"liveagent:{c['id']}" for c in calls]
+    assert read[-1].cursor == "2026-01-02T00:00:00.000Z"
+    asked = [call.request.url for call in responses.calls if call.request.url.startswith(url)]
+    filters = json.loads(parse_qs(urlsplit(asked[-1]).query)["_filters"][0])
+    # 24 h re-read behind the cursor (a call is answered and finished after it was created): from the backfill
+    assert filters == [
+        ["dateCreated", "D>=", "2026-01-01 00:00:00"],
+        ["dateCreated", "D<", "2026-01-02 00:00:00"],
+    ]
+    assert "_cursor" not in asked[-1]  # no cursor is kept between runs
 
 
 @responses.activate
-def test_liveagent_a_repeated_cursor_stops_with_an_error() -> None:
-    calls = body("liveagent", "calls")
-    responses.get("https://acme.ladesk.com/api/v3/calls", json=calls, headers={"next_page_cursor": "MQ=="})
+def test_liveagent_one_seconds_calls_are_read_by_cursor_and_a_repeated_cursor_stops_with_an_error() -> None:
+    same = [c | {"dateCreated": "2026-01-01 09:00:00"} for c in body("liveagent", "calls")]
+    page = [same[n % 2] | {"id": f"la-call-{n}"} for n in range(liveagent.CURSOR_PAGE)]
+    url = "https://acme.ladesk.com/api/v3/calls"
+    responses.get(url, json=page)  # a full page of one second: the rest of it by cursor
+    responses.get(url, json=page, headers={"next_page_cursor": "MQ=="})
+    responses.get(url, json=page, headers={"next_page_cursor": "MQ=="})
     with pytest.raises(PaginationLoopError):
         list(liveagent.CallsStream(_liveagent()).read(None))
 

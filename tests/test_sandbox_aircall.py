@@ -14,13 +14,14 @@ import requests
 
 from connector.sandbox import Sandbox
 
+CONTRACT = json.loads((Path(__file__).parent / "contracts" / "aircall_fields.json").read_text())
 FIELDS: dict[str, set[str]] = {
-    name: set(keys)
-    for name, keys in json.loads((Path(__file__).parent / "contracts" / "aircall_fields.json").read_text())[
-        "objects"
-    ].items()
+    name: set(keys) | set(CONTRACT["also"]["objects"].get(name, []))
+    for name, keys in CONTRACT["objects"].items()
 }
-NESTED = {"user": "users", "contact": "contacts", "number": "numbers", "tags": "tags", "users": "users"}
+NESTED = {
+    "user": "users", "contact": "contacts", "number": "numbers", "tags": "tags", "users": "users", "teams": "teams",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
-"""The sandbox's LiveAgent API v3 through a `requests` session: the `apikey` header, the fields and the
-status/channel codes NOTES.md lists, `_filters` on `date_changed`, page and cursor paging, and
-LiveAgent's `YYYY-MM-DD HH:MM:SS` timestamps."""
+"""The sandbox's LiveAgent API v3 through a `requests` session: the `apikey` header, the keys and codes of
+the provenance table (`tests/contracts/liveagent.json`), `_filters` on `date_changed` and `dateCreated`,
+page and cursor paging, and LiveAgent's `YYYY-MM-DD HH:MM:SS` timestamps."""
 
 from __future__ import annotations
 
@@ -12,13 +12,8 @@ import pytest
 import requests
 
 from connector.sandbox import Sandbox
+from tests.contract_tables import problems
 
-TICKET_FIELDS = {
-    "id", "code", "owner_contactid", "owner_email", "departmentid", "agentid", "tags", "subject", "status",
-    "channel_type", "date_created", "date_changed", "date_resolved", "date_due", "last_activity", "custom_fields",
-}  # fmt: skip
-STATUS_CODES = set("INTPRXBACWL")
-CHANNEL_CODES = set("EBMICWFATQS")
 LA_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
 
@@ -41,8 +36,7 @@ def test_tickets_carry_notes_fields_codes_and_time_format(
     tickets = session.get(f"{sandbox.liveagent_url}/tickets", params={"_perPage": 1000}, timeout=10).json()
     assert len(tickets) == sandbox.world.conversation_count
     for ticket in tickets:
-        assert set(ticket) == TICKET_FIELDS
-        assert ticket["status"] in STATUS_CODES and ticket["channel_type"] in CHANNEL_CODES
+        assert problems("liveagent", "ticket", ticket) == []
         assert LA_TIME.match(ticket["date_created"]) and LA_TIME.match(ticket["date_changed"])
 
 
@@ -68,15 +62,17 @@ def test_filters_on_date_changed_and_paging(session: requests.Session, sandbox: 
 
 def test_messages_sla_and_history_of_a_ticket(session: requests.Session, sandbox: Sandbox) -> None:
     ticket = session.get(f"{sandbox.liveagent_url}/tickets", params={"_perPage": 1}, timeout=10).json()[0]
-    groups = session.get(f"{sandbox.liveagent_url}/tickets/{ticket['id']}/messages", timeout=10).json()
-    assert groups and {"id", "userid", "type", "status", "datecreated", "datefinished", "messages"} <= set(
-        groups[0]
-    )
-    assert {"id", "userid", "type", "datecreated", "format", "message", "visibility"} <= set(
-        groups[0]["messages"][0]
-    )
+    url = f"{sandbox.liveagent_url}/tickets/{ticket['id']}/messages"
+    groups = session.get(url, params={"_perPage": 500}, timeout=10).json()
+    assert groups and all(problems("liveagent", "message_group", g) == [] for g in groups)
+    assert [g["datecreated"] for g in groups] == sorted(g["datecreated"] for g in groups)
+    first_two = session.get(url, params={"_perPage": 2}, timeout=10).json()
+    default = session.get(url, timeout=10).json()
+    assert first_two == groups[:2] and default == groups[:10]  # paged; 10 groups unless asked
     sla = session.get(f"{sandbox.liveagent_url}/tickets/{ticket['id']}/sla", timeout=10).json()
-    assert set(sla) == {"first_answer", "first_assign", "first_resolve", "next_answer", "sla_level_id"}
+    assert problems("liveagent", "ticket_sla", sla) == [] and sla["conversationid"] == ticket["id"]
+    history = session.get(f"{sandbox.liveagent_url}/tickets/{ticket['id']}/history", timeout=10).json()
+    assert history and {row["conversation_id"] for row in history} == {ticket["id"]}
     missing = session.get(f"{sandbox.liveagent_url}/tickets/nope/sla", timeout=10)
     assert missing.status_code == 404
 
@@ -95,19 +91,11 @@ def test_cursor_paging_reaches_every_row_once(session: requests.Session, sandbox
     keys = [json.dumps(r, sort_keys=True) for r in rows]
     assert len(keys) == len(set(keys)) and pages > 1
     if path == "tickets/history":
-        assert {
-            "conversation_id",
-            "department_id",
-            "agent_id",
-            "status",
-            "date_from",
-            "date_to",
-            "elapsed_time",
-        } == set(rows[0])
+        assert all(problems("liveagent", "ticket_history", row) == [] for row in rows)
         assert len({r["conversation_id"] for r in rows}) == sandbox.world.conversation_count
     else:
-        assert {"id", "ticket_id", "type", "from_number", "to_number", "date_created", "date_answered",
-                "date_finished", "call_duration"} == set(rows[0])  # fmt: skip
+        assert all(problems("liveagent", "call", row) == [] for row in rows)
+        assert len(rows) == (sandbox.world.call_count + 3) // 4
 
 
 def test_agents_share_emails_with_the_other_vendors(session: requests.Session, sandbox: Sandbox) -> None:
@@ -136,9 +124,11 @@ def test_reopened_conversations_show_in_messages_and_sla(session: requests.Sessi
     sla = session.get(f"{sandbox.liveagent_url}/tickets/{ticket_id}/sla", timeout=10).json()
     ticket = session.get(f"{sandbox.liveagent_url}/tickets/{ticket_id}", timeout=10).json()
     assert sla["first_resolve"] < ticket["date_resolved"]
-    groups = session.get(f"{sandbox.liveagent_url}/tickets/{ticket_id}/messages", timeout=10).json()
+    groups = session.get(
+        f"{sandbox.liveagent_url}/tickets/{ticket_id}/messages", params={"_perPage": 500}, timeout=10
+    ).json()
     types = [g["type"] for g in groups]
-    assert types.count("I") == 2  # two system (resolution) groups: resolved, reopened, resolved again
+    assert types.count("R") == 2  # two resolve groups: resolved, reopened, resolved again
 
 
 def test_rate_limited_answers_carry_retry_after() -> None:
@@ -147,3 +137,32 @@ def test_rate_limited_answers_carry_retry_after() -> None:
         assert requests.get(f"{small.liveagent_url}/tags", headers=headers, timeout=10).status_code == 200
         limited = requests.get(f"{small.liveagent_url}/tags", headers=headers, timeout=10)
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+
+
+def test_calls_by_date_created_windows(session: requests.Session, sandbox: Sandbox) -> None:
+    url = f"{sandbox.liveagent_url}/calls"
+    everything = session.get(url, params={"_perPage": 1000}, timeout=10).json()
+    low, high = everything[10]["dateCreated"], everything[60]["dateCreated"]
+    for operators in (("D>=", "D<"), (">=", "<=")):  # NOTES' date operators and Keboola's
+        filters = json.dumps([["dateCreated", operators[0], low], ["dateCreated", operators[1], high]])
+        window = session.get(url, params={"_filters": filters, "_perPage": 1000}, timeout=10).json()
+        expected = [
+            c
+            for c in everything
+            if low <= c["dateCreated"] and (c["dateCreated"] < high or operators[1] == "<=")
+        ]
+        expected = [c for c in expected if c["dateCreated"] <= high]
+        assert window == expected and window
+    bad = session.get(url, params={"_filters": json.dumps([["date_created", "D>=", low]])}, timeout=10)
+    assert bad.status_code == 400  # the snake_case column is not LiveAgent's
+
+
+def test_departments_hold_their_agents_and_agents_carry_no_departments(
+    session: requests.Session, sandbox: Sandbox
+) -> None:
+    agents = session.get(f"{sandbox.liveagent_url}/agents", params={"_perPage": 100}, timeout=10).json()
+    departments = session.get(f"{sandbox.liveagent_url}/departments", timeout=10).json()
+    assert all("departments" not in a for a in agents)
+    members = {agent for d in departments for agent in d["agent_ids"]}
+    assert members == {a["id"] for a in agents}
+    assert all(d["agent_count"] == len(d["agent_ids"]) for d in departments)

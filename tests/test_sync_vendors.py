@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from connector.sandbox import Sandbox
+from connector.sandbox.liveagent import message_groups
 from connector.schema import Agent, Call, Contact, Message, Ticket
 from connector.store import Store
 from tests.sync_helpers import FAST, sandbox_settings, stream_records, sync
@@ -88,9 +89,31 @@ def test_liveagent_full_then_a_change_then_an_incremental_read_of_only_the_chang
         resolved = sum(world.conversation(i).resolved_at is not None for i in range(world.conversation_count))
         assert sum("/sla" in p for p in paths) == resolved
         assert len(store.records(Ticket)) == world.conversation_count
-        assert len(store.records(Message)) == sum(
-            len(world.conversation(i).messages) for i in range(world.conversation_count)
+        rendered = {i: message_groups(world.conversation(i)) for i in range(world.conversation_count)}
+        assert len(store.records(Message)) == sum(len(groups) for groups in rendered.values())
+        # done when: every call with its start, answer and end times and its ticket
+        calls = store.records(Call)
+        assert len(calls) == (world.call_count + 3) // 4
+        assert all(c.started_at and c.ended_at and c.ticket_id for c in calls)
+        assert all(c.answered_at for c in calls if c.status == "answered") and any(
+            c.status == "answered" for c in calls
         )
+        # … every agent with its departments as teams (LiveAgent lists members on the department)
+        agents = {a.id: a for a in store.records(Agent) if a.source == "liveagent"}
+        assert len(agents) == world.agent_count
+        assert all(a.teams for a in agents.values()) and agents["liveagent:ag00000"].teams == [
+            "Support NL",
+            "Social",
+        ]
+        # … and a ticket whose only agent entries are a transfer and an internal note is unanswered
+        unanswered = [
+            i for i, groups in rendered.items()
+            if {g["type"] for g in groups if g["userid"].startswith("ag")} == {"T", "I"}
+        ]  # fmt: skip
+        assert unanswered
+        for i in unanswered:
+            quiet = store.get(Ticket, f"liveagent:la{i:07x}")
+            assert quiet is not None and quiet.first_agent_reply_at is None and quiet.transfer_count == 1
         transferred = next(
             i for i in range(world.conversation_count) if len(world.conversation(i).assignments) > 1
         )
@@ -113,7 +136,7 @@ def test_liveagent_full_then_a_change_then_an_incremental_read_of_only_the_chang
         )
         before = len(sandbox.liveagent.requests)
         second = sync(settings, store, "liveagent", now=END + timedelta(days=3, hours=2))
-        assert stream_records(second, "tickets") == 1 + len(world.conversation(7).messages)
+        assert stream_records(second, "tickets") == 1 + len(rendered[7])
         changed = store.get(Ticket, "liveagent:la0000007")
         assert changed is not None and changed.status == "closed" and changed.resolved_at == closed_at
         per_ticket = [p for _, p in sandbox.liveagent.requests[before:] if "la0000007" in p]
@@ -121,9 +144,7 @@ def test_liveagent_full_then_a_change_then_an_incremental_read_of_only_the_chang
         third_before = len(sandbox.liveagent.requests)
         third = sync(settings, store, "liveagent", now=END + timedelta(days=3, hours=2))
         assert third.changed() == 0
-        assert (
-            len(sandbox.liveagent.requests) - third_before == 2
-        )  # the ticket window and the calls' last page
+        assert len(sandbox.liveagent.requests) - third_before == 2  # the ticket window and the calls' window
 
 
 def test_people_are_linked_across_the_three_vendors(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

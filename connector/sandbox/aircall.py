@@ -156,7 +156,19 @@ class AircallEmulator(Emulator):
             if self._settled(call)
             else [],
             "comments": [],
+            "raw_digits": _dialled(call.customer_index),
+            "country_code_a2": "NL",
+            "direct_link": f"{self.base_url}/v1/calls/{900_000 + call.index}",
+            "pricing_type": "pay_as_you_go" if call.direction == "outbound" else None,
+            "teams": [self._team_brief(self.world.agent(call.agent_index).team)]
+            if call.agent_index is not None and call.direction == "inbound"
+            else [],
         }
+
+    def _team_brief(self, name: str) -> dict[str, Any]:
+        """A team as a call carries it: the team that took the call (inbound calls routed to a team)."""
+        teams = sorted({self.world.agent(i).team for i in range(self.world.agent_count)})
+        return {"id": 40 + teams.index(name), "name": name}
 
     def _settled(self, call: WorldCall) -> bool:
         return call.ended_at + timedelta(seconds=self.late_tags_seconds) <= self.clock()
@@ -292,6 +304,12 @@ def _int(value: Any) -> int | None:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def _dialled(customer: int) -> str:
+    """The customer's number as the caller's network presented it (`raw_digits`): spaced, E.164 digits."""
+    digits = f"{customer:08d}"
+    return f"+31 6 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
 
 
 def _error(status: int, error: str, troubleshoot: str) -> Response:

@@ -1,21 +1,27 @@
 """The LiveAgent part of the sandbox: API v3 tickets (with `_filters`, `_page`/`_perPage`, sorting),
-ticket messages and SLA, ticket history and calls (cursor paging), agents, departments, contacts and
-tags, behind the `apikey` header. Timestamps are `YYYY-MM-DD HH:MM:SS` (UTC here); status and channel
-codes are the ones NOTES.md lists.
+ticket messages (paged) and SLA, ticket history and calls (`_filters` and cursor paging), agents,
+departments, contacts and tags, behind the `apikey` header. Timestamps are `YYYY-MM-DD HH:MM:SS` (UTC
+here).
 
-Cursor paging (`_cursor` in, the `next_page_cursor` response header out, an empty page at the end) is
-this sandbox's reading of LiveAgent's contract, which is not publicly specified: the adapter must also
-stop on an empty page.
+Every key, parameter and code served here is listed with its source in `tests/contracts/liveagent.json`
+(LiveAgent's generated API client QualityUnit/LiveAgent-api-python, Keboola's LiveAgent extractor and
+NOTES.md); the contract tests fail on a key that is not there. JSON keys are not uniform: tickets,
+messages and history are snake_case, calls camelCase. Conversations render the events a real one has
+besides replies: a start-info group, tag groups, internal notes, transfer and resolve groups.
+
+Cursor paging (`_cursor` in, the `next_page_cursor` response header out, no header on the last page) is
+Keboola's reading of the contract; the adapter also stops on an empty page.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import itertools
 import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -29,10 +35,12 @@ from connector.sandbox.world import DEPARTMENTS, World, WorldConversation
 
 PER_PAGE_MAX = 1000
 CURSOR_PAGE = 100
+DEFAULT_PER_PAGE = 10
+"""`_perPage` when a request names none (the generated client's documented default)."""
 TAGS = ("complaint", "positive", "negative", "technical", "vip")
-GROUP_TYPES = {"E": ("3", "4"), "M": ("3", "4"), "C": ("C", "C"), "F": ("F", "F"), "T": ("T", "T")}
-"""Message group type of the customer's and of the agent's messages per channel (3 incoming email, 4
-outgoing email, C chat; the social networks keep their channel letter)."""
+GROUP_TYPES = {"E": ("3", "4"), "M": ("5", "4"), "C": ("C", "C"), "F": ("F", "F"), "T": ("W", "W")}
+"""Message group type of the customer's and of the agent's messages per ticket channel: 3 incoming and 4
+outgoing email, 5 offline (a contact form), C chat, F Facebook, W Twitter (MessageGroup.md)."""
 
 
 def la_time(instant: datetime | None) -> str | None:
@@ -59,6 +67,7 @@ class LiveAgentEmulator(Emulator):
                 Rule("/tickets", endpoint="tickets", methods=["GET"]),
                 Rule("/tickets/history", endpoint="history", methods=["GET"]),
                 Rule("/tickets/<ticket_id>", endpoint="ticket", methods=["GET"]),
+                Rule("/tickets/<ticket_id>/history", endpoint="ticket_history", methods=["GET"]),
                 Rule("/tickets/<ticket_id>/messages", endpoint="messages", methods=["GET"]),
                 Rule("/tickets/<ticket_id>/sla", endpoint="sla", methods=["GET"]),
                 Rule("/calls", endpoint="calls", methods=["GET"]),
@@ -105,9 +114,10 @@ class LiveAgentEmulator(Emulator):
             "code": conversation.code,
             "owner_contactid": f"c{conversation.customer_index:06d}",
             "owner_email": f"customer{conversation.customer_index}@example.org",
+            "owner_name": f"Customer{conversation.customer_index} Example",
             "departmentid": _department_id(conversation.department_index),
             "agentid": _agent_id(agent) if agent is not None else None,
-            "tags": list(conversation.tags),
+            "tags": [_tag_id(TAGS.index(tag)) for tag in conversation.tags],
             "subject": conversation.subject,
             "status": conversation.status,
             "channel_type": conversation.channel_type,
@@ -115,7 +125,9 @@ class LiveAgentEmulator(Emulator):
             "date_changed": la_time(conversation.changed_at),
             "date_resolved": la_time(conversation.resolved_at),
             "date_due": None,
+            "date_deleted": None,
             "last_activity": la_time(conversation.messages[-1][1]),
+            "last_activity_public": la_time(conversation.messages[-1][1]),
             "custom_fields": [],
         }
 
@@ -191,40 +203,14 @@ class LiveAgentEmulator(Emulator):
         )
 
     def _messages(self, request: Request, ticket_id: str) -> Response:
+        """The conversation's message groups in time order, paged by `_page`/`_perPage` (10 by default)."""
         conversation = self._conversation(ticket_id)
         if conversation is None:
             return _error(404, "Ticket not found")
-        incoming, outgoing = GROUP_TYPES[conversation.channel_type]
-        groups = []
-        for n, (author, at, agent) in enumerate(conversation.messages):
-            user = (
-                _agent_id(agent)
-                if agent is not None
-                else (f"c{conversation.customer_index:06d}" if author == "customer" else "system00")
-            )
-            group_type = {"customer": incoming, "agent": outgoing, "system": "I"}[author]
-            groups.append(
-                {
-                    "id": f"{conversation.code}-g{n}",
-                    "userid": user,
-                    "type": group_type,
-                    "status": "P",
-                    "datecreated": la_time(at),
-                    "datefinished": la_time(at),
-                    "messages": [
-                        {
-                            "id": f"{conversation.code}-m{n}",
-                            "userid": user,
-                            "type": "M" if author != "system" else "S",
-                            "datecreated": la_time(at),
-                            "format": "T",
-                            "message": f"{author} message {n + 1}",
-                            "visibility": "P",
-                        }
-                    ],
-                }
-            )
-        return json_response(groups)
+        groups = message_groups(conversation)
+        per_page = max(1, min(_int(request.args.get("_perPage"), DEFAULT_PER_PAGE), PER_PAGE_MAX))
+        page = max(1, _int(request.args.get("_page"), 1))
+        return json_response(groups[(page - 1) * per_page : page * per_page])
 
     def _sla(self, request: Request, ticket_id: str) -> Response:
         conversation = self._conversation(ticket_id)
@@ -233,11 +219,12 @@ class LiveAgentEmulator(Emulator):
         first_answer = next((at for author, at, _ in conversation.messages if author == "agent"), None)
         return json_response(
             {
+                "conversationid": ticket_id,
+                "sla_level_id": "default",
                 "first_answer": la_time(first_answer),
                 "first_assign": la_time(conversation.created_at),
                 "first_resolve": la_time(conversation.first_resolved_at),
                 "next_answer": None,
-                "sla_level_id": "default",
             }
         )
 
@@ -249,12 +236,8 @@ class LiveAgentEmulator(Emulator):
             filters = json.loads(request.args.get("_filters") or "[]")
         except json.JSONDecodeError:
             return _error(400, "_filters is not valid JSON")
-        wanted = [
-            f[2] for f in filters if isinstance(f, list) and len(f) == 3 and f[:2] == ["conversation_id", "="]
-        ]
-        if wanted:  # one conversation's rows, unpaged
-            found = self._conversation(str(wanted[0]))
-            return json_response(self._history_rows(found) if found else [])
+        if filters:
+            return _error(400, "The sandbox serves the whole history only; read one ticket's by its path")
         start, size = _cursor_position(request)
         if start is None:
             return _error(400, "Invalid _cursor")
@@ -268,49 +251,81 @@ class LiveAgentEmulator(Emulator):
             response.headers["next_page_cursor"] = _encode_cursor(conversation)
         return response
 
+    def _ticket_history(self, request: Request, ticket_id: str) -> Response:
+        conversation = self._conversation(ticket_id)
+        if conversation is None:
+            return _error(404, "Ticket not found")
+        return json_response(self._history_rows(conversation))
+
     def _history_rows(self, current: WorldConversation) -> list[dict[str, Any]]:
         return [
             {
+                "id": f"{_ticket_id(current.index)}-h{n}",
                 "conversation_id": _ticket_id(current.index),
+                "conversation_code": current.code,
                 "department_id": _department_id(department),
+                "department_name": DEPARTMENTS[department],
                 "agent_id": _agent_id(agent) if agent is not None else None,
                 "status": current.status,
                 "date_from": la_time(began),
                 "date_to": la_time(ended),
-                "elapsed_time": int((ended - began).total_seconds()) if ended else None,
+                "elapsed_time": str(int((ended - began).total_seconds())) if ended else None,
             }
-            for department, agent, began, ended in current.assignments
+            for n, (department, agent, began, ended) in enumerate(current.assignments)
         ]
 
     # --- other lists --------------------------------------------------------------------------------
 
     def _calls(self, request: Request) -> Response:
-        """Calls that reached LiveAgent (a quarter of the world's), streamed from the cursor's position."""
-        start, size = _cursor_position(request)
-        if start is None:
+        """Calls that reached LiveAgent (every fourth of the world's), in camelCase (CallListItem), by
+        `dateCreated` through `_filters` (the adapter's windows), ascending, cursor-paged."""
+        try:
+            filters = json.loads(request.args.get("_filters") or "[]")
+        except json.JSONDecodeError:
+            return _error(400, "_filters is not valid JSON")
+        low, high = 0, (self.world.call_count + 3) // 4
+        starts = self.world.call_starts
+        for spec in filters if isinstance(filters, list) else []:
+            if not (isinstance(spec, list) and len(spec) == 3 and spec[0] == "dateCreated"):
+                return _error(400, f"Unsupported filter {spec!r}")
+            operator, bound = spec[1].removeprefix("D"), int(_parse_time(spec[2]).timestamp())
+            # calls start in index order; LiveAgent's are the world's calls 0, 4, 8, …
+            if operator in (">", ">="):
+                world = (bisect_right if operator == ">" else bisect_left)(starts, bound)
+                low = max(low, (world + 3) // 4)
+            elif operator in ("<", "<="):
+                world = (bisect_left if operator == "<" else bisect_right)(starts, bound)
+                high = min(high, (world + 3) // 4)
+            else:
+                return _error(400, f"Unsupported operator {spec[1]!r}")
+        offset, size = _cursor_position(request)
+        if offset is None:
             return _error(400, "Invalid _cursor")
-        rows = []
-        for position in range(start, min(start + size + 1, (self.world.call_count + 3) // 4)):
-            index = position * 4
-            call = self.world.call(index)
-            rows.append(
-                {
-                    "id": f"la-call-{index}",
-                    "ticket_id": _ticket_id(index % self.world.conversation_count),
-                    "type": "I" if call.direction == "inbound" else "O",
-                    "from_number": f"+316{call.customer_index:08d}",
-                    "to_number": "+31200000000",
-                    "date_created": la_time(call.started_at),
-                    "date_answered": la_time(call.answered_at),
-                    "date_finished": la_time(call.ended_at),
-                    "call_duration": int(
-                        (call.ended_at - (call.answered_at or call.ended_at)).total_seconds()
-                    ),
-                }
-            )
-        return _cursor_answer(rows, start, size)
+        first = low + offset
+        rows = [self._call_json(position * 4) for position in range(first, min(first + size + 1, high))]
+        return _cursor_answer(rows, offset, size)
+
+    def _call_json(self, index: int) -> dict[str, Any]:
+        call = self.world.call(index)
+        customer = f"+316{call.customer_index:08d}"
+        inbound = call.direction == "inbound"
+        return {
+            "id": f"la-call-{index}",
+            "ticketId": _ticket_id(index % self.world.conversation_count),
+            "type": "I" if inbound else "O",
+            "fromNumber": customer if inbound else LINE_NUMBER,
+            "fromName": f"Customer{call.customer_index} Example" if inbound else None,
+            "toNumber": LINE_NUMBER if inbound else customer,
+            "toName": None if inbound else f"Customer{call.customer_index} Example",
+            "viaNumber": LINE_NUMBER,
+            "dateCreated": la_time(call.started_at),
+            "dateAnswered": la_time(call.answered_at),
+            "dateFinished": la_time(call.ended_at),
+            "callDuration": str(int((call.ended_at - (call.answered_at or call.ended_at)).total_seconds())),
+        }
 
     def _agents(self, request: Request) -> Response:
+        """Agents as Agent.md lists them: no departments (membership is on the department)."""
         agents = []
         for i in range(self.world.agent_count):
             agent = self.world.agent(i)
@@ -319,16 +334,35 @@ class LiveAgentEmulator(Emulator):
                     "id": _agent_id(i),
                     "name": f"{agent.first_name} {agent.last_name}",
                     "email": agent.email,
-                    "role": "A",
+                    "role": "owner" if i == 0 else "agent",
+                    "avatar_url": None,
+                    "online_status": "F",
                     "status": "A",
-                    "departments": [_department_id(i % 2)],
+                    "gender": "X",
                 }
             )
         return _paged(request, agents)
 
     def _departments(self, request: Request) -> Response:
+        """Departments with their members (`agent_ids`): agents alternate between the two support
+        departments, and every fourth agent is in Social too."""
+        members: list[list[str]] = [[] for _ in DEPARTMENTS]
+        for i in range(self.world.agent_count):
+            members[i % 2].append(_agent_id(i))
+            if i % 4 == 0:
+                members[2].append(_agent_id(i))
         return json_response(
-            [{"department_id": _department_id(n), "name": name} for n, name in enumerate(DEPARTMENTS)]
+            [
+                {
+                    "department_id": _department_id(n),
+                    "name": name,
+                    "agent_count": len(members[n]),
+                    "online_status": "F",
+                    "agent_ids": members[n],
+                    "mailaccount_id": None,
+                }
+                for n, name in enumerate(DEPARTMENTS)
+            ]
         )
 
     def _contacts(self, request: Request) -> Response:
@@ -346,7 +380,72 @@ class LiveAgentEmulator(Emulator):
         return _paged(request, contacts)
 
     def _tags(self, request: Request) -> Response:
-        return json_response([{"id": f"t{n}", "name": name} for n, name in enumerate(TAGS)])
+        return json_response(
+            [
+                {
+                    "id": _tag_id(n),
+                    "name": name,
+                    "color": "FFFFFF",
+                    "background_color": "336699",
+                    "is_public": "Y",
+                }
+                for n, name in enumerate(TAGS)
+            ]
+        )
+
+
+LINE_NUMBER = "+31200000000"
+"""The company's phone line in the sandbox."""
+
+
+def message_groups(conversation: WorldConversation) -> list[dict[str, Any]]:
+    """A conversation as LiveAgent renders it: a start-info group, the customer's and agents' messages
+    in the channel's group types, tag, internal-note, transfer and resolve groups, in time order."""
+    incoming, outgoing = GROUP_TYPES[conversation.channel_type]
+    customer = f"c{conversation.customer_index:06d}"
+    events: list[tuple[datetime, str, str, str]] = [(conversation.created_at, "S", "S", "system00")]
+    # (time, group type, message type, user)
+    for author, at, agent in conversation.messages:
+        if author == "system":  # a resolution
+            events.append((at, "R", "S", "system00"))
+        elif author == "agent":
+            events.append((at, outgoing, "M", _agent_id(agent) if agent is not None else "system00"))
+        else:
+            events.append((at, incoming, "M", customer))
+    first_agent = conversation.assignments[0][1]
+    if conversation.tags and first_agent is not None:
+        events.append((conversation.created_at + timedelta(seconds=30), "G", "G", _agent_id(first_agent)))
+    for at, agent in conversation.notes:
+        events.append((at, "I", "N", _agent_id(agent)))
+    for before, after in itertools.pairwise(conversation.assignments):
+        if before[1] is not None:
+            events.append((after[2], "T", "R", _agent_id(before[1])))
+    events.sort(key=lambda event: event[0])
+    return [
+        {
+            "id": f"{conversation.code}-g{n}",
+            "parent_id": None,
+            "userid": user,
+            "user_full_name": None,
+            "type": group_type,
+            "status": "V",
+            "datecreated": la_time(at),
+            "datefinished": la_time(at),
+            "sort_order": n,
+            "messages": [
+                {
+                    "id": f"{conversation.code}-m{n}",
+                    "userid": user,
+                    "type": message_type,
+                    "datecreated": la_time(at),
+                    "format": "T",
+                    "message": f"message {n + 1}",
+                    "visibility": None,
+                }
+            ],
+        }
+        for n, (at, group_type, message_type, user) in enumerate(events)
+    ]
 
 
 def _ticket_id(index: int) -> str:
@@ -366,6 +465,10 @@ def _agent_id(index: int) -> str:
 
 def _department_id(index: int) -> str:
     return f"dep{index:03d}"
+
+
+def _tag_id(index: int) -> str:
+    return f"tg{index:03d}"
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -424,4 +527,4 @@ def _encode_cursor(position: int) -> str:
 
 
 def _error(status: int, message: str) -> Response:
-    return json_response({"message": message, "code": status}, status)
+    return json_response({"message": message}, status)

@@ -116,6 +116,8 @@ class WorldConversation:
     """(author: 'customer' | 'agent' | 'system', time, agent index) in time order."""
     assignments: tuple[tuple[int, int | None, datetime, datetime | None], ...]
     """(department index, agent index, from, to): a second row is a transfer."""
+    notes: tuple[tuple[datetime, int], ...] = ()
+    """Internal notes (time, agent index): agents writing to each other, never seen by the customer."""
 
 
 @dataclass(frozen=True)
@@ -367,8 +369,16 @@ class World:
                 moment += timedelta(seconds=rng.randint(60, 7200))
                 resolved = moment
                 messages.append(("system", moment, None))
+        extra = self._rng("conversation-extra", index)  # its own stream: the draws above stay as they were
+        unanswered = extra.random() < 0.05
+        if unanswered:  # nobody has replied yet: the customer's message only, still open
+            messages, resolved, first_resolved = messages[:1], None, None
+            moment = created + timedelta(seconds=extra.randint(1800, 7200))
+        notes: list[tuple[datetime, int]] = []
+        if unanswered or extra.random() < 0.2:
+            notes.append((created + timedelta(seconds=extra.randint(60, 1200)), agent))
         assignments: list[tuple[int, int | None, datetime, datetime | None]] = []
-        if rng.random() < 0.15:  # transferred once, to another department and agent
+        if unanswered or rng.random() < 0.15:  # transferred once, to another department and agent
             handover = created + (moment - created) / 2
             assignments.append((department, agent, created, handover))
             department, agent = (department + 1) % 3, (agent + 1) % self.agent_count
@@ -387,7 +397,7 @@ class World:
             code=f"{chr(65 + index % 26)}{index:05d}-LA",
             subject=f"{rng.choice(CATEGORIES).capitalize()} chat #{index + 1}",
             channel_type=channel,
-            status="R" if resolved else rng.choice(("C", "A", "N", "W")),
+            status="R" if resolved else ("N" if unanswered else rng.choice(("C", "A", "N", "W"))),
             department_index=department,
             agent_index=agent,
             customer_index=rng.randrange(self.customer_count),
@@ -398,6 +408,7 @@ class World:
             first_resolved_at=first_resolved,
             messages=tuple(messages),
             assignments=tuple(assignments),
+            notes=tuple(notes),
         )
 
     @cached_property
