@@ -133,10 +133,17 @@ def test_custom_object_schema_and_upsert_by_unique_key(client: HubSpot) -> None:
     second = client.crm.objects.batch_api.upsert(schema.fully_qualified_name, upsert)
     assert [r.new for r in second.results] == [False, False]
     listed = client.crm.objects.basic_api.get_page(
-        "helpdesk_kpi_snapshot", properties=["snapshot_key", "value"]
+        schema.fully_qualified_name, properties=["snapshot_key", "value"]
     )
     values = {r.properties["snapshot_key"]: r.properties["value"] for r in listed.results}
     assert values == {"K14|value|calendar|2026-01": "62", "K15|value|calendar|2026-01": "60"}
+    # addressed by objectTypeId or fully qualified name only: the bare name is not documented to work
+    with pytest.raises(SchemasError) as bare:
+        client.crm.schemas.core_api.get_by_id("helpdesk_kpi_snapshot")
+    assert bare.value.status == 404
+    with pytest.raises(Exception) as bare_objects:
+        client.crm.objects.basic_api.get_page("helpdesk_kpi_snapshot")
+    assert getattr(bare_objects.value, "status", None) in (400, 404)
 
 
 def test_portal_without_custom_objects_refuses_schemas() -> None:

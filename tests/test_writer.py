@@ -79,6 +79,15 @@ def test_first_push_creates_and_writes_a_second_push_writes_nothing(
         assert second.ok and second.updates == {} and second.snapshots == 0
         assert not second.properties_created and not second.groups_created and not second.schema_created
         assert writes(sandbox, before) == []  # no create, update or upsert call at all
+        # the snapshot object is addressed by objectTypeId, found by listing the schemas: never by its bare
+        # name (which a real portal answers with 404, and a create after it with 409)
+        upserts = [path for _, path, _ in writes(sandbox, kind="/batch/upsert")]
+        assert upserts and all(path.startswith("/crm/v3/objects/2-") for path in upserts)
+        asked = [path for _, path in sandbox.hubspot.requests]
+        assert not [p for p in asked if "helpdesk_kpi_snapshot" in p]
+        assert sum(p.startswith("/crm-object-schemas/v3/schemas?") or p == "/crm-object-schemas/v3/schemas"
+                   for p in asked) >= 2  # fmt: skip
+        assert [m for m, p, _ in sandbox.hubspot.writes if p.startswith("/crm-object-schemas")] == ["POST"]
 
 
 def test_values_reach_hubspot_records_including_calls_from_aircall(

@@ -177,20 +177,21 @@ class SchemaRegistry:
         number = 100 + len(self.schemas)
         type_id = f"2-{number}"
         fully_qualified = f"p{PORTAL_ID}_{name}"
+        # A custom object is addressed by its objectTypeId or fully qualified name, never by the bare
+        # name it was created with (NOTES.md: a bare name is not documented to work).
         kind = StoredKind(name, id_base=number * 10_000_000, default_properties=("hs_object_id",))
-        for alias in (name, type_id, fully_qualified):
+        for alias in (type_id, fully_qualified):
             self.kinds[alias] = kind
         group = f"{name}_information"
-        self.registry.properties[name] = {}
-        self.registry.groups[name] = {
+        self.registry.properties[fully_qualified] = {}
+        self.registry.groups[fully_qualified] = {
             group: {"name": group, "label": group, "displayOrder": 0, "archived": False}
         }
-        for alias in (type_id, fully_qualified):
-            self.registry.properties[alias] = self.registry.properties[name]
-            self.registry.groups[alias] = self.registry.groups[name]
+        self.registry.properties[type_id] = self.registry.properties[fully_qualified]
+        self.registry.groups[type_id] = self.registry.groups[fully_qualified]
         for prop in spec["properties"]:
             self.registry.create(
-                name, {"groupName": group, "fieldType": prop.get("fieldType", "text"), **prop}
+                fully_qualified, {"groupName": group, "fieldType": prop.get("fieldType", "text"), **prop}
             )
         now = iso(datetime.now(UTC))
         schema = {
@@ -203,7 +204,7 @@ class SchemaRegistry:
             "searchableProperties": spec.get("searchableProperties", []),
             "primaryDisplayProperty": spec.get("primaryDisplayProperty"),
             "secondaryDisplayProperties": spec.get("secondaryDisplayProperties", []),
-            "properties": list(self.registry.properties[name].values()),
+            "properties": list(self.registry.properties[fully_qualified].values()),
             "associations": [
                 {
                     "id": str(500 + n),
@@ -221,7 +222,8 @@ class SchemaRegistry:
         return schema
 
     def get(self, key: str) -> dict[str, Any]:
+        """A schema by objectTypeId or fully qualified name; its bare name finds nothing."""
         for schema in self.schemas.values():
-            if key in (schema["name"], schema["objectTypeId"], schema["fullyQualifiedName"]):
+            if key in (schema["objectTypeId"], schema["fullyQualifiedName"]):
                 return schema
         raise RegistryError(404, "OBJECT_NOT_FOUND", f"Unable to find object type {key}")

@@ -324,18 +324,22 @@ class HubSpotWriter:
             self.report.snapshots += len(written)
 
     def ensure_snapshot_schema(self) -> str | None:
-        """The snapshot object's type name, created when missing; None (with a note) when the portal has
-        no custom objects."""
-        schemas = self.api.client.crm.schemas.core_api
+        """The snapshot object's objectTypeId, created when missing; None (with a note) when the portal
+        has no custom objects. A custom object is addressed by objectTypeId or fully qualified name
+        (`p<portal>_helpdesk_kpi_snapshot`), never by its bare name: the schema is found by listing the
+        portal's schemas and matching `name`."""
         try:
-            schema = self.api.call("default", schemas.get_by_id_with_http_info, SNAPSHOT_OBJECT)
-            return str(schema.fully_qualified_name or SNAPSHOT_OBJECT)
+            existing = self._find_snapshot_schema()
         except AuthError:
             self._no_custom_objects()
             return None
         except FatalAPIError as exc:
             if exc.status != 404:
                 raise
+            self._no_custom_objects()
+            return None
+        if existing is not None:
+            return existing
         self.report.schema_created = True
         self._plan(f"create custom object schema {SNAPSHOT_OBJECT}")
         if self.dry_run:
@@ -359,6 +363,7 @@ class HubSpotWriter:
             ],
             associated_objects=[],
         )
+        schemas = self.api.client.crm.schemas.core_api
         try:
             created = self.api.call("default", schemas.create_with_http_info, egg)
         except AuthError:
@@ -368,8 +373,22 @@ class HubSpotWriter:
             if exc.status == 404:
                 self._no_custom_objects()
                 return None
+            if exc.status == 409:  # created meanwhile by another run: use that one
+                self.report.schema_created = False
+                found = self._find_snapshot_schema()
+                if found is not None:
+                    return found
             raise
-        return str(created.fully_qualified_name or SNAPSHOT_OBJECT)
+        return str(created.object_type_id or created.fully_qualified_name)
+
+    def _find_snapshot_schema(self) -> str | None:
+        """The objectTypeId of the portal's schema named `helpdesk_kpi_snapshot`, if there is one."""
+        schemas = self.api.client.crm.schemas.core_api
+        listing = self.api.call("default", schemas.get_all_with_http_info)
+        for schema in listing.results or []:
+            if schema.name == SNAPSHOT_OBJECT:
+                return str(schema.object_type_id or schema.fully_qualified_name)
+        return None
 
     def _no_custom_objects(self) -> None:
         self.report.snapshot_note = (
