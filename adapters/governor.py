@@ -1,9 +1,17 @@
 """One rate governor per vendor, shared by every stream of the process, so a steady sync stays under the
 vendor's published limit instead of discovering it through 429s.
 
-    >>> governor = RateGovernor.for_vendor("hubspot", limit=190, interval=10.0)
-    >>> governor.acquire("search")       # waits for a token of the search budget and of the general one
-    >>> governor.observe(headers)        # remaining-quota headers tighten the pace and track the daily cap
+    >>> governor = RateGovernor.for_vendor("hubspot", limit=190, interval=10.0, search_per_second=4)
+    >>> governor.acquire("search")       # waits for a token of the search budget alone
+    >>> governor.observe(200, headers, "search")  # a 429 or an empty window drains the budget it came from
+
+A named budget stands alone: HubSpot's CRM search is exempt from the ten-second limit and has its own
+per-second one (`x-hubspot-rate-limit-exemptions: ten-secondly` in HubSpot's published specs; 4 per second
+per token, HubSpot's changelog "CRM Search API Rate Limit Increase"), so a search neither spends nor
+waits for the general budget, and a search 429 slows searches, not everything else. The daily quota is
+tracked from `X-HubSpot-RateLimit-Daily-Remaining` where it is sent: OAuth-authenticated calls get no
+daily headers (HubSpot's changelog "Rate limit headers will now appear for OAuth authenticated calls"),
+and then there is no daily cap to keep a reserve of.
 
 Each budget is a token bucket sized so that no sliding window of `interval` seconds can hold more than
 `limit` requests: it refills at `pace · limit / interval` per second and holds at most
@@ -97,7 +105,7 @@ class VendorUsage:
 
 class RateGovernor:
     """The budgets of one vendor: `default` for every call, plus named budgets (HubSpot's `search`) that
-    a call of that kind also draws from. Fed by the vendor's remaining-quota headers through `observe`."""
+    a call of that kind draws from instead. Fed by the vendor's quota headers through `observe`."""
 
     def __init__(
         self,
@@ -149,20 +157,20 @@ class RateGovernor:
                 f"which is the reserve kept for other integrations ({self.daily_reserve}); stopping. "
                 "Cursors are saved: the next run continues from here."
             )
-        if budget != "default" and budget in self.budgets:
-            self.budgets[budget].acquire()
-        self.budgets["default"].acquire()
+        self.budgets[budget if budget in self.budgets else "default"].acquire()
         with self._lock:
             self.usage.calls += 1
             self.usage.by_budget[budget] = self.usage.by_budget.get(budget, 0) + 1
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Read a response's quota headers: a nearly empty window drains the bucket (someone else shares
-        the quota), the daily counters are kept for `acquire`."""
+    def observe(self, status: int, headers: Mapping[str, str], budget: str = "default") -> None:
+        """Read an answer's quota headers: a 429 drains the budget the call was drawn from, a nearly empty
+        ten-second window the general one (someone else shares the quota); the daily counters, where the
+        vendor sends them, are kept for `acquire`."""
+        drawn = budget if budget in self.budgets else "default"
         if status == 429:
             with self._lock:
                 self.usage.throttled += 1
-            self.budgets["default"].drain()
+            self.budgets[drawn].drain()
         remaining = _int(
             headers, "X-HubSpot-RateLimit-Remaining", "X-AircallApi-Remaining", "X-RateLimit-Remaining"
         )

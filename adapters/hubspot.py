@@ -4,10 +4,11 @@ submissions and closed-won deals, with their associations, into the common schem
     >>> adapter = HubSpotAdapter(settings, plan)
     >>> for stream in adapter.streams(): ...
 
-Every call goes through `HubSpotApi.call`: the governor's token first (search has its own budget of
-4/s beside the general 10-second one), the SDK's `*_with_http_info` variant so the quota headers feed the
-governor, and the shared retry policy and status→error mapping. The SDK's own urllib3 retries are
-switched off (it would retry 429s by itself, unseen by the governor).
+Every call goes through `HubSpotApi.call`: the governor's token first (search draws from its own budget
+of 4/s instead of the general 10-second one, from which HubSpot exempts it), the SDK's
+`*_with_http_info` variant so the quota headers feed the governor, and the shared retry policy and
+status→error mapping. The SDK's own urllib3 retries are switched off (it would retry 429s by itself,
+unseen by the governor).
 
 Changed records are found by search on the modification date through the windowing engine (property
 lists travel in the POST body, never in a URL); archived records are swept from `archived=true` lists
@@ -95,12 +96,12 @@ class HubSpotApi:
             if not _is_sdk_error(exc) or not isinstance(status, int):
                 raise
             headers = dict(getattr(exc, "headers", None) or {})
-            self.governor.observe(status, headers)
+            self.governor.observe(status, headers, budget)
             if status == 0:
                 raise RetryableAPIError(f"transport failure: {exc}", vendor="hubspot") from exc
             error = error_for_status("hubspot", status, headers, getattr(exc, "body", None))
             raise (error or exc) from exc
-        self.governor.observe(status, dict(headers or {}))
+        self.governor.observe(status, dict(headers or {}), budget)
         if isinstance(data, str | bytes) or data is None:
             raise RetryableAPIError(
                 "the body is not the JSON object expected", vendor="hubspot", status=status

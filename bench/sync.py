@@ -86,6 +86,7 @@ def run_vendor(store: Store, vendor: Vendor, size: int, scale: float, entities: 
         if vendor is Vendor.HUBSPOT:
             limit, interval = HUBSPOT_LIMIT, HUBSPOT_INTERVAL / scale
             sandbox.hubspot.window = RollingWindow(HUBSPOT_LIMIT, interval)
+            sandbox.hubspot.search_window = RollingWindow(5, 1.0 / scale)  # search: 5/s, apart from the 10 s
             governor = RateGovernor.for_vendor(
                 "hubspot", limit=limit, interval=interval, search_per_second=HUBSPOT_SEARCH_PER_SECOND * scale
             )

@@ -45,15 +45,38 @@ def test_no_sliding_window_exceeds_the_limit_and_the_pace_is_near_it(limit: int,
     assert achieved >= 0.9
 
 
-def test_search_draws_from_its_own_budget_and_the_general_one() -> None:
+def test_search_draws_from_its_own_budget_alone() -> None:
+    """HubSpot exempts CRM search from the ten-second limit and gives it its own per-second one: 40
+    searches keep to 4/s and leave the general budget whole, and a search 429 slows searches only."""
     clock = FakeClock()
     governor = RateGovernor.for_vendor(
-        "hubspot", limit=190, interval=10.0, search_per_second=4, clock=clock, sleep=clock.sleep
+        "hubspot", limit=100, interval=10.0, search_per_second=4, clock=clock, sleep=clock.sleep
     )
     send(governor, clock, 40, "search")
     assert max_in_window(clock.sent, 1.0) <= 4
-    assert governor.usage.by_budget == {"search": 40}
-    assert governor.usage.calls == 40
+    assert governor.usage.by_budget == {"search": 40} and governor.usage.calls == 40
+    general = governor.budgets["default"]
+    assert general.tokens == general.capacity  # untouched by the searches
+    before = clock.now
+    send(governor, clock, 3, "default")  # within the general budget's burst: no wait
+    assert clock.now == before
+    governor.observe(429, {"Retry-After": "1"}, "search")
+    assert governor.budgets["search"].tokens <= 0 and general.tokens > 0
+    governor.observe(429, {}, "default")
+    assert general.tokens <= 0
+
+
+def test_without_daily_headers_there_is_no_daily_cap() -> None:
+    """OAuth-authenticated HubSpot calls carry no X-HubSpot-RateLimit-Daily* headers: the governor paces by
+    the ten-second headers alone and never stops for a daily reserve it cannot know."""
+    clock = FakeClock()
+    governor = RateGovernor.for_vendor(
+        "hubspot", limit=100, interval=10.0, daily_reserve=1000, clock=clock, sleep=clock.sleep
+    )
+    for _ in range(2000):
+        governor.acquire()
+        governor.observe(200, {"X-HubSpot-RateLimit-Max": "100", "X-HubSpot-RateLimit-Remaining": "50"})
+    assert governor.daily_remaining is None and governor.usage.calls == 2000
 
 
 def test_a_nearly_empty_vendor_window_drains_the_bucket() -> None:

@@ -289,3 +289,32 @@ def test_daily_quota_headers_and_exhaustion() -> None:
         requests.get(url, headers=headers, timeout=10)
         spent = requests.get(url, headers=headers, timeout=10)
         assert spent.status_code == 429 and spent.json()["policyName"] == "DAILY"
+
+
+def test_search_and_association_reads_are_exempt_from_the_ten_second_window() -> None:
+    """As HubSpot's specs mark them (x-hubspot-rate-limit-exemptions: ten-secondly): searches and v4
+    association batch reads do not count in the ten-second window; search has its own 5 per second."""
+    with Sandbox(seed=1, size=10, hubspot_requests_per_10s=3) as small:
+        headers = {"Authorization": f"Bearer {small.hubspot_token}"}
+        search = f"{small.hubspot_url}/crm/v3/objects/tickets/search"
+        answers = [requests.post(search, json={"limit": 1}, headers=headers, timeout=10) for _ in range(6)]
+        assert [a.status_code for a in answers[:5]] == [200] * 5
+        assert answers[5].status_code == 429 and answers[5].json()["policyName"] == "SECONDLY"
+        assert int(answers[5].headers["Retry-After"]) >= 1
+        assert "X-HubSpot-RateLimit-Remaining" not in answers[0].headers  # not the ten-second window's
+        associations = f"{small.hubspot_url}/crm/v4/associations/tickets/contacts/batch/read"
+        for _ in range(4):
+            read = requests.post(associations, json={"inputs": [{"id": "1"}]}, headers=headers, timeout=10)
+            assert read.status_code == 200
+        listing = requests.get(f"{small.hubspot_url}/crm/v3/objects/tickets", headers=headers, timeout=10)
+        assert listing.status_code == 200 and listing.headers["X-HubSpot-RateLimit-Remaining"] == "2"
+
+
+def test_oauth_answers_carry_no_daily_headers() -> None:
+    """OAuth-authenticated calls have no daily limit and no X-HubSpot-RateLimit-Daily* headers (HubSpot's
+    changelog, 'Rate limit headers will now appear for OAuth authenticated calls')."""
+    with Sandbox(seed=1, size=5, hubspot_auth="oauth") as oauth:
+        headers = {"Authorization": f"Bearer {oauth.hubspot_token}"}
+        answer = requests.get(f"{oauth.hubspot_url}/crm/v3/objects/tickets", headers=headers, timeout=10)
+        assert answer.status_code == 200 and "X-HubSpot-RateLimit-Max" in answer.headers
+        assert not [h for h in answer.headers if h.lower().startswith("x-hubspot-ratelimit-daily")]

@@ -220,3 +220,35 @@ def test_the_daily_quota_reserve_stops_the_sync_with_cursors_saved(
         assert sandbox.hubspot.daily_used <= 61
         saved = store.cursor("hubspot", "contacts") or store.cursor("hubspot", "tickets")
         assert saved is not None
+
+
+def test_an_oauth_portal_without_daily_headers_syncs_whole_and_a_search_429_slows_search_only(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under OAuth HubSpot sends no daily-quota headers: the sync neither stops for a reserve it cannot
+    know nor fails. With the sandbox's search limit at HubSpot's real 5/s (the ten-second window wide
+    open) and the governor's search budget set too high, the 429s come from search alone and are
+    retried; every ticket arrives."""
+    with Sandbox(
+        seed=12, size=300, hubspot_requests_per_10s=100_000, hubspot_search_per_second=5, hubspot_auth="oauth"
+    ) as sandbox:
+        settings = sandbox_settings(sandbox, monkeypatch, hubspot__search_per_second="50")
+        report = sync(settings, store, "hubspot", now=LATER)
+        assert report.ok, report.failures
+        assert len([t for t in store.records(Ticket) if t.source == "hubspot"]) == sandbox.world.size
+        governor = report.governors["hubspot"]
+        assert governor.daily_remaining is None  # no daily headers, no daily cap
+        assert report.usage["hubspot"].throttled > 0 and report.usage["hubspot"].retries > 0  # search 429s
+
+
+def test_the_search_budget_keeps_search_under_its_own_limit(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The governor's search budget at HubSpot's 4/s against the sandbox's real 5/s: no search 429,
+    while the ten-second window (wide open) is not what paces search."""
+    with Sandbox(seed=13, size=300, hubspot_requests_per_10s=100_000, hubspot_search_per_second=5) as sandbox:
+        settings = sandbox_settings(sandbox, monkeypatch, hubspot__search_per_second="4")
+        report = sync(settings, store, "hubspot", now=LATER)
+        assert report.ok, report.failures
+        assert report.usage["hubspot"].throttled == 0
+        assert report.usage["hubspot"].by_budget["search"] > 0

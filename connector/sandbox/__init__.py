@@ -41,6 +41,12 @@ class _QuietHandler(WSGIRequestHandler):
         return None  # dropped on purpose by a fault switch, or by the client
 
 
+def _search_limit(requests_per_10s: int) -> int:
+    """HubSpot's CRM search limit, 5 per second, unless the sandbox's ten-second limit was opened beyond any
+    real tier (tests that count calls rather than wait): then search opens in proportion."""
+    return 5 if requests_per_10s <= 190 else max(5, requests_per_10s // 2)
+
+
 class Sandbox:
     """Serves the emulated vendor APIs on a loopback port (ephemeral by default) in a background thread."""
 
@@ -56,6 +62,8 @@ class Sandbox:
         liveagent_requests_per_minute: int = 180,
         hubspot_custom_objects: bool = True,
         hubspot_daily_limit: int = 500_000,
+        hubspot_search_per_second: int | None = None,
+        hubspot_auth: str = "private_app",
         faults: str = "",
     ) -> None:
         self.world = World(seed=seed, size=size)
@@ -69,6 +77,8 @@ class Sandbox:
             requests_per_10s=hubspot_requests_per_10s,
             custom_objects=hubspot_custom_objects,
             daily_limit=hubspot_daily_limit,
+            search_per_second=hubspot_search_per_second or _search_limit(hubspot_requests_per_10s),
+            auth=hubspot_auth,
             quirks=HubSpotQuirks(
                 search_lag=quirk(rules, "hubspot", "search_lag") or 0.0,
                 bulk_update=int(quirk(rules, "hubspot", "bulk_update") or 0),

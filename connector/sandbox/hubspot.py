@@ -56,12 +56,20 @@ class HubSpotEmulator(Emulator):
         custom_objects: bool = True,
         quirks: HubSpotQuirks | None = None,
         daily_limit: int = 500_000,
+        search_per_second: int = 5,
+        auth: str = "private_app",
     ) -> None:
         super().__init__()
+        if auth not in ("private_app", "oauth"):
+            raise ValueError("auth is 'private_app' or 'oauth'")
         self.world = world
         self.token = token
         self.base_url = base_url
+        self.auth = auth
+        """'oauth': answers carry no X-HubSpot-RateLimit-Daily* headers (OAuth calls have no daily cap)."""
         self.window = RollingWindow(requests_per_10s, 10.0)
+        self.search_window = RollingWindow(search_per_second, 1.0)
+        """CRM search's own per-second limit; search is exempt from the ten-second window."""
         self.daily_limit = daily_limit
         self.daily_used = 0
         """Requests counted against the portal's daily quota (the sandbox's day lasts as long as it runs)."""
@@ -126,12 +134,20 @@ class HubSpotEmulator(Emulator):
                 "access tokens.",
                 category="INVALID_AUTHENTICATION",
             )
-        admission = self.window.admit()
+        search = request.method == "POST" and request.path.endswith("/search")
+        exempt = search or request.path.startswith("/crm/v4/associations/")
+        # CRM search and v4 association batch reads are exempt from the ten-second limit (HubSpot's
+        # specs: x-hubspot-rate-limit-exemptions: ten-secondly); search has its own per-second one
+        admission = (self.search_window if search else self.window).admit() if search or not exempt else None
         self.daily_used += 1
         if self.daily_used > self.daily_limit:
             response = _rate_limited("DAILY", "daily")
-        elif not admission.allowed:
-            response = _rate_limited("TEN_SECONDLY_ROLLING", "ten_secondly_rolling")
+        elif admission is not None and not admission.allowed:
+            response = (
+                _rate_limited("SECONDLY", "secondly")
+                if search
+                else _rate_limited("TEN_SECONDLY_ROLLING", "ten_secondly_rolling")
+            )
             response.headers["Retry-After"] = str(max(1, round(admission.retry_after)))
         else:
             try:
@@ -140,13 +156,16 @@ class HubSpotEmulator(Emulator):
                 response = error(exc.status, exc.message, category=exc.category)
             except HTTPException as exc:
                 response = error(exc.code or 500, exc.description or "error", category="OBJECT_NOT_FOUND")
-        response.headers["X-HubSpot-RateLimit-Max"] = str(admission.limit)
-        response.headers["X-HubSpot-RateLimit-Remaining"] = str(admission.remaining)
-        response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
-        response.headers["X-HubSpot-RateLimit-Daily"] = str(self.daily_limit)
-        response.headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(
-            max(0, self.daily_limit - self.daily_used)
-        )
+        if not exempt:
+            assert admission is not None
+            response.headers["X-HubSpot-RateLimit-Max"] = str(admission.limit)
+            response.headers["X-HubSpot-RateLimit-Remaining"] = str(admission.remaining)
+            response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
+        if self.auth == "private_app":
+            response.headers["X-HubSpot-RateLimit-Daily"] = str(self.daily_limit)
+            response.headers["X-HubSpot-RateLimit-Daily-Remaining"] = str(
+                max(0, self.daily_limit - self.daily_used)
+            )
         return response
 
     def _authorised(self, request: Request) -> bool:
