@@ -153,3 +153,105 @@ OLD_CALL = {
 )
 def test_the_old_or_guessed_shapes_fail_the_contract(obj: str, payload: dict[str, Any], why: str) -> None:
     assert any(why in p for p in problems("liveagent", obj, payload))
+
+
+# --- Aircall ---------------------------------------------------------------------------------------
+
+
+def _aircall_bodies(sandbox: Sandbox) -> list[dict[str, Any]]:
+    session = requests.Session()
+    session.auth = (sandbox.aircall_api_id, sandbox.aircall_api_token)
+    bodies = [
+        session.get(f"{sandbox.aircall_url}/{kind}", params={"per_page": 50}, timeout=10).json()
+        for kind in ("calls", "users", "teams", "contacts")
+    ]
+    first = bodies[0]["calls"][0]["id"]
+    return [*bodies, session.get(f"{sandbox.aircall_url}/calls/{first}", timeout=10).json()]
+
+
+def test_aircall_sandbox_and_adapter_keep_to_the_table(sandbox: Sandbox) -> None:
+    bodies = _aircall_bodies(sandbox)
+    assert [p for body in bodies for p in problems("aircall", "envelope", body)] == []
+    read = keys_read_by("adapters/aircall.py") | keys_read_by("adapters/paging.py") - {
+        "paging",
+        "next",
+        "after",
+    }
+    assert read - all_keys("aircall") == set()
+    served: set[str] = set()
+    for body in bodies:
+        served |= _served_keys("aircall", {"body": [body]})
+    assert read - served == set()
+    assert {"raw_digits", "teams"} <= read
+
+
+# --- HubSpot ---------------------------------------------------------------------------------------
+
+
+def test_hubspot_properties_read_and_served_are_in_the_table(sandbox: Sandbox) -> None:
+    """Every property the mapping reads (`p.get(...)`, `properties.get(...)`) and every property the
+    adapter asks for is listed for its object; every property the sandbox serves is too, with its codes."""
+    from adapters.hubspot import SPECS
+
+    for name, spec in SPECS.items():
+        declared = set(table("hubspot")["objects"][name]["keys"])
+        assert set(spec.required + spec.optional) - declared == set(), name
+        record = sandbox.hubspot.kinds[name].record(0)
+        served = {k: v for k, v in record.properties.items()}
+        assert problems("hubspot", name, served) == [], name
+    read = keys_read_by("adapters/hubspot_mapping.py", receivers=("p", "properties"))
+    assert read - all_keys("hubspot") == set()
+    assert {"hs_pipeline_stage", "time_to_first_agent_reply", "hs_survey_type", "hs_call_duration"} <= read
+
+
+def test_hubspot_served_codes_are_the_tables_across_the_world(sandbox: Sandbox) -> None:
+    for name in ("tickets", "calls", "contacts", "feedback_submissions", "deals"):
+        kind = sandbox.hubspot.kinds[name]
+        found = [
+            p
+            for i in range(min(kind.count, 200))
+            for p in problems("hubspot", name, kind.record(i).properties)
+        ]
+        assert found == [], name
+
+
+# --- the tables themselves -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("vendor", ["liveagent", "aircall", "hubspot"])
+def test_every_table_entry_names_a_source_or_says_it_is_assumed(vendor: str) -> None:
+    contract = table(vendor)
+    for obj, spec in contract["objects"].items():
+        assert spec.get("source") or spec.get("assumed"), f"{vendor} object {obj} has no source"
+        for key, value in spec["keys"].items():
+            if isinstance(value, dict):
+                assert value.get("source") or (value.get("assumed") and value.get("why")), f"{obj}.{key}"
+    for name, codes in contract.get("codes", {}).items():
+        assert codes.get("source") or (codes.get("assumed") and codes.get("why")), name
+    for path, endpoint in contract["endpoints"].items():
+        assert endpoint.get("source"), path
+
+
+def assumed_entries(vendor: str) -> list[str]:
+    """Every entry of a table marked assumed: the README's known limits list them all."""
+    contract = table(vendor)
+    found = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            if value.get("assumed"):
+                found.append(where)
+            for key, inner in value.items():
+                walk(inner, f"{where}.{key}" if where else key)
+
+    walk(contract, "")
+    return found
+
+
+def test_the_readme_lists_every_assumed_entry() -> None:
+    from tests.contract_tables import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for vendor in ("liveagent", "aircall", "hubspot"):
+        for entry in assumed_entries(vendor):
+            assert f"`{vendor}: {entry}`" in readme, f"README does not list the assumed {vendor}: {entry}"
