@@ -39,7 +39,7 @@ from adapters.base import (
 from adapters.governor import RateGovernor
 from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
-from connector.errors import RecordValidationError
+from connector.errors import FatalAPIError, RecordValidationError
 from connector.schema import Agent, Call, Contact, Message, Record, Ticket
 from connector.settings import Settings
 
@@ -84,10 +84,26 @@ INTERNAL_MESSAGES = {"I", "N", "L", "1"}
 
 
 def _instant(value: Any) -> datetime | None:
-    """LiveAgent's `YYYY-MM-DD HH:MM:SS`, in UTC."""
+    """LiveAgent's `YYYY-MM-DD HH:MM:SS`, taken as UTC (the form Keboola's extractor filters with; the
+    response form is not published, so ISO 8601 with an offset is accepted too). Anything else stops the
+    stream with an error naming the value: reading on would misplace every record in time."""
     if not value:
         return None
-    return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    text = str(value)
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise FatalAPIError(
+            f"timestamp {text!r} is neither LiveAgent's 'YYYY-MM-DD HH:MM:SS' nor ISO 8601 with an offset",
+            vendor=SOURCE,
+        )
+    return parsed.astimezone(UTC)
 
 
 def _stamp(instant: datetime) -> str:
@@ -406,50 +422,54 @@ class LiveAgentAdapter(RequestsAdapter):
         return self._agents
 
 
-class _TicketsQuery:
-    """`GET /tickets` filtered on `date_changed` and sorted by it, as the windowing engine's query."""
+class DateWindowQuery:
+    """A LiveAgent list filtered on one date column and sorted by it, as the windowing engine's query:
+    `GET /tickets` on `date_changed`, `GET /calls` on `dateCreated` (Keboola's columns). The rest of one
+    second's rows (the engine's ties) come by page number where the list is page-numbered (tickets), by the
+    `next_page_cursor` the answer hands back where it is cursor-paged (calls)."""
 
     vendor = SOURCE
-    page_size = TICKET_PAGE
     cap: int | None = None
     resolution = 1
 
-    def __init__(self, adapter: LiveAgentAdapter) -> None:
+    def __init__(
+        self, adapter: LiveAgentAdapter, path: str, column: str, page_size: int, *, cursor: bool
+    ) -> None:
         self.adapter = adapter
+        self.path, self.column, self.page_size, self.cursor = path, column, page_size, cursor
 
-    def _get(self, low: int, high: int, page: int = 1) -> list[Any]:
+    def _params(self, low: int, high: int) -> dict[str, Any]:
         filters = [
-            ["date_changed", "D>=", _stamp(datetime.fromtimestamp(low, UTC))],
-            ["date_changed", "D<", _stamp(datetime.fromtimestamp(high, UTC))],
+            [self.column, "D>=", _stamp(datetime.fromtimestamp(low, UTC))],
+            [self.column, "D<", _stamp(datetime.fromtimestamp(high, UTC))],
         ]
-        params = {
-            "_filters": json.dumps(filters),
-            "_sortField": "date_changed",
-            "_sortDir": "ASC",
-            "_perPage": TICKET_PAGE,
-            "_page": page,
-        }
-        body, _ = self.adapter.client.get_json("/tickets", params=params)
-        return list(body or [])
+        return {"_filters": json.dumps(filters), "_sortField": self.column, "_sortDir": "ASC",
+                "_perPage": self.page_size}  # fmt: skip
+
+    def _get(self, params: dict[str, Any]) -> tuple[list[Any], requests.Response]:
+        body, response = self.adapter.client.get_json(self.path, params=params)
+        return list(body or []), response
 
     def page(self, low: int, high: int) -> Page:
-        return Page(self._get(low, high))
+        return Page(self._get(self._params(low, high))[0])
 
     def ties(self, key: int) -> Iterator[Sequence[Any]]:
-        """One second's tickets by page number (a ticket changed meanwhile leaves the second; the
-        overlap of the next run reads it again)."""
-        number = 1
+        """One second's rows (a ticket changed meanwhile leaves the second; the overlap of the next run
+        reads it again)."""
+        params = query = self._params(key, key + 1)
+        paginator = HeaderCursorPaginator() if self.cursor else PageNumberPaginator(self.page_size)
         while True:
-            rows = self._get(key, key + 1, number)
+            rows, response = self._get(query)
             if rows:
                 yield rows
-            if len(rows) < TICKET_PAGE:
+            following = paginator.advance(rows, response)
+            if following is None:
                 return
-            number += 1
+            query = params | {("_cursor" if self.cursor else "_page"): following}
 
     def key(self, item: Any) -> int:
-        changed = _instant(item.get("date_changed"))
-        return int(changed.timestamp()) if changed else 0
+        moment = _instant(item.get(self.column))
+        return int(moment.timestamp()) if moment else 0
 
     def ident(self, item: Any) -> str:
         return str(item.get("id"))
@@ -470,7 +490,9 @@ class TicketsStream:
         start = plan.start(cursor)
         if cursor is None or plan.full:
             self.history = self.all_history()
-        self.reader = WindowedReader(_TicketsQuery(self.adapter))
+        self.reader = WindowedReader(
+            DateWindowQuery(self.adapter, "/tickets", "date_changed", TICKET_PAGE, cursor=False)
+        )
         for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):
             rejected: list[str] = []
             records: list[Record] = []
@@ -530,50 +552,6 @@ class TicketsStream:
         return [ticket, *messages]
 
 
-class _CallsQuery:
-    """`GET /calls` filtered on `dateCreated` and sorted by it, as the windowing engine's query; the
-    rest of one second's calls by the `_cursor` the answer hands back."""
-
-    vendor = SOURCE
-    page_size = CURSOR_PAGE
-    cap: int | None = None
-    resolution = 1
-
-    def __init__(self, adapter: LiveAgentAdapter) -> None:
-        self.adapter = adapter
-
-    def _params(self, low: int, high: int) -> dict[str, Any]:
-        filters = [
-            ["dateCreated", "D>=", _stamp(datetime.fromtimestamp(low, UTC))],
-            ["dateCreated", "D<", _stamp(datetime.fromtimestamp(high, UTC))],
-        ]
-        return {"_filters": json.dumps(filters), "_sortField": "dateCreated", "_sortDir": "ASC",
-                "_perPage": CURSOR_PAGE}  # fmt: skip
-
-    def page(self, low: int, high: int) -> Page:
-        body, _ = self.adapter.client.get_json("/calls", params=self._params(low, high))
-        return Page(list(body or []))
-
-    def ties(self, key: int) -> Iterator[Sequence[Any]]:
-        paginator = HeaderCursorPaginator()
-        params = self._params(key, key + 1)
-        while True:
-            body, response = self.adapter.client.get_json("/calls", params=params)
-            if body:
-                yield list(body)
-            following = paginator.advance(body, response)
-            if following is None:
-                return
-            params = {**self._params(key, key + 1), "_cursor": following}
-
-    def key(self, item: Any) -> int:
-        created = _instant(item.get("dateCreated"))
-        return int(created.timestamp()) if created else 0
-
-    def ident(self, item: Any) -> str:
-        return str(item.get("id"))
-
-
 class CallsStream:
     """Calls by `dateCreated` windows; each run re-reads `reread` behind its cursor, since a call's answer
     and end come after its creation (upserts by id make the re-read harmless)."""
@@ -588,7 +566,9 @@ class CallsStream:
     def read(self, cursor: str | None) -> Iterator[Batch]:
         plan = self.adapter.plan
         start = plan.start(cursor, reread=self.adapter.settings.liveagent.reread)
-        self.reader = WindowedReader(_CallsQuery(self.adapter))
+        self.reader = WindowedReader(
+            DateWindowQuery(self.adapter, "/calls", "dateCreated", CURSOR_PAGE, cursor=True)
+        )
         for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):
             rejected: list[str] = []
             records = map_each(list(chunk.items), map_call, rejected)

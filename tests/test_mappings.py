@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -446,3 +447,28 @@ def test_hubspot_calls_contacts_feedback_and_deals() -> None:
     )
     lost = _object({"dealstage": "closedlost", "amount": "10", "closedate": "2026-01-07T12:00:00.000Z"})
     assert hubspot_mapping.deal(lost, reference, won_stages={"closedwon"}, currency="EUR") is None
+
+
+@responses.activate
+def test_liveagent_one_seconds_tickets_past_a_page_are_read_by_page_number() -> None:
+    """A bulk change stamps 130 tickets with one `date_changed`: a page of 100 cannot move the key, so
+    the rest of that second is read by `_page` before the window goes on."""
+    stamp = "2026-01-01 09:00:00"
+    tickets = [
+        body("liveagent", "tickets")[0] | {"id": f"t{n:03d}", "date_changed": stamp} for n in range(130)
+    ]
+    url = "https://acme.ladesk.com/api/v3/tickets"
+    for answer in (tickets[:100], tickets[:100], tickets[:100], tickets[100:], []):
+        responses.get(url, json=answer)
+    adapter = _liveagent()
+    for path in ("messages", "history"):
+        responses.get(re.compile(rf"https://acme\.ladesk\.com/api/v3/tickets/t\d+/{path}"), json=[])
+    responses.get(re.compile(r"https://acme\.ladesk\.com/api/v3/tickets/t\d+/sla"), json={})
+    responses.get("https://acme.ladesk.com/api/v3/agents", json=[])
+    responses.get("https://acme.ladesk.com/api/v3/departments", json=[])
+    responses.get("https://acme.ladesk.com/api/v3/tags", json=[])
+    stream = liveagent.TicketsStream(adapter)
+    read = [r.id for b in stream.read("2026-01-01T08:00:00.000Z") for r in b.records if r.entity == "ticket"]
+    assert sorted(read) == [f"liveagent:t{n:03d}" for n in range(130)]
+    asked = [c.request.url for c in responses.calls if c.request.url.split("?")[0] == url]
+    assert "_page=2" in asked[3] and stream.reader is not None and stream.reader.tie_runs == 1

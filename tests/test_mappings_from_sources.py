@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import responses
 from hubspot.crm.objects import CollectionResponseWithTotalSimplePublicObjectForwardPaging
 from hubspot.crm.pipelines import CollectionResponsePipelineNoPaging
 
 from adapters import aircall, hubspot_mapping, liveagent
 from adapters.base import SyncPlan
+from connector.errors import FatalAPIError
 from connector.settings import load_settings
 from tests.contract_tables import problems
 from tests.test_mappings import sdk
@@ -252,3 +254,12 @@ def test_a_hubspot_ticket_as_search_returns_it() -> None:
     )
     assert ticket.agent_id == "hubspot:101" and ticket.team == "Billing"
     assert ticket.contact_id == "hubspot:77"  # the lowest associated id, numerically
+
+
+def test_liveagent_timestamps_in_another_form_are_read_or_refused_by_name() -> None:
+    iso = liveagent.map_call(LA_CALL | {"dateCreated": "2026-03-02T09:55:00+01:00", "dateAnswered": None})
+    assert iso.started_at == at("08:55:00")
+    with pytest.raises(FatalAPIError, match="'02/03/2026 08:55'"):
+        liveagent.map_call(LA_CALL | {"dateCreated": "02/03/2026 08:55"})
+    with pytest.raises(FatalAPIError, match="'2026-03-02T08:55:00'"):  # no offset: which zone?
+        liveagent.map_call(LA_CALL | {"dateCreated": "2026-03-02T08:55:00"})
