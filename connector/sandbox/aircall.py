@@ -16,6 +16,7 @@ import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -160,15 +161,20 @@ class AircallEmulator(Emulator):
             "country_code_a2": "NL",
             "direct_link": f"{self.base_url}/v1/calls/{900_000 + call.index}",
             "pricing_type": "pay_as_you_go" if call.direction == "outbound" else None,
-            "teams": [self._team_brief(self.world.agent(call.agent_index).team)]
+            "teams": [self._team_brief(call.agent_index)]
             if call.agent_index is not None and call.direction == "inbound"
             else [],
         }
 
-    def _team_brief(self, name: str) -> dict[str, Any]:
-        """A team as a call carries it: the team that took the call (inbound calls routed to a team)."""
-        teams = sorted({self.world.agent(i).team for i in range(self.world.agent_count)})
-        return {"id": 40 + teams.index(name), "name": name}
+    @cached_property
+    def _team_names(self) -> list[str]:
+        """Every agent's team name, by agent index, and the sorted names (team ids follow that order)."""
+        return [self.world.agent(i).team for i in range(self.world.agent_count)]
+
+    def _team_brief(self, agent_index: int) -> dict[str, Any]:
+        """A team as a call carries it: the answering agent's team (inbound calls are routed to a team)."""
+        name = self._team_names[agent_index]
+        return {"id": 40 + sorted(set(self._team_names)).index(name), "name": name}
 
     def _settled(self, call: WorldCall) -> bool:
         return call.ended_at + timedelta(seconds=self.late_tags_seconds) <= self.clock()
