@@ -47,9 +47,8 @@ log = logging.getLogger(__name__)
 SOURCE = "liveagent"
 TICKET_PAGE = 100
 LIST_PAGE = 500
+"""Rows per page of page-numbered lists, message groups included (Keboola's size; the default is 10)."""
 CURSOR_PAGE = 500
-MESSAGE_PAGE = 500
-"""Message groups per page (Keboola's page size; the endpoint's default is 10)."""
 
 Warn = Callable[[str, str], None]
 
@@ -132,8 +131,9 @@ def map_messages(
     ticket_id: str, groups: list[dict[str, Any]], agents: set[str], warn: Warn | None = None
 ) -> list[Message]:
     """Every message of a ticket. A message between people (see `message_role`) is the agent's when its
-    user is one of the agents, else the customer's; everything else is the system's and not public, so
-    transfers, resolutions, tags and internal notes never count as an agent's reply."""
+    user is one of the agents, else the customer's; anything else — events, headers, files, quoted text —
+    is the system's. So transfers, resolutions and tags never count as an agent's reply, and internal
+    notes are the agent's but never public (the KPIs count public agent and customer messages only)."""
     records = []
     for group in groups:
         group_type = str(group.get("type") or "")
@@ -404,16 +404,7 @@ class LiveAgentAdapter(RequestsAdapter):
 
     def message_groups(self, ticket_id: str) -> list[dict[str, Any]]:
         """Every message group of a ticket, page by page (the endpoint pages, 10 groups by default)."""
-        groups: list[dict[str, Any]] = []
-        paginator = PageNumberPaginator(MESSAGE_PAGE)
-        page: int | None = 1
-        while page is not None:
-            body, response = self.client.get_json(
-                f"/tickets/{ticket_id}/messages", params={"_page": page, "_perPage": MESSAGE_PAGE}
-            )
-            groups += list(body or [])
-            page = paginator.advance(body, response)
-        return groups
+        return [group for page in self.pages(f"/tickets/{ticket_id}/messages") for group in page]
 
     def agent_ids(self) -> set[str]:
         """Who counts as an agent when reading message authors (one agent listing per run)."""
