@@ -101,7 +101,7 @@ def _request_problems(vendor: str, requests_made: list[tuple[str, str]]) -> list
     found = []
     for method, full_path in requests_made:
         parts = urlsplit(full_path)
-        path = "/" + parts.path.split("/api/v3/", 1)[-1].lstrip("/")
+        path = parts.path  # the emulators log paths below their mount point (/api/v3, /v1)
         spec = next((s for s, pattern in templates if method == "GET" and pattern.match(path)), None)
         if spec is None:
             found.append(f"{method} {path}: no such endpoint in the table")
@@ -109,7 +109,7 @@ def _request_problems(vendor: str, requests_made: list[tuple[str, str]]) -> list
         params = parse_qs(parts.query)
         for name in set(params) - set(spec["params"]):
             found.append(f"{method} {path}: parameter {name} is not in the table for this endpoint")
-        for value in params.get("_filters", []):
+        for value in params.get("_filters", []):  # LiveAgent's
             for column, operator, _ in json.loads(value):
                 if column not in contract["filters"]["columns"]:
                     found.append(f"{path}: filter column {column} is not in the table")
@@ -185,6 +185,18 @@ def test_aircall_sandbox_and_adapter_keep_to_the_table(sandbox: Sandbox) -> None
     assert {"raw_digits", "teams"} <= read
 
 
+def test_aircall_sync_asks_only_for_endpoints_and_parameters_of_the_table(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = sandbox_settings(sandbox, monkeypatch)
+    sandbox.aircall.requests.clear()
+    sandbox.now = NOW
+    report = sync(settings, Store.open("sqlite://"), "aircall", now=NOW)
+    assert report.ok, report.failures
+    assert _request_problems("aircall", sandbox.aircall.requests) == []
+    assert any(path.startswith("/calls?") for _, path in sandbox.aircall.requests)
+
+
 # --- HubSpot ---------------------------------------------------------------------------------------
 
 
@@ -255,3 +267,14 @@ def test_the_readme_lists_every_assumed_entry() -> None:
     for vendor in ("liveagent", "aircall", "hubspot"):
         for entry in assumed_entries(vendor):
             assert f"`{vendor}: {entry}`" in readme, f"README does not list the assumed {vendor}: {entry}"
+
+
+def test_a_request_outside_the_table_is_named() -> None:
+    old_calls = '/calls?_filters=[["date_created","D>=","2026-01-01 00:00:00"]]&_cursor=MA'
+    assert _request_problems("liveagent", [("GET", old_calls)]) == [
+        "/calls: filter column date_created is not in the table"
+    ]
+    assert _request_problems("liveagent", [("GET", "/tickets/x/history?_filters=[]")]) == [
+        "GET /tickets/x/history: parameter _filters is not in the table for this endpoint"
+    ]
+    assert _request_problems("aircall", [("GET", "/calls/search?phone_number=1")]) != []
