@@ -28,6 +28,7 @@ from adapters.base import (
     map_each,
 )
 from adapters.governor import RateGovernor
+from adapters.http import Shape
 from adapters.paging import NextLinkPaginator
 from adapters.windows import Page, WindowedReader
 from connector.schema import Agent, Call, Contact
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 SOURCE = "aircall"
 PER_PAGE = 50
 LISTING_CAP = 10_000
+CALLS = Shape(dict, "calls")
+"""A `/calls` answer: an object holding the calls (and `meta`)."""
 ABANDONED_REASONS = {"short_abandoned", "abandoned_in_ivr", "abandoned_in_classic"}
 
 
@@ -172,7 +175,7 @@ class AircallAdapter(RequestsAdapter):
         url: str | None = path
         query: dict[str, Any] | None = {"per_page": PER_PAGE, **(params or {})}
         while url:
-            body, response = self.client.get_json(url, params=query)
+            body, response = self.client.get_json(url, params=query, expect=Shape(dict, key))
             yield list(body.get(key) or [])
             url, query = paginator.advance(body, response), None
 
@@ -203,14 +206,16 @@ class _CallsQuery:
         return {"from": low, "to": high - 1, "order": "asc", "per_page": PER_PAGE, "page": page}
 
     def page(self, low: int, high: int) -> Page:
-        body, _ = self.adapter.client.get_json("/calls", params=self._params(low, high))
+        body, _ = self.adapter.client.get_json("/calls", params=self._params(low, high), expect=CALLS)
         return Page(list(body.get("calls") or []), total=(body.get("meta") or {}).get("total"))
 
     def ties(self, key: int) -> Iterator[Sequence[Any]]:
         """One second's calls, by page number: creation time never changes, so offsets are stable."""
         number = 1
         while number * PER_PAGE <= LISTING_CAP:
-            body, _ = self.adapter.client.get_json("/calls", params=self._params(key, key + 1, number))
+            body, _ = self.adapter.client.get_json(
+                "/calls", params=self._params(key, key + 1, number), expect=CALLS
+            )
             calls = list(body.get("calls") or [])
             if calls:
                 yield calls

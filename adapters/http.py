@@ -134,21 +134,31 @@ class VendorClient:
         """Waited on before each attempt, fed each response's quota headers."""
         self.calls = 0
 
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> tuple[Any, requests.Response]:
-        return self.request_json("GET", path, params=params)
+    def get_json(
+        self, path: str, params: Mapping[str, Any] | None = None, *, expect: Shape | None = None
+    ) -> tuple[Any, requests.Response]:
+        return self.request_json("GET", path, params=params, expect=expect)
 
     def request_json(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        expect: Shape | None = None,
     ) -> tuple[Any, requests.Response]:
-        """The parsed JSON body and the response, after retries; raises an `APIError` otherwise."""
+        """The parsed JSON body and the response, after retries; raises an `APIError` otherwise. A body
+        that is not JSON, or not of the `expect`ed shape, is retried like a 5xx: read as an empty page it
+        would move a cursor past records never read."""
         url = path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
         for attempt in retrying(self.retry, self.sleep, self.governor):
             with attempt:
-                return self._once(method, url, params, json)
+                return self._once(method, url, params, json, expect)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     def _once(
-        self, method: str, url: str, params: Mapping[str, Any] | None, body: Any
+        self, method: str, url: str, params: Mapping[str, Any] | None, body: Any, expect: Shape | None
     ) -> tuple[Any, requests.Response]:
         if self.governor is not None:
             self.governor.acquire()
@@ -163,13 +173,43 @@ class VendorClient:
         if failure is not None:
             raise failure
         try:
-            return response.json(), response
+            parsed = response.json()
         except (ValueError, requests.exceptions.ChunkedEncodingError) as exc:
             raise RetryableAPIError(
                 "the body is not complete JSON (cut short or malformed)",
                 vendor=self.vendor,
                 status=response.status_code,
             ) from exc
+        problem = expect.problem(parsed) if expect is not None else None
+        if problem is not None:
+            raise RetryableAPIError(
+                f"the body is {problem} ({url.split('?')[0]})",
+                vendor=self.vendor,
+                status=response.status_code,
+            )
+        return parsed, response
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What an endpoint's JSON body must be: a list, an object, or an object holding a list under a key
+    (Aircall's `{"calls": [...], "meta": {...}}`)."""
+
+    kind: type
+    holding: str | None = None
+
+    def problem(self, body: Any) -> str | None:
+        if not isinstance(body, self.kind):
+            return f"a JSON {type(body).__name__}, not the {self.kind.__name__} this endpoint answers"
+        if self.holding is not None and not (
+            isinstance(body, dict) and isinstance(body.get(self.holding), list)
+        ):
+            return f"an object without its {self.holding!r} list"
+        return None
+
+
+LIST = Shape(list)
+OBJECT = Shape(dict)
 
 
 def retrying(

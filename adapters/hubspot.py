@@ -102,11 +102,23 @@ class HubSpotApi:
             error = error_for_status("hubspot", status, headers, getattr(exc, "body", None))
             raise (error or exc) from exc
         self.governor.observe(status, dict(headers or {}), budget)
-        if isinstance(data, str | bytes) or data is None:
+        if isinstance(data, str | bytes) or data is None or _empty_model(data):
             raise RetryableAPIError(
-                "the body is not the JSON object expected", vendor="hubspot", status=status
+                "the body is not the JSON object this endpoint answers (not JSON, cut short, or another "
+                "shape)",
+                vendor="hubspot",
+                status=status,
             )
         return data
+
+
+def _empty_model(data: Any) -> bool:
+    """A generated model with every field empty: what the SDK makes of a body that is not JSON (it falls
+    back to the raw text and fills nothing, so a page would read as empty and a cursor move past records
+    never read) or of JSON of another shape. No answer the connector reads is like that: a collection
+    carries its `results`, a record its `id`."""
+    fields = getattr(data, "openapi_types", None)
+    return isinstance(fields, dict) and bool(fields) and all(getattr(data, f, None) is None for f in fields)
 
 
 def _is_sdk_error(exc: Exception) -> bool:

@@ -37,6 +37,7 @@ from adapters.base import (
     map_each,
 )
 from adapters.governor import RateGovernor
+from adapters.http import LIST, OBJECT
 from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
 from connector.errors import FatalAPIError, RecordValidationError
@@ -369,7 +370,7 @@ class LiveAgentAdapter(RequestsAdapter):
         page: int | None = 1
         while page is not None:
             body, response = self.client.get_json(
-                path, params={**(params or {}), "_page": page, "_perPage": LIST_PAGE}
+                path, params={**(params or {}), "_page": page, "_perPage": LIST_PAGE}, expect=LIST
             )
             rows = list(body or [])
             if rows:
@@ -379,7 +380,7 @@ class LiveAgentAdapter(RequestsAdapter):
     def department_rows(self) -> list[dict[str, Any]]:
         """`/departments`, read once per run."""
         if self._departments is None:
-            body, _ = self.client.get_json("/departments")
+            body, _ = self.client.get_json("/departments", expect=LIST)
             self._departments = [d for d in body or [] if isinstance(d, dict)]
         return self._departments
 
@@ -398,7 +399,7 @@ class LiveAgentAdapter(RequestsAdapter):
     def tag_names(self) -> dict[str, str]:
         """tag id → name (`/tags`, once per run): tickets carry tag ids."""
         if self._tags is None:
-            body, _ = self.client.get_json("/tags")
+            body, _ = self.client.get_json("/tags", expect=LIST)
             self._tags = {str(t.get("id")): str(t.get("name")) for t in body or [] if isinstance(t, dict)}
         return self._tags
 
@@ -438,7 +439,7 @@ class DateWindowQuery:
                 "_perPage": self.page_size}  # fmt: skip
 
     def _get(self, params: dict[str, Any]) -> tuple[list[Any], requests.Response]:
-        body, response = self.adapter.client.get_json(self.path, params=params)
+        body, response = self.adapter.client.get_json(self.path, params=params, expect=LIST)
         return list(body or []), response
 
     def page(self, low: int, high: int) -> Page:
@@ -502,7 +503,7 @@ class TicketsStream:
         paginator = HeaderCursorPaginator()
         params: dict[str, Any] = {"_perPage": CURSOR_PAGE}
         while True:
-            body, response = self.adapter.client.get_json("/tickets/history", params=params)
+            body, response = self.adapter.client.get_json("/tickets/history", params=params, expect=LIST)
             for row in body or []:
                 keep = {
                     "agent_id": row.get("agent_id"),
@@ -526,11 +527,11 @@ class TicketsStream:
         )
         sla = None
         if item.get("date_resolved"):
-            sla, _ = adapter.client.get_json(f"/tickets/{ticket_id}/sla")
+            sla, _ = adapter.client.get_json(f"/tickets/{ticket_id}/sla", expect=OBJECT)
         if self.history is not None:
             history: Any = self.history.get(ticket_id, [])
         else:
-            history, _ = adapter.client.get_json(f"/tickets/{ticket_id}/history")
+            history, _ = adapter.client.get_json(f"/tickets/{ticket_id}/history", expect=LIST)
         ticket = map_ticket(
             item,
             messages=messages,

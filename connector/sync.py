@@ -77,7 +77,7 @@ class Progress:
         self.emit(
             f"{report.vendor}/{report.stream}: {report.records} records ({rate:.0f}/s), "
             f"{usage.calls} API calls, {usage.retries} retries, {usage.throttled} × 429"
-            + (" — done" if final else "")
+            + ((" — FAILED" if report.error else " — done") if final else "")
         )
 
 
@@ -167,6 +167,11 @@ def _sync_vendor(
             stream_report.error = str(exc)
             report.failures[f"{vendor}/{stream.name}"] = str(exc)
             log.error("%s/%s failed: %s", vendor, stream.name, exc)
+        except Exception as exc:  # an answer no check foresaw, or a bug: this stream fails, the rest run
+            stream_report.error = f"{type(exc).__name__}: {exc}"
+            report.failures[f"{vendor}/{stream.name}"] = stream_report.error
+            log.error("%s/%s failed: %s (cursor kept; the other streams go on)", vendor, stream.name, exc)
+            log.debug("%s/%s traceback", vendor, stream.name, exc_info=True)
         finally:
             stream_report.seconds = time.monotonic() - started
         progress.update(stream_report, adapter.governor.usage, final=True)

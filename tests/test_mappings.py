@@ -23,7 +23,7 @@ from adapters import aircall, hubspot_mapping, liveagent
 from adapters.base import SyncPlan
 from adapters.http import RetryPolicy
 from adapters.paging import PaginationLoopError
-from connector.errors import RecordValidationError
+from connector.errors import RecordValidationError, RetryableAPIError
 from connector.settings import load_settings
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
@@ -472,3 +472,18 @@ def test_liveagent_one_seconds_tickets_past_a_page_are_read_by_page_number() -> 
     assert sorted(read) == [f"liveagent:t{n:03d}" for n in range(130)]
     asked = [c.request.url for c in responses.calls if c.request.url.split("?")[0] == url]
     assert "_page=2" in asked[3] and stream.reader is not None and stream.reader.tie_runs == 1
+
+
+@responses.activate
+def test_a_json_body_of_another_shape_is_retried_then_named_never_read_as_empty() -> None:
+    """A 200 whose JSON is not the endpoint's shape (an error object where a list belongs, an Aircall
+    answer without its `calls`) would read as an empty page: it is retried like a 5xx, then named."""
+    responses.get("https://acme.ladesk.com/api/v3/tags", json={"message": "maintenance"})
+    adapter = _liveagent()
+    with pytest.raises(RetryableAPIError, match="a JSON dict, not the list this endpoint answers"):
+        adapter.tag_names()
+    assert len(responses.calls) == 3  # the policy's three attempts
+    responses.get("https://api.aircall.io/v1/calls", json={"meta": {"total": 0}})
+    responses.get("https://api.aircall.io/v1/teams", json={"teams": [], "meta": {"next_page_link": None}})
+    with pytest.raises(RetryableAPIError, match="without its 'calls' list"):
+        list(aircall.CallsStream(_aircall()).read(None))

@@ -11,13 +11,17 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from adapters.http import RetryPolicy
 from connector.sandbox import Sandbox
 from connector.schema import ENTITIES, Ticket
+from connector.settings import Vendor
 from connector.store import Store
+from connector.sync import build_adapter, run_sync, sync_plan
 from tests.sync_helpers import FAST, sandbox_settings, sync
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -111,3 +115,53 @@ def test_a_steady_sync_stays_under_the_vendors_limit_without_a_429(monkeypatch: 
         usage = report.usage["hubspot"]
         assert usage.calls > 30  # more than one window's worth
         assert usage.throttled == 0 and usage.retries == 0
+
+
+def _impatient(vendor: Vendor, settings: Any, now: datetime) -> Any:
+    """The vendor's adapter with three attempts per call and no waiting between them."""
+    adapter = build_adapter(vendor, settings, sync_plan(settings, now=now))
+    client = adapter.api if vendor is Vendor.HUBSPOT else adapter.client  # type: ignore[attr-defined]
+    client.retry = RetryPolicy(attempts=3, initial_wait=0, max_wait=0)
+    client.sleep = lambda seconds: None
+    return adapter
+
+
+@pytest.mark.parametrize("vendor", list(Vendor))
+def test_malformed_bodies_are_errors_never_empty_pages(
+    vendor: Vendor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 200 whose body is not JSON (or not the endpoint's shape) is retried like a 5xx; when it persists
+    the stream fails with its cursor where it was, and the vendor's other streams go on. One clean rerun
+    then gives the store of a fault-free sync — nothing read as an empty page and skipped for good."""
+    now = END + timedelta(days=3)
+    open_limits = {"hubspot_requests_per_10s": 100_000, "aircall_requests_per_minute": 1_000_000,
+                   "liveagent_requests_per_minute": 1_000_000}  # fmt: skip
+    faulty_url, clean_url = f"sqlite:///{tmp_path / 'faulty.db'}", f"sqlite:///{tmp_path / 'clean.db'}"
+    with Sandbox(seed=16, size=300, faults=f"{vendor.value}=malformed@0.4", **open_limits) as sandbox:  # type: ignore[arg-type]
+        sandbox.now = now
+        settings = sandbox_settings(sandbox, monkeypatch)
+        faulty = Store.open(faulty_url)
+        first = run_sync(
+            settings, faulty, sources=[vendor], now=now, adapters={vendor: _impatient(vendor, settings, now)}
+        )
+        assert sandbox.faults[vendor.value].fired, "the fault must have fired"
+        assert first.failures, "at 40 % some call must have failed three times in a row"
+        assert all(
+            "not complete JSON" in why or "not the JSON object" in why for why in first.failures.values()
+        )
+        assert len(first.streams) == len(
+            build_adapter(vendor, settings, sync_plan(settings, now=now)).streams()
+        )
+        sandbox.faults[vendor.value].rules = []  # the vendor recovers
+        second = run_sync(
+            settings, faulty, sources=[vendor], now=now, adapters={vendor: _impatient(vendor, settings, now)}
+        )
+        assert second.ok, second.failures
+        faulty.close()
+    with Sandbox(seed=16, size=300, **open_limits) as healthy:  # type: ignore[arg-type]
+        healthy.now = now
+        settings = sandbox_settings(healthy, monkeypatch)
+        clean = Store.open(clean_url)
+        assert run_sync(settings, clean, sources=[vendor], now=now).ok
+        clean.close()
+    assert snapshot(faulty_url) == snapshot(clean_url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -78,16 +79,40 @@ def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may run as a formula at the start of a cell (OWASP's CSV-injection list)."""
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity: a non-finite figure is written as null."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def to_json(results: Iterable[KpiResult]) -> str:
-    return json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False)
+    """The figures as a JSON array; always valid JSON (non-finite numbers become null)."""
+    rows = [{k: _finite(v) for k, v in r.as_json().items()} for r in results]
+    return json.dumps(rows, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: empty for None and non-finite numbers, and text that a spreadsheet would run
+    as a formula (a category `=HYPERLINK(…)`) prefixed with a quote, as OWASP advises."""
+    value = _finite(value)
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def to_csv(results: Iterable[KpiResult]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=RESULT_KEYS, lineterminator="\n")
+    """The figures as RFC 4180 CSV (CRLF line ends, so a carriage return inside a text cell is quoted
+    rather than breaking the row), every cell through `csv_cell`."""
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=RESULT_KEYS, lineterminator="\r\n")
     writer.writeheader()
     for result in results:
-        writer.writerow({k: ("" if v is None else v) for k, v in result.as_json().items()})
+        writer.writerow({k: csv_cell(v) for k, v in result.as_json().items()})
     return out.getvalue()
 
 

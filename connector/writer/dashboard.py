@@ -249,7 +249,7 @@ def write_report(
     paths = {"dashboard": out / "dashboard.html", "csv": out / "kpis.csv", "json": out / "kpis.json"}
     html = render_dashboard(results, zone=zone, generated_at=generated_at, names=names)
     paths["dashboard"].write_text(html, "utf-8")
-    paths["csv"].write_text(to_csv(results), "utf-8")
+    paths["csv"].write_text(to_csv(results), "utf-8", newline="")
     paths["json"].write_text(to_json(results), "utf-8")
     return paths
 
