@@ -140,7 +140,7 @@ def import_command(obj: _Context, file: Path, skip_invalid: bool, rejects: Path 
         sys.exit(1)
     if report.rejected:
         target = rejects or _default_rejects_path(file)
-        with target.open("w", encoding="utf-8") as out:
+        with target.open("w", encoding="utf-8", errors="backslashreplace") as out:
             for rejected in report.rejected:
                 out.write(json.dumps(rejected.as_json(), ensure_ascii=False) + "\n")
         click.echo(f"{len(report.rejected)} invalid line(s) skipped, written to {target}", err=True)
@@ -581,11 +581,14 @@ def _open_store(settings: Settings) -> Iterator[Store]:
 
 @contextmanager
 def _open_lines(file: Path) -> Iterator[IO[str]]:
+    # undecodable bytes are kept (surrogateescape) so the importer can name the line that holds them
     if str(file) == "-":
+        if hasattr(sys.stdin, "reconfigure"):
+            sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape")
         yield sys.stdin
         return
     try:
-        handle = file.open("r", encoding="utf-8")
+        handle = file.open("r", encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
         click.echo(f"cannot read {file}: {exc.strerror}", err=True)
         sys.exit(1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -56,18 +57,32 @@ class ImportReport:
     committed: bool = False
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")
+"""Bytes that were not UTF-8, as Python's surrogateescape error handler keeps them."""
+
+
 class _RollBack(Exception):
     """Raised inside the import transaction to undo it when the file has an invalid line."""
 
 
 def parse_line(line_no: int, text: str) -> Record | RejectedLine:
     """One JSON Lines line → a validated record, or the reasons it is not one."""
+    broken = _UNDECODED.search(text)
+    if broken is not None:  # the file is read with surrogateescape: an undecodable byte stands out
+        byte = ord(broken.group()) - 0xDC00
+        return RejectedLine(
+            line_no,
+            [Problem("(line)", f"not valid UTF-8: byte 0x{byte:02x} at column {broken.start() + 1}")],
+            text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+        )
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return RejectedLine(
             line_no, [Problem("(line)", f"not valid JSON: {exc.msg} at column {exc.colno}")], text
         )
+    except RecursionError:
+        return RejectedLine(line_no, [Problem("(line)", "nested too deep to read")], text[:200])
     if not isinstance(data, dict):
         return RejectedLine(line_no, [Problem("(line)", "expected a JSON object")], data)
     fields = dict(data)

@@ -16,6 +16,7 @@ Usage:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -44,8 +45,54 @@ _SOCIAL_CHANNEL = re.compile(r"^social:[a-z0-9][a-z0-9_-]*$")
 # --- value types -------------------------------------------------------------------------------------
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""Timestamps a KPI can use: a period, a business calendar and an epoch in seconds all hold them."""
+MAX_NESTING = 32
+"""How deep `raw` and other free-form objects may nest."""
+INT64 = (-(2**63), 2**63 - 1)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    """The instant in UTC, refused outside 1970–2100 (year 1 or 9999 with an offset cannot even be
+    converted, and nothing KPI-worthy happened then)."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside 1970–2100") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"{utc.isoformat()} is outside 1970–2100")
+    return utc
+
+
+def unusable(value: Any) -> str | None:
+    """Why a value cannot be stored and computed with — an integer beyond 64 bits, a non-finite number,
+    text that is not valid UTF-8 (a lone surrogate), nesting deeper than `MAX_NESTING` — or None. Walks
+    lists and objects without recursion, so a hostile depth cannot exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if item is None or isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if not INT64[0] <= item <= INT64[1]:
+                return "an integer beyond 64 bits"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return f"{item} is not a finite number"
+        elif isinstance(item, Decimal):
+            if not item.is_finite():
+                return f"{item} is not a finite number"
+        elif isinstance(item, str):
+            if _SURROGATE.search(item):
+                return "text that is not valid UTF-8 (a lone surrogate)"
+        elif isinstance(item, dict | list | tuple):
+            if depth >= MAX_NESTING:
+                return f"nested deeper than {MAX_NESTING} levels"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _check_record_id(value: str) -> str:
@@ -93,7 +140,8 @@ Money = Annotated[
 ]
 """An amount with at most 4 decimals, kept at exactly 4 so a stored and a fresh value compare equal."""
 Seconds = Annotated[float, Field(ge=0)]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+"""A count of events on one record (reopens, transfers): the calculator holds them in 32 bits."""
 
 
 class BaseChannel(StrEnum):
@@ -200,6 +248,15 @@ class Record(BaseModel):
     if TYPE_CHECKING:  # each concrete base declares `id` after its key fields, so it validates last
         id: str
     raw: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _usable(cls, value: Any) -> Any:
+        """Values a KPI cannot use are refused at the door, whatever the source (SPEC §3)."""
+        problem = unusable(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="before")
     @classmethod

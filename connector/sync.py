@@ -128,7 +128,8 @@ def run_sync(
         report.usage[vendor.value] = adapter.governor.usage
         report.governors[vendor.value] = adapter.governor
         try:
-            _sync_vendor(adapter, store, report, progress, entities)
+            with store.exclusive(f"sync:{vendor.value}", waiting=progress.emit):
+                _sync_vendor(adapter, store, report, progress, entities)
         finally:
             adapter.close()
     return report

@@ -165,3 +165,47 @@ def test_malformed_bodies_are_errors_never_empty_pages(
         assert run_sync(settings, clean, sources=[vendor], now=now).ok
         clean.close()
     assert snapshot(faulty_url) == snapshot(clean_url)
+
+
+def test_two_syncs_started_together_on_one_store_both_succeed_and_equal_one_run(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Two `helpdesk-kpi sync` processes on one new store (SQLite file, or PostgreSQL): neither dies of a
+    locked database or a half-made schema; each vendor is synced by one process at a time; the store
+    equals a single run's."""
+    from tests.conftest import _postgres_schema_url
+
+    with Sandbox(seed=17, size=500, hubspot_requests_per_10s=100_000, aircall_requests_per_minute=1_000_000,
+                 liveagent_requests_per_minute=1_000_000) as sandbox:  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+        env |= sandbox.settings_env() | FAST | {"HELPDESK_BACKFILL_START": "2025-10-01"}
+        script = str(Path(sys.executable).with_name("helpdesk-kpi"))
+        together = [
+            subprocess.Popen(
+                [script, "sync"],
+                env=env | {"HELPDESK_DATABASE_URL": database_url},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outcomes = [process.communicate(timeout=300) for process in together]
+        for process, (_, err) in zip(together, outcomes, strict=True):
+            assert process.returncode == 0, err[-3000:]
+            assert "database is locked" not in err and "Traceback" not in err
+        if database_url.startswith("sqlite"):
+            single_urls = iter([f"sqlite:///{tmp_path / 'single.db'}"])
+        else:
+            single_urls = _postgres_schema_url()
+        single_url = next(single_urls)
+        try:
+            alone = subprocess.run(
+                [script, "sync"], env=env | {"HELPDESK_DATABASE_URL": single_url}, capture_output=True,
+                text=True, timeout=300,
+            )  # fmt: skip
+            assert alone.returncode == 0, alone.stderr[-3000:]
+            assert snapshot(database_url) == snapshot(single_url)
+        finally:
+            for _ in single_urls:
+                pass

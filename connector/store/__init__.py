@@ -11,16 +11,17 @@ covers, and an import can be all-or-nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import Connection
 
 from connector.schema import ENTITIES, Agent, Contact, Record
-from connector.store.engine import create_store_engine, migrate
+from connector.store.engine import create_store_engine, migrate, writing
 from connector.store.identity import (
     IdentityKind,
     fold_identity,
@@ -32,6 +33,7 @@ from connector.store.records import UpsertCounts, dialect_insert, read_records, 
 from connector.store.tables import kpi_result, sync_cursor, table_for, webhook_event
 
 __all__ = ["Store", "UpsertCounts"]
+log = logging.getLogger(__name__)
 
 R = TypeVar("R", bound=Record)
 
@@ -53,9 +55,34 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
+    def exclusive(self, scope: str, *, waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Work on `scope` (e.g. `sync:hubspot`) in one process at a time. PostgreSQL: a session advisory
+        lock keyed by the store's schema and the scope, so different sources sync in parallel and one
+        source waits for the process already syncing it (`waiting` hears about it; a process that dies
+        drops its lock with its session). SQLite has nothing to take: its writes are serialised batch by
+        batch by immediate transactions, so two runs interleave and upsert the same records idempotently."""
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        with self.engine.connect() as connection:
+            key = connection.execute(
+                text("SELECT hashtextextended(current_schema() || ':' || :scope, 0)"), {"scope": scope}
+            ).scalar_one()
+            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one():
+                (waiting or log.warning)(f"another run holds {scope} on this store; waiting for it to finish")
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            connection.commit()  # the session keeps the lock; no transaction stays open meanwhile
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+
+    @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self.engine.begin() as connection:
+        """One write transaction: committed when the block ends, rolled back if it raises. On SQLite it
+        takes the write lock at its start, so concurrent runs wait for each other instead of failing."""
+        with writing(self.engine) as connection:
             yield connection
 
     # --- records ------------------------------------------------------------------------------------

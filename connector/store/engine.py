@@ -6,6 +6,8 @@ revisions shipped in `connector/store/migrations/versions/`, applied automatical
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from sqlalchemy.engine import Connection, make_url
 from connector.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+WRITE_OPTION = "helpdesk_write"
+"""Execution option marking a connection whose transaction will write (SQLite: BEGIN IMMEDIATE)."""
 _MIGRATION_LOCK_ID = 0x4845_4C50  # "HELP": one PostgreSQL advisory lock serialises concurrent migrators
 
 
@@ -51,7 +55,11 @@ def _use_real_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A write transaction takes the write lock at BEGIN: a deferred one that read first cannot wait
+        # for another writer (SQLite answers "database is locked" at once rather than deadlock), so two
+        # runs on one file would collide; IMMEDIATE makes the second wait (busy_timeout) and go on.
+        immediate = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -72,8 +80,10 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every pending migration in one transaction; refuse a database newer than this code."""
-    with engine.begin() as connection:
+    """Apply every pending migration in one transaction; refuse a database newer than this code. Two
+    processes opening one new store migrate one after the other (PostgreSQL: an advisory lock; SQLite:
+    an immediate transaction), the second finding the schema made."""
+    with writing(engine) as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
         current = MigrationContext.configure(connection).get_current_revision()
@@ -87,3 +97,12 @@ def migrate(engine: Engine) -> None:
             command.upgrade(alembic_config(connection), "head")
         except CommandError as exc:
             raise StoreError(f"schema migration failed: {exc}") from exc
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write: committed when the block ends, rolled back if it raises."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            yield connection
