@@ -18,8 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -29,7 +31,7 @@ from tenacity import (
 )
 
 from adapters.governor import RateGovernor
-from connector.errors import APIError, AuthError, FatalAPIError, RetryableAPIError
+from connector.errors import APIError, AuthError, FatalAPIError, RetryableAPIError, UnreachableError
 
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-HubSpot-Correlation-Id", "X-Correlation-Id")
 
@@ -166,7 +168,7 @@ class VendorClient:
         try:
             response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            raise RetryableAPIError(f"transport failure: {type(exc).__name__}", vendor=self.vendor) from exc
+            raise transport_error(self.vendor, url, exc) from exc
         if self.governor is not None:
             self.governor.observe(response.status_code, response.headers)
         failure = error_for(self.vendor, response)
@@ -188,6 +190,36 @@ class VendorClient:
                 status=response.status_code,
             )
         return parsed, response
+
+
+def transport_error(vendor: str, url: str, exc: BaseException) -> APIError:
+    """The error for a request that got no answer, naming the host and the cause once: a connection that
+    could not be made at all (refused, unknown host) is `UnreachableError` — retrying within seconds will
+    not help — anything else (a timeout, a dropped or cut connection) is retried."""
+    host = urlsplit(url).netloc or url
+    cause = _unreachable_cause(exc)
+    if cause is not None:
+        return UnreachableError(f"cannot connect to {host}: {cause}", vendor=vendor)
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return RetryableAPIError(f"transport failure talking to {host}: {type(exc).__name__} {detail}".strip(),
+                             vendor=vendor)  # fmt: skip
+
+
+def _unreachable_cause(exc: BaseException | None) -> str | None:
+    """The cause when no connection could be made (urllib3's NewConnectionError, NameResolutionError),
+    found through requests' and urllib3's wrappers."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, urllib3.exceptions.NewConnectionError):
+            text = str(exc)
+            return text.split(": ", 1)[1] if ": " in text else text
+        if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+            exc = exc.reason
+            continue
+        wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        exc = wrapped or exc.__cause__ or exc.__context__
+    return None
 
 
 @dataclass(frozen=True)

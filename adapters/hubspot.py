@@ -42,7 +42,7 @@ from urllib3.util.retry import Retry
 from adapters import hubspot_mapping as mapping
 from adapters.base import Batch, SyncPlan, epoch_ms, format_cursor, from_epoch_ms, map_each
 from adapters.governor import RateGovernor
-from adapters.http import RetryPolicy, error_for_status, retrying
+from adapters.http import RetryPolicy, error_for_status, retrying, transport_error
 from adapters.windows import Page, WindowedReader
 from connector.errors import APIError, RetryableAPIError
 from connector.schema import Record
@@ -69,6 +69,7 @@ class HubSpotApi:
         timeout: tuple[float, float] = (5.0, 60.0),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.host = base_url
         self.client = HubSpot(access_token=token, host=base_url, retry=Retry(total=0, raise_on_status=False))
         self.governor = governor
         self.retry = retry or RetryPolicy()
@@ -87,7 +88,7 @@ class HubSpotApi:
         try:
             data, status, headers = method(*args, _request_timeout=self.timeout, **kwargs)
         except urllib3.exceptions.HTTPError as exc:
-            raise RetryableAPIError(f"transport failure: {type(exc).__name__}", vendor="hubspot") from exc
+            raise transport_error("hubspot", self.host, exc) from exc
         except ValueError as exc:  # the SDK could not decode the body
             raise RetryableAPIError(f"the body is not complete JSON: {exc}", vendor="hubspot") from exc
         except Exception as exc:

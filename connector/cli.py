@@ -95,6 +95,12 @@ def check(obj: _Context) -> None:
                 click.echo(f"  {vendor.value}: enabled, ready")
         else:
             click.echo(f"  {vendor.value}: not enabled")
+    from connector.store.engine import probe_store
+
+    store_problem = probe_store(settings.database_url)
+    click.echo(f"Store: {'cannot be used' if store_problem else 'reachable'}")
+    if store_problem:
+        problems.append(f"{ENV_PREFIX}DATABASE_URL: {store_problem}")
     unknown = _unknown_variables(settings)
     for name in unknown:
         problems.append(f"{name} is not a setting (a typo?)")
@@ -236,6 +242,12 @@ def sync(obj: _Context, sources: tuple[str, ...], entities: tuple[str, ...], ful
     if unknown:
         raise click.BadParameter(f"unknown entities {', '.join(unknown)}", param_hint="--entity")
     vendors = [Vendor(s) for s in sources] or None
+    if not (vendors or settings.sources):
+        click.echo(
+            f"Nothing to sync: no source is enabled ({ENV_PREFIX}SOURCES is empty; e.g. "
+            f"{ENV_PREFIX}SOURCES=hubspot,aircall). `helpdesk-kpi check` shows what each source needs."
+        )
+        return
     with _open_store(settings) as store:
         report = run_sync(
             settings,

@@ -9,6 +9,7 @@ ConnectorError                 anything the connector raises on purpose
 │   ├── AuthError              401/403: the credential is wrong or lacks a scope
 │   ├── RetryableAPIError      429/5xx/timeouts: worth retrying after a pause
 │   └── FatalAPIError          other 4xx: retrying will not help
+│       └── UnreachableError   no connection at all (refused, unknown host): the vendor is skipped
 └── WebhookSignatureError      a webhook failed verification: reject it, store nothing
 ```
 """
@@ -82,6 +83,11 @@ class RetryableAPIError(APIError):
 
 class FatalAPIError(APIError):
     """A client error that retrying will not fix."""
+
+
+class UnreachableError(FatalAPIError):
+    """The vendor's server could not even be connected to (connection refused, no such host): retrying
+    within seconds will not help, and the vendor's other streams would fail the same way."""
 
 
 class WebhookSignatureError(ConnectorError):

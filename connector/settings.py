@@ -7,6 +7,7 @@ appear in error messages, which name the variable and the reason but not the val
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,6 +30,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -81,9 +83,19 @@ def _split_mapping(value: Any) -> Any:
     return mapping
 
 
+DURATION_FORMS = "seconds (600), ISO 8601 (PT10M) or HH:MM:SS (00:10:00)"
+
+
 def _plain_seconds(value: Any) -> Any:
-    if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-        return float(value)
+    """Seconds as a plain number; other text must be one of the forms pydantic reads as a duration."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.replace(".", "", 1).isdigit():
+            return float(text)
+        try:
+            TypeAdapter(timedelta).validate_python(text)
+        except ValidationError:
+            raise ValueError(f"not a duration: give {DURATION_FORMS}") from None
     return value
 
 
@@ -109,19 +121,42 @@ def _check_base_url(value: str | None) -> str | None:
     if value is None:
         return None
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{value!r} is not an http(s) URL")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL (e.g. https://api.hubapi.com)")
+    try:
+        parts.port  # noqa: B018  (raises for a port that is not 0–65535)
+    except ValueError:
+        raise ValueError(f"{value!r} has a port outside 1–65535") from None
     return value.rstrip("/")
+
+
+def _sane_day(value: date | None) -> date | None:
+    """A day the store can hold a record of (1970–2099)."""
+    if value is not None and not date(1970, 1, 1) <= value < date(2100, 1, 1):
+        raise ValueError(f"{value.isoformat()} is outside 1970–2099 (e.g. 2025-01-01)")
+    return value
+
+
+def _not_empty_secret(value: SecretStr | None) -> SecretStr | None:
+    """An empty secret is a mistake, not a credential: unset the variable instead, or give the value."""
+    if value is not None and not value.get_secret_value().strip():
+        raise ValueError("is empty: give the credential, or unset the variable")
+    return value
 
 
 class VendorSettings(BaseModel):
     """What every vendor needs: a base URL (so the sandbox can stand in) and credentials."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     base_url: str | None = None
 
     _check_url = field_validator("base_url")(_check_base_url)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_empty_secret(cls, value: Any) -> Any:
+        return _not_empty_secret(value) if isinstance(value, SecretStr) else value
 
     def missing(self) -> list[str]:
         """Names (relative to the vendor) of the settings a sync needs but that are not set."""
@@ -207,7 +242,7 @@ class AircallSettings(VendorSettings):
 class FirstResponseTargets(BaseModel):
     """First-response SLA target per ticket priority (K02); ISO 8601 (`PT4H`), `HH:MM:SS` or seconds."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     urgent: Duration = Field(timedelta(hours=1), description="First-response target for urgent tickets.")
     high: Duration = Field(timedelta(hours=4), description="First-response target for high-priority tickets.")
@@ -227,6 +262,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="forbid",
         validate_default=True,
+        allow_inf_nan=False,  # a setting pasted into a calculation must be a number
     )
 
     database_url: str = Field(
@@ -266,7 +302,7 @@ class Settings(BaseSettings):
         timedelta(minutes=10),
         description="How far behind its cursor a sync re-reads (late, eventually consistent records).",
     )
-    backfill_start: date | None = Field(
+    backfill_start: Annotated[date | None, AfterValidator(_sane_day)] = Field(
         None, description="First day the initial sync reads (ISO date); empty = 365 days back."
     )
     first_response_targets: FirstResponseTargets = Field(default_factory=FirstResponseTargets)
@@ -412,12 +448,26 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = [f"{name}: {reason}" for name, reason in describe_errors(exc)]
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    except SettingsError as exc:  # a nested group given as one variable that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = env_name((field.group(1),)) if field else f"{ENV_PREFIX}…"
+        example = f"{name}__BASE_URL=…" if field else "the nested variables"
+        reason = f"not valid JSON; set one variable per setting instead, e.g. {example}"
+        raise ConfigError(f"invalid settings:\n  {name}: {reason}") from None
+    except UnicodeDecodeError as exc:
+        where = overrides.get("_env_file") or ".env"
+        raise ConfigError(
+            f"invalid settings:\n  {where}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start})"
+        ) from None
 
 
 def env_name(loc: tuple[str | int, ...]) -> str:
     """The environment variable behind a settings location: ('hubspot', 'access_token') →
-    HELPDESK_HUBSPOT__ACCESS_TOKEN."""
-    return ENV_PREFIX + NESTED_DELIMITER.join(str(part).upper() for part in loc)
+    HELPDESK_HUBSPOT__ACCESS_TOKEN. A location that already names the variable (an unknown name read from
+    a `.env` file) keeps its one prefix."""
+    name = NESTED_DELIMITER.join(str(part).upper() for part in loc)
+    return name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
 
 
 def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:

@@ -20,7 +20,7 @@ from datetime import time as clock_time
 
 from adapters.base import Adapter, SyncPlan
 from adapters.governor import QuotaExhaustedError, RateGovernor, VendorUsage
-from connector.errors import AuthError, ConfigError, ConnectorError
+from connector.errors import AuthError, ConfigError, ConnectorError, UnreachableError
 from connector.settings import Settings, Vendor
 from connector.store import Store, UpsertCounts
 
@@ -159,15 +159,15 @@ def _sync_vendor(
                     log.error("%s/%s: record skipped: %s", vendor, stream.name, problem)
                 stream_report.seconds = time.monotonic() - started
                 progress.update(stream_report, adapter.governor.usage)
-        except (AuthError, QuotaExhaustedError) as exc:
+        except (AuthError, QuotaExhaustedError, UnreachableError) as exc:
             stream_report.error = str(exc)
-            report.failures[vendor] = str(exc)
-            log.error("%s: %s — the vendor's remaining streams are skipped", vendor, exc)
+            report.failures[vendor] = _without_vendor(vendor, str(exc))
+            log.error("%s — the vendor's remaining streams are skipped", _with_vendor(vendor, str(exc)))
             return
         except ConnectorError as exc:
             stream_report.error = str(exc)
-            report.failures[f"{vendor}/{stream.name}"] = str(exc)
-            log.error("%s/%s failed: %s", vendor, stream.name, exc)
+            report.failures[f"{vendor}/{stream.name}"] = _without_vendor(vendor, str(exc))
+            log.error("%s/%s failed: %s", vendor, stream.name, _without_vendor(vendor, str(exc)))
         except Exception as exc:  # an answer no check foresaw, or a bug: this stream fails, the rest run
             stream_report.error = f"{type(exc).__name__}: {exc}"
             report.failures[f"{vendor}/{stream.name}"] = stream_report.error
@@ -176,6 +176,15 @@ def _sync_vendor(
         finally:
             stream_report.seconds = time.monotonic() - started
         progress.update(stream_report, adapter.governor.usage, final=True)
+
+
+def _without_vendor(vendor: str, message: str) -> str:
+    """An error's text without the vendor's name in front (the caller names it once)."""
+    return message.removeprefix(f"{vendor}: ").removeprefix(f"{vendor} ")
+
+
+def _with_vendor(vendor: str, message: str) -> str:
+    return message if message.startswith(vendor) else f"{vendor}: {message}"
 
 
 def summary_lines(report: SyncReport) -> list[str]:
@@ -188,7 +197,7 @@ def summary_lines(report: SyncReport) -> list[str]:
             f"{c.total('updated')} changed, "
             f"{c.total('unchanged')} unchanged"
             + (f", {s.rejected} rejected" if s.rejected else "")
-            + (f" — FAILED: {s.error}" if s.error else "")
+            + (" — FAILED (see below)" if s.error else "")
         )
     for vendor, usage in report.usage.items():
         lines.append(

@@ -19,9 +19,18 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
+from connector.errors import StoreError
 from connector.schema import ENTITIES, Agent, Contact, Record
-from connector.store.engine import create_store_engine, migrate, writing
+from connector.store.engine import (
+    connection_problem,
+    create_store_engine,
+    migrate,
+    shown_url,
+    sqlite_file_problem,
+    writing,
+)
 from connector.store.identity import (
     IdentityKind,
     fold_identity,
@@ -46,9 +55,19 @@ class Store:
 
     @classmethod
     def open(cls, url: str) -> Store:
-        """Connect and bring the schema to the current version."""
+        """Connect and bring the schema to the current version; a store that cannot be reached or
+        created is a `StoreError` in one line naming the place and the cause."""
+        problem = sqlite_file_problem(url)
+        if problem is not None:
+            raise StoreError(f"cannot open the store {shown_url(url)}: {problem}")
         engine = create_store_engine(url)
-        migrate(engine)
+        try:
+            migrate(engine)
+        except DBAPIError as exc:
+            engine.dispose()
+            raise StoreError(
+                f"cannot open the store {shown_url(url)}: {connection_problem(url, exc)}"
+            ) from None
         return cls(engine)
 
     def close(self) -> None:

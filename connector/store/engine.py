@@ -6,6 +6,7 @@ revisions shipped in `connector/store/migrations/versions/`, applied automatical
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,10 +19,13 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 
 from connector.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+CONNECT_TIMEOUT = 10
+"""Seconds to wait for a PostgreSQL server before saying it cannot be reached."""
 WRITE_OPTION = "helpdesk_write"
 """Execution option marking a connection whose transaction will write (SQLite: BEGIN IMMEDIATE)."""
 _MIGRATION_LOCK_ID = 0x4845_4C50  # "HELP": one PostgreSQL advisory lock serialises concurrent migrators
@@ -31,7 +35,11 @@ def create_store_engine(url: str) -> Engine:
     """An Engine for `url`; `postgresql://` URLs get the psycopg 3 driver, SQLite files real transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
-        engine = create_engine(parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True)
+        engine = create_engine(
+            parsed.set(drivername="postgresql+psycopg"),
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT},
+        )
     elif parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed)
         _use_real_sqlite_transactions(engine)
@@ -106,3 +114,52 @@ def writing(engine: Engine) -> Iterator[Connection]:
         connection.execution_options(**{WRITE_OPTION: True})
         with connection.begin():
             yield connection
+
+
+def shown_url(url: str) -> str:
+    """The store's URL with any password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_file_problem(url: str) -> str | None:
+    """Why a SQLite file store cannot be created or written where the URL points, or None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    folder = path.parent
+    if path.is_dir():
+        return f"{path} is a folder, not a database file (e.g. sqlite:///{path / 'helpdesk.db'})"
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        return f"{path if path.exists() else folder} is not writable"
+    return None
+
+
+def connection_problem(url: str, exc: Exception) -> str:
+    """One line naming the server and the cause of a failed connection."""
+    parsed = make_url(url)
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    where = (
+        f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+        if parsed.get_backend_name() == "postgresql"
+        else shown_url(url)
+    )
+    return f"cannot connect to {where}: {cause}"
+
+
+def probe_store(url: str) -> str | None:
+    """Why the store at `url` cannot be used, or None — found without writing anything (for `check`)."""
+    problem = sqlite_file_problem(url)
+    if problem is not None or make_url(url).get_backend_name() != "postgresql":
+        return problem
+    engine = create_store_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        return connection_problem(url, exc)
+    finally:
+        engine.dispose()
+    return None
