@@ -151,6 +151,10 @@ class AircallAdapter(RequestsAdapter):
         )
         self._teams: dict[str, list[str]] | None = None
 
+    def probe(self) -> None:
+        """One cheap authenticated call, for `check --online`: the first user."""
+        self.client.get_json("/users", params={"per_page": 1}, expect=Shape(dict, "users"))
+
     def streams(self) -> Sequence[Any]:
         return [
             ListingStream(

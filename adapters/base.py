@@ -105,6 +105,9 @@ class Adapter(Protocol):
 
     def streams(self) -> Sequence[Stream]: ...
 
+    def probe(self) -> None:
+        """One cheap authenticated call (`check --online`); raises the vendor's error."""
+
     def close(self) -> None: ...
 
 

@@ -215,6 +215,10 @@ class HubSpotAdapter:
     def close(self) -> None:
         return None
 
+    def probe(self) -> None:
+        """One cheap authenticated call, for `check --online`: the first owner."""
+        self.api.call("default", self.api.client.crm.owners.owners_api.get_page_with_http_info, limit=1)
+
     def streams(self) -> Sequence[Any]:
         """Owners first (tickets and calls take their teams), contacts before what refers to them, and
         each archived sweep after its object's changes."""

@@ -348,6 +348,10 @@ class LiveAgentAdapter(RequestsAdapter):
         self._agents: set[str] | None = None
         self.warned: set[str] = set()
 
+    def probe(self) -> None:
+        """One cheap authenticated call, for `check --online`: the first agent."""
+        self.client.get_json("/agents", params={"_page": 1, "_perPage": 1}, expect=LIST)
+
     def streams(self) -> Sequence[Any]:
         return [
             ListingStream("agents", ("agent",), self.plan, lambda: self.pages("/agents"), self._agent),

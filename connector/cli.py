@@ -69,9 +69,13 @@ def cli(ctx: click.Context, env_file: Path | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--online", is_flag=True, help="Also make one cheap authenticated call to each enabled, ready source."
+)
 @click.pass_obj
-def check(obj: _Context) -> None:
-    """Validate the settings and say, per enabled source, what is missing. Writes nothing."""
+def check(obj: _Context, online: bool) -> None:
+    """Validate the settings, reach the store, and say per enabled source what is missing (with --online,
+    whether the vendor answers the credentials). Writes nothing."""
     try:
         settings = obj.settings()
     except ConnectorError as exc:
@@ -91,6 +95,12 @@ def check(obj: _Context) -> None:
             if missing:
                 problems.append(f"{vendor.value} is enabled but {', '.join(missing)} not set")
                 click.echo(f"  {vendor.value}: enabled, missing {', '.join(missing)}")
+            elif online:
+                problem = _probe(vendor, settings)
+                answer = f"does NOT answer: {problem}" if problem else "answers"
+                click.echo(f"  {vendor.value}: enabled, {answer}")
+                if problem:
+                    problems.append(f"{vendor.value}: {problem}")
             else:
                 click.echo(f"  {vendor.value}: enabled, ready")
         else:
@@ -110,6 +120,24 @@ def check(obj: _Context) -> None:
             click.echo(f"  {problem}", err=True)
         sys.exit(1)
     click.echo("Settings are valid.")
+
+
+def _probe(vendor: Vendor, settings: Settings) -> str | None:
+    """Why one authenticated call to the vendor fails, or None; two quick attempts, not a sync's patience."""
+    from adapters.http import RetryPolicy
+    from connector.sync import build_adapter, sync_plan, without_vendor
+
+    adapter = build_adapter(vendor, settings, sync_plan(settings))
+    client = getattr(adapter, "api", None) or getattr(adapter, "client", None)
+    if client is not None:
+        client.retry = RetryPolicy(attempts=2, initial_wait=0.5, max_wait=2.0)
+    try:
+        adapter.probe()
+    except ConnectorError as exc:
+        return without_vendor(vendor.value, str(exc))
+    finally:
+        adapter.close()
+    return None
 
 
 def _unknown_variables(settings: Settings) -> list[str]:
@@ -640,5 +668,41 @@ def _print_counts(report: ImportReport) -> None:
     click.echo(f"{'total':<16}" + "".join(f"{report.counts.total(outcome):>11}" for outcome in OUTCOMES))
 
 
+def _env_file_given_late(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """`--env-file` after the command name (`helpdesk-kpi sync --env-file prod.env`) works as before it."""
+    if value is None:
+        return
+    if not value.exists():
+        raise click.BadParameter(f"{value} does not exist", param_hint="--env-file")
+    context = ctx.find_object(_Context)
+    if context is not None:
+        context.env_file = value
+
+
+for _command in cli.commands.values():  # every command takes --env-file, as the README says
+    _command.params.append(
+        click.Option(
+            ["--env-file"],
+            type=click.Path(dir_okay=False, path_type=Path),
+            expose_value=False,
+            callback=_env_file_given_late,
+            help="Read settings from this file instead of ./.env (environment variables still win).",
+        )
+    )
+
+
 def main() -> None:
-    cli(prog_name="helpdesk-kpi")
+    """The console script: a bad setting or input is one line and exit 1 (the commands say it); anything
+    unforeseen is one line too, with the traceback only at HELPDESK_LOG_LEVEL=DEBUG."""
+    try:
+        cli(prog_name="helpdesk-kpi")
+    except ConnectorError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get(f"{ENV_PREFIX}LOG_LEVEL", "").upper() == "DEBUG":
+            raise
+        click.echo(
+            f"helpdesk-kpi: {type(exc).__name__}: {exc} ({ENV_PREFIX}LOG_LEVEL=DEBUG shows where)", err=True
+        )
+        sys.exit(1)

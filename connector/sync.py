@@ -161,13 +161,13 @@ def _sync_vendor(
                 progress.update(stream_report, adapter.governor.usage)
         except (AuthError, QuotaExhaustedError, UnreachableError) as exc:
             stream_report.error = str(exc)
-            report.failures[vendor] = _without_vendor(vendor, str(exc))
+            report.failures[vendor] = without_vendor(vendor, str(exc))
             log.error("%s — the vendor's remaining streams are skipped", _with_vendor(vendor, str(exc)))
             return
         except ConnectorError as exc:
             stream_report.error = str(exc)
-            report.failures[f"{vendor}/{stream.name}"] = _without_vendor(vendor, str(exc))
-            log.error("%s/%s failed: %s", vendor, stream.name, _without_vendor(vendor, str(exc)))
+            report.failures[f"{vendor}/{stream.name}"] = without_vendor(vendor, str(exc))
+            log.error("%s/%s failed: %s", vendor, stream.name, without_vendor(vendor, str(exc)))
         except Exception as exc:  # an answer no check foresaw, or a bug: this stream fails, the rest run
             stream_report.error = f"{type(exc).__name__}: {exc}"
             report.failures[f"{vendor}/{stream.name}"] = stream_report.error
@@ -178,7 +178,7 @@ def _sync_vendor(
         progress.update(stream_report, adapter.governor.usage, final=True)
 
 
-def _without_vendor(vendor: str, message: str) -> str:
+def without_vendor(vendor: str, message: str) -> str:
     """An error's text without the vendor's name in front (the caller names it once)."""
     return message.removeprefix(f"{vendor}: ").removeprefix(f"{vendor} ")
 

@@ -82,3 +82,20 @@ def test_an_unreachable_vendor_is_given_up_on_at_once_naming_host_and_cause(
     assert f"FAILED {vendor}: {cause}" in result.output
     assert "— FAILED" in result.output and "— done" not in result.output
     assert result.output.count(cause) <= 2  # the live log line and the summary, not once per stream
+
+
+def test_check_online_makes_one_authenticated_call_per_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    from connector.sandbox import Sandbox
+
+    with Sandbox(seed=3, size=20) as sandbox:
+        env = sandbox.settings_env() | {"HELPDESK_SOURCES": "hubspot,liveagent,aircall"}
+        before = {v: len(getattr(sandbox, v).requests) for v in ("hubspot", "liveagent", "aircall")}
+        result = run("check", "--online", env=env)
+        assert result.exit_code == 0, result.output
+        for vendor in ("hubspot", "liveagent", "aircall"):
+            assert f"{vendor}: enabled, answers" in result.output
+            assert len(getattr(sandbox, vendor).requests) - before[vendor] == 1
+        wrong = run("check", "--online", env=env | {"HELPDESK_LIVEAGENT__API_KEY": "wrong-key"})
+        assert wrong.exit_code == 1
+        assert "liveagent: enabled, does NOT answer: HTTP 401: Invalid API key" in wrong.output
+        assert "wrong-key" not in wrong.output
