@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from adapters.http import RetryPolicy
 from connector.sandbox import Sandbox
+from connector.sandbox.trials import FAULT_KINDS, run_trial
 from connector.schema import ENTITIES, Ticket
 from connector.settings import Vendor
 from connector.store import Store
@@ -209,3 +210,14 @@ def test_two_syncs_started_together_on_one_store_both_succeed_and_equal_one_run(
         finally:
             for _ in single_urls:
                 pass
+
+
+@pytest.mark.parametrize("kind", list(FAULT_KINDS))
+@pytest.mark.parametrize("vendor", list(Vendor))
+def test_every_fault_kind_then_a_clean_rerun_equals_a_fault_free_sync(vendor: Vendor, kind: str) -> None:
+    """The digest of every table after a sync under each kind of fault the sandbox serves, followed by a
+    clean rerun, equals a fault-free sync's (bench/reliability.py prints the same trials as a table)."""
+    result = run_trial(vendor, kind)
+    assert result.fired > 0, "the fault must have fired"
+    assert (result.lost, result.duplicated, result.differing) == (0, 0, 0), result
+    assert result.stored == result.expected > 0, result

@@ -39,7 +39,7 @@ from connector.store.identity import (
     linked_records,
 )
 from connector.store.records import UpsertCounts, dialect_insert, read_records, upsert_records
-from connector.store.tables import kpi_result, sync_cursor, table_for, webhook_event
+from connector.store.tables import identity_link, kpi_result, sync_cursor, table_for, webhook_event
 
 __all__ = ["Store", "UpsertCounts"]
 log = logging.getLogger(__name__)
@@ -130,6 +130,23 @@ class Store:
                 name: int(connection.execute(select(func.count()).select_from(table_for(model))).scalar_one())
                 for name, model in ENTITIES.items()
             }
+
+    def digest(self) -> dict[str, dict[str, str]]:
+        """Every stored record as id → content hash, per entity, plus the identity links (record id →
+        identity): two stores with equal digests hold the same data. For fault trials and tests."""
+        with self.engine.connect() as connection:
+            found = {
+                name: {
+                    str(row.id): str(row.content_hash)
+                    for row in connection.execute(select(table.c.id, table.c.content_hash))
+                }
+                for name, table in ((name, table_for(model)) for name, model in ENTITIES.items())
+            }
+            found["identity_link"] = {
+                str(row.record_id): str(row.identity_id)
+                for row in connection.execute(select(identity_link.c.record_id, identity_link.c.identity_id))
+            }
+        return found
 
     def earliest_instant(self) -> datetime | None:
         """The earliest creation/start/submission instant of any ticket, call, survey response or
