@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+from adapters.governor import RateGovernor
+from adapters.http import RetryPolicy
+from adapters.hubspot import HubSpotApi
 from connector.kpis import compute
 from connector.periods import Grain, split_periods
 from connector.sandbox import Sandbox
@@ -210,3 +213,84 @@ def test_a_portal_without_custom_objects_gets_properties_and_a_note(
         assert report.snapshot_note is not None and "no custom objects" in report.snapshot_note
         assert report.updates["tickets"] == 50
         assert any("no custom objects" in line for line in report.lines())
+
+
+def _written(sandbox: Sandbox) -> dict[str, dict[str, dict[str, str | None]]]:
+    """What the connector has written into the sandbox's HubSpot: the helpdesk_* properties of every
+    ticket and contact, and every KPI snapshot record by its key."""
+    state: dict[str, dict[str, dict[str, str | None]]] = {}
+    for name in ("tickets", "contacts"):
+        kind = sandbox.hubspot.kinds[name]
+        rows = {}
+        for index in range(kind.count):
+            props = {k: v for k, v in kind.record(index).properties.items() if k.startswith("helpdesk_")}
+            if props:
+                rows[kind.object_id(index)] = props
+        state[name] = rows
+    snapshots = [s for s in sandbox.hubspot.schemas.schemas.values() if s["name"] == "helpdesk_kpi_snapshot"]
+    kind = sandbox.hubspot.kinds[snapshots[0]["objectTypeId"]] if snapshots else None
+    state["snapshots"] = {
+        str(props.get("snapshot_key")): props
+        for props in (kind.record(i).properties for i in range(kind.count) if kind is not None)
+    } if kind else {}  # fmt: skip
+    state["snapshots"] = {  # HubSpot's own bookkeeping (ids, create/modify times) is no write of ours
+        key: {k: v for k, v in props.items() if not k.startswith("hs_")}
+        for key, props in state["snapshots"].items()
+    }
+    return state
+
+
+WRITE_FAULTS = {
+    "207 partial": "hubspot:/crm/v3/objects=partial(0.3)",
+    "5xx": "hubspot:/crm/v3/objects=503@0.3",
+    "mix": "hubspot:/crm/v3/objects=partial(0.2); hubspot:/crm/v3/objects=503@0.15; hubspot:/crm-object-schemas=503@0.3",
+}
+
+
+@pytest.mark.parametrize("kind", list(WRITE_FAULTS))
+def test_writes_under_faults_then_a_clean_rerun_equal_a_fault_free_push(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """`push` into a HubSpot that answers 207 partial failures and 5xx, then once more when it is healthy,
+    leaves HubSpot as a fault-free push does: every property value and every snapshot, none twice."""
+    states = []
+    for faulty in (True, False):
+        store = Store.open(f"sqlite:///{tmp_path / f'{kind}-{faulty}.db'}")
+        with Sandbox(seed=25, size=150, faults=WRITE_FAULTS[kind] if faulty else "", **OPEN) as sandbox:  # type: ignore[arg-type]
+            rules, sandbox.faults["hubspot"].rules = sandbox.faults["hubspot"].rules, []
+            settings = prepare(sandbox, store, monkeypatch)  # the reads are not under trial here
+            sandbox.faults["hubspot"].rules = rules
+            api = HubSpotApi(
+                sandbox.hubspot_url, sandbox.hubspot_token, RateGovernor.for_vendor("hubspot", limit=100_000, interval=10.0),
+                retry=RetryPolicy(attempts=3, initial_wait=0, max_wait=0), sleep=lambda seconds: None,
+            )  # fmt: skip
+            first = HubSpotWriter(settings, store, api=api, echo=lambda line: None).push(
+                record_values(store, settings, now=NOW), store.kpi_results()
+            )
+            assert first.ok or faulty, first.failed
+            if faulty:
+                assert sandbox.faults["hubspot"].fired
+                sandbox.faults["hubspot"].rules = []
+                again = HubSpotWriter(settings, store, api=api, echo=lambda line: None).push(
+                    record_values(store, settings, now=NOW), store.kpi_results()
+                )
+                assert again.ok, again.failed
+            states.append(_written(sandbox))
+        store.close()
+    assert states[0]["tickets"] and states[0]["snapshots"]
+    for part in states[0]:
+        a, b = states[0][part], states[1][part]
+        assert set(a) == set(b), (part, sorted(set(a) ^ set(b))[:5])
+        differing = [
+            (
+                key,
+                {
+                    k: (a[key].get(k), b[key].get(k))
+                    for k in set(a[key]) | set(b[key])
+                    if a[key].get(k) != b[key].get(k)
+                },
+            )
+            for key in a
+            if a[key] != b[key]
+        ]
+        assert differing == [], (part, differing[:3])
