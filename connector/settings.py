@@ -489,8 +489,36 @@ def describe_errors(exc: ValidationError) -> list[tuple[str, str]]:
             variable, inside = loc, []
         if inside:
             reason = f"{'.'.join(inside)}: {reason}"
-        described.append((env_name(variable), reason))
+        name = env_name(variable)
+        example = _EXAMPLES[name]
+        if example and "e.g." not in reason and error["type"] != "extra_forbidden":
+            reason = f"{reason} (e.g. {name}={example})"
+        described.append((name, reason))
     return described
+
+
+_EXAMPLE_OVERRIDES = {
+    f"{ENV_PREFIX}BACKFILL_START": "2025-01-01",
+    f"{ENV_PREFIX}HOLIDAY_COUNTRY": "NL",
+    f"{ENV_PREFIX}CLOSED_DATES": "2026-12-24,2026-12-31",
+    f"{ENV_PREFIX}CSAT_POSITIVE_THRESHOLD": "4",
+    f"{ENV_PREFIX}CAPACITY_CONTACTS_PER_AGENT_HOUR": "6",
+    f"{ENV_PREFIX}SOURCES": "hubspot,aircall",
+    f"{ENV_PREFIX}SERVICE_COST_MONTHLY": "40000",
+}
+
+
+class _Examples(dict[str, str]):
+    """A valid value per variable for error messages: its default, or a typical value where it has none."""
+
+    def __missing__(self, name: str) -> str:
+        docs = {doc.env: doc for doc in iter_setting_docs()}
+        self.update({env: doc.default for env, doc in docs.items() if doc.default and not doc.secret})
+        self.update(_EXAMPLE_OVERRIDES)
+        return dict.get(self, name, "")
+
+
+_EXAMPLES = _Examples()
 
 
 @dataclass(frozen=True)

@@ -99,3 +99,32 @@ def test_check_online_makes_one_authenticated_call_per_source(monkeypatch: pytes
         assert wrong.exit_code == 1
         assert "liveagent: enabled, does NOT answer: HTTP 401: Invalid API key" in wrong.output
         assert "wrong-key" not in wrong.output
+
+
+@pytest.mark.parametrize(
+    ("env", "example"),
+    [
+        ({"HELPDESK_FCR_WINDOW_DAYS": "inf"}, "(e.g. HELPDESK_FCR_WINDOW_DAYS=7)"),
+        ({"HELPDESK_RUN_MONTHS": "0"}, "(e.g. HELPDESK_RUN_MONTHS=2)"),
+        ({"HELPDESK_SOURCES": "zendesk"}, "(e.g. HELPDESK_SOURCES=hubspot,aircall)"),
+        (
+            {"HELPDESK_FIRST_RESPONSE_TARGETS__HIGH": "soon"},
+            "(e.g. HELPDESK_FIRST_RESPONSE_TARGETS__HIGH=PT4H)",
+        ),
+    ],
+)
+def test_a_settings_error_gives_an_example_of_a_valid_value(env: dict[str, str], example: str) -> None:
+    result = run("check", env=env)
+    assert result.exit_code == 1 and example in result.output, result.output
+
+
+def test_skip_invalid_with_a_lone_surrogate_keeps_the_good_lines_and_writes_the_rejects(
+    tmp_path: Path,
+) -> None:
+    good = '{"type": "ticket", "source": "x", "source_id": "1", "created_at": "2026-01-05T09:00:00Z", "status": "new"}'
+    bad = '{"type": "ticket", "source": "x", "source_id": "2", "subject": "\\ud800", "created_at": "2026-01-05T09:00:00Z", "status": "new"}'
+    (tmp_path / "s.jsonl").write_text(good + "\n" + bad + "\n")
+    result = run("import", "--skip-invalid", str(tmp_path / "s.jsonl"))
+    assert result.exit_code == 0 and "1 invalid line(s) skipped" in result.output
+    rejects = (tmp_path / "s.rejects.jsonl").read_text().splitlines()
+    assert len(rejects) == 1 and '"line": 2' in rejects[0] and '"field": "subject"' in rejects[0]
