@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from adapters.http import RetryPolicy
 from connector.sandbox import Sandbox
 from connector.sandbox.trials import FAULT_KINDS, run_trial
-from connector.schema import ENTITIES, Ticket
+from connector.schema import Ticket
 from connector.settings import Vendor
 from connector.store import Store
 from connector.sync import build_adapter, run_sync, sync_plan
@@ -28,22 +27,13 @@ from tests.sync_helpers import FAST, sandbox_settings, sync
 END = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def snapshot(url: str) -> dict[str, set[tuple[str, str]]]:
-    """Every stored record as (id, content hash), per entity, plus the identity links."""
-    engine = sa.create_engine(url)
-    with engine.connect() as connection:
-        tables = {
-            name: {
-                tuple(row) for row in connection.execute(sa.text(f'SELECT id, content_hash FROM "{name}"'))
-            }
-            for name in ENTITIES
-        }
-        tables["identity_link"] = {
-            tuple(row)
-            for row in connection.execute(sa.text("SELECT record_id, identity_id FROM identity_link"))
-        }
-    engine.dispose()
-    return tables  # type: ignore[return-value]
+def snapshot(url: str) -> dict[str, dict[str, str]]:
+    """Every stored record as id → content hash, per entity, plus the identity links (`Store.digest`)."""
+    store = Store.open(url)
+    try:
+        return store.digest()
+    finally:
+        store.close()
 
 
 def tickets_in(path: Path) -> int:
