@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +21,7 @@ import click
 
 from connector.errors import ConnectorError
 from connector.importer import ImportReport, import_lines
+from connector.jobs import compute_and_store, push_results, recent_months, run_job
 from connector.kpis import ALL_CUTS, CATALOGUE
 from connector.kpis import compute as compute_kpis
 from connector.kpis.results import to_csv, to_json, to_table
@@ -300,7 +301,7 @@ def push(obj: _Context, dry_run: bool) -> None:
     settings = _settings_or_exit(obj)
     with _open_store(settings) as store:
         try:
-            report = push_results(settings, store, dry_run=dry_run or settings.dry_run)
+            report = push_results(settings, store, dry_run=dry_run or settings.dry_run, emit=click.echo)
         except ConnectorError as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)
@@ -308,48 +309,6 @@ def push(obj: _Context, dry_run: bool) -> None:
         click.echo(line)
     if not report.ok:
         sys.exit(1)
-
-
-def push_results(
-    settings: Settings, store: Store, *, dry_run: bool, now: datetime | None = None, governor: Any = None
-) -> Any:
-    """Record-level values and the stored KPI results → HubSpot (see `connector.writer.hubspot`); with
-    the sync's HubSpot `governor` when the same run synced, so reads and writes share one budget."""
-    from connector.settings import WriteTarget
-    from connector.writer.hubspot import HubSpotWriter
-    from connector.writer.properties import record_values
-
-    moment = now or datetime.now(UTC)
-    api = None
-    if governor is not None and settings.hubspot.base_url and settings.hubspot.access_token:
-        from adapters.hubspot import HubSpotApi
-
-        api = HubSpotApi(
-            settings.hubspot.base_url, settings.hubspot.access_token.get_secret_value(), governor
-        )
-    writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=click.echo, api=api)
-    targets = set(settings.write_back)
-    values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}
-    snapshots = store.kpi_results() if WriteTarget.HUBSPOT_SNAPSHOTS in targets else []
-    return writer.push(values, snapshots)
-
-
-def recent_months(settings: Settings, months: int, now: datetime | None = None) -> list[Any]:
-    """Month periods: the `months - 1` full months before the current one, and the month to date."""
-    today = (now or datetime.now(UTC)).astimezone(settings.zone).date()
-    first = today.replace(day=1)
-    for _ in range(months - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
-    return split_periods(first, today + timedelta(days=1), Grain.MONTH, settings.zone)
-
-
-def compute_and_store(
-    settings: Settings, store: Store, periods: list[Any], now: datetime | None = None
-) -> list[Any]:
-    results = compute_kpis(store, settings, periods, cuts=ALL_CUTS, kpi_ids=settings.kpis, now=now)
-    with store.transaction() as connection:
-        store.save_kpi_results(connection, results)
-    return results
 
 
 REPORT_OPTIONS = (
@@ -411,68 +370,16 @@ def run(obj: _Context, out: Path, months: int | None, dry_run: bool) -> None:
     """The main job: sync → compute → push → report, with one summary at the end."""
     settings = _settings_or_exit(obj)
     summary = run_job(
-        settings, out=out, months=months or settings.run_months, dry_run=dry_run or settings.dry_run
+        settings,
+        out=out,
+        months=months or settings.run_months,
+        dry_run=dry_run or settings.dry_run,
+        emit=lambda line: click.echo(line, err=True),
     )
     for line in summary.lines:
         click.echo(line)
     if not summary.ok:
         sys.exit(1)
-
-
-class JobSummary:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.ok = True
-        self.dashboard: Path | None = None
-        self.usage: dict[str, Any] = {}
-
-
-def run_job(
-    settings: Settings, *, out: Path, months: int, dry_run: bool, now: datetime | None = None
-) -> JobSummary:
-    """Sync every enabled source, compute the recent months, push to HubSpot when it is a source and a
-    write-back target, write the dashboard. Each step runs even when an earlier source failed."""
-    from connector.settings import WriteTarget
-    from connector.sync import Progress, run_sync, summary_lines
-    from connector.writer.dashboard import agent_names, write_report
-
-    summary = JobSummary()
-    with _open_store(settings) as store:
-        synced = run_sync(
-            settings, store, now=now, progress=Progress(emit=lambda line: click.echo(line, err=True))
-        )
-        summary.ok &= synced.ok
-        summary.usage = synced.usage
-        summary.lines += summary_lines(synced)
-        summary.lines.append(f"sync: {synced.records} records read, {synced.changed()} new or changed")
-        try:
-            results = compute_and_store(settings, store, recent_months(settings, months, now), now)
-        except ConnectorError as exc:
-            summary.ok = False
-            summary.lines.append(f"compute FAILED: {exc}")
-            return summary
-        summary.lines.append(f"compute: {len(results)} figures for {months} month(s)")
-        targets = set(settings.write_back)
-        if (
-            targets & {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS}
-            and Vendor.HUBSPOT in settings.sources
-        ):
-            try:
-                pushed = push_results(
-                    settings, store, dry_run=dry_run, now=now, governor=synced.governors.get("hubspot")
-                )
-                summary.ok &= pushed.ok
-                summary.lines += pushed.lines()
-                total = synced.usage["hubspot"].calls if "hubspot" in synced.usage else pushed.write_calls
-                summary.lines.append(f"hubspot: {pushed.write_calls} write calls; {total} API calls in all")
-            except ConnectorError as exc:
-                summary.ok = False
-                summary.lines.append(f"push FAILED: {exc}")
-        if WriteTarget.DASHBOARD in targets:
-            paths = write_report(results, out, zone=settings.zone, names=agent_names(store))
-            summary.dashboard = paths["dashboard"]
-            summary.lines.append(f"dashboard: {paths['dashboard']}")
-    return summary
 
 
 @cli.command()
@@ -552,7 +459,14 @@ def demo(obj: _Context, database: str, size: int, out: Path) -> None:
         for name, value in env.items():
             os.environ[name] = value
         settings = _settings_or_exit(obj, database_url=database)
-        summary = run_job(settings, out=out, months=6, dry_run=False, now=datetime.now(UTC))
+        summary = run_job(
+            settings,
+            out=out,
+            months=6,
+            dry_run=False,
+            now=datetime.now(UTC),
+            emit=lambda line: click.echo(line, err=True),
+        )
         for line in summary.lines:
             click.echo(line)
         click.echo("\nWritten to the sandbox's HubSpot:")

@@ -1,0 +1,154 @@
+"""The job layer: what a run does — sync → compute → push → report — for every host alike. The CLI, a
+scheduler and the webhook path call these functions; they report through typed results and a progress
+callback, never by printing (STYLE.md item 14).
+
+    >>> report = run_job(settings, out=Path("report"), months=2, dry_run=False, emit=print)
+    >>> report.ok, report.figures, report.dashboard
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from connector.errors import ConnectorError
+from connector.kpis import ALL_CUTS
+from connector.kpis import compute as compute_kpis
+from connector.kpis.results import KpiResult
+from connector.periods import Grain, Period, split_periods
+from connector.settings import Settings, Vendor, WriteTarget
+from connector.store import Store
+from connector.sync import Progress, SyncReport, run_sync, summary_lines
+from connector.writer.hubspot import PushReport
+
+log = logging.getLogger(__name__)
+Emit = Callable[[str], None]
+
+
+def recent_months(settings: Settings, months: int, now: datetime | None = None) -> list[Period]:
+    """Month periods: the `months - 1` full months before the current one, and the month to date."""
+    today = (now or datetime.now(UTC)).astimezone(settings.zone).date()
+    first = today.replace(day=1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return split_periods(first, today + timedelta(days=1), Grain.MONTH, settings.zone)
+
+
+def compute_and_store(
+    settings: Settings, store: Store, periods: list[Period], now: datetime | None = None
+) -> list[KpiResult]:
+    """Every enabled KPI for `periods` with every cut, saved as the store's KPI results."""
+    results = compute_kpis(store, settings, periods, cuts=ALL_CUTS, kpi_ids=settings.kpis, now=now)
+    with store.transaction() as connection:
+        store.save_kpi_results(connection, results)
+    return results
+
+
+def push_results(
+    settings: Settings,
+    store: Store,
+    *,
+    dry_run: bool,
+    now: datetime | None = None,
+    governor: Any = None,
+    emit: Emit = log.info,
+) -> PushReport:
+    """Record-level values and the stored KPI results → HubSpot (see `connector.writer.hubspot`); with
+    the sync's HubSpot `governor` when the same run synced, so reads and writes share one budget."""
+    from connector.writer.hubspot import HubSpotWriter
+    from connector.writer.properties import record_values
+
+    moment = now or datetime.now(UTC)
+    api = None
+    if governor is not None and settings.hubspot.base_url and settings.hubspot.access_token:
+        from adapters.hubspot import HubSpotApi
+
+        api = HubSpotApi(
+            settings.hubspot.base_url, settings.hubspot.access_token.get_secret_value(), governor
+        )
+    writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=emit, api=api)
+    targets = set(settings.write_back)
+    values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}
+    snapshots = store.kpi_results() if WriteTarget.HUBSPOT_SNAPSHOTS in targets else []
+    return writer.push(values, snapshots)
+
+
+@dataclass
+class JobReport:
+    """What `run_job` did: each step's report and one summary line list for people."""
+
+    ok: bool = True
+    lines: list[str] = field(default_factory=list)
+    sync: SyncReport | None = None
+    figures: int = 0
+    push: PushReport | None = None
+    dashboard: Path | None = None
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        return self.sync.usage if self.sync is not None else {}
+
+
+def run_job(
+    settings: Settings,
+    *,
+    out: Path,
+    months: int,
+    dry_run: bool,
+    now: datetime | None = None,
+    emit: Emit = log.info,
+) -> JobReport:
+    """Sync every enabled source, compute the recent months, push to HubSpot when it is a source and a
+    write-back target, write the dashboard. Each step runs even when an earlier source failed; `emit`
+    hears the progress lines (and a dry run's planned writes)."""
+    from connector.writer.dashboard import agent_names, write_report
+
+    report = JobReport()
+    store = Store.open(settings.database_url)
+    try:
+        synced = run_sync(settings, store, now=now, progress=Progress(emit=emit))
+        report.sync = synced
+        report.ok &= synced.ok
+        report.lines += summary_lines(synced)
+        report.lines.append(f"sync: {synced.records} records read, {synced.changed()} new or changed")
+        try:
+            results = compute_and_store(settings, store, recent_months(settings, months, now), now)
+        except ConnectorError as exc:
+            report.ok = False
+            report.lines.append(f"compute FAILED: {exc}")
+            return report
+        report.figures = len(results)
+        report.lines.append(f"compute: {len(results)} figures for {months} month(s)")
+        targets = set(settings.write_back)
+        if (
+            targets & {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS}
+            and Vendor.HUBSPOT in settings.sources
+        ):
+            try:
+                pushed = push_results(
+                    settings,
+                    store,
+                    dry_run=dry_run,
+                    now=now,
+                    governor=synced.governors.get("hubspot"),
+                    emit=emit,
+                )
+                report.push = pushed
+                report.ok &= pushed.ok
+                report.lines += pushed.lines()
+                total = synced.usage["hubspot"].calls if "hubspot" in synced.usage else pushed.write_calls
+                report.lines.append(f"hubspot: {pushed.write_calls} write calls; {total} API calls in all")
+            except ConnectorError as exc:
+                report.ok = False
+                report.lines.append(f"push FAILED: {exc}")
+        if WriteTarget.DASHBOARD in targets:
+            paths = write_report(results, out, zone=settings.zone, names=agent_names(store))
+            report.dashboard = paths["dashboard"]
+            report.lines.append(f"dashboard: {paths['dashboard']}")
+    finally:
+        store.close()
+    return report
