@@ -248,6 +248,34 @@ class Store:
 
     # --- webhook events -----------------------------------------------------------------------------
 
+    def record_webhook_events(self, events: Sequence[Any]) -> list[Any]:
+        """Store webhook events (each with `vendor`, `event_id`, `kind`, `object_type`, `object_id`,
+        `occurred_at`, `payload`) in one transaction; returns those not seen before — a redelivery is
+        recorded once. They stay pending until processed."""
+        new = []
+        with self.transaction() as connection:
+            for event in events:
+                envelope = {
+                    "kind": event.kind,
+                    "object_type": event.object_type,
+                    "object_id": event.object_id,
+                    "occurred_at": event.occurred_at.isoformat() if event.occurred_at else None,
+                    "body": event.payload,
+                }
+                if self.remember_event(connection, event.vendor, event.event_id, envelope):
+                    new.append(event)
+        return new
+
+    def pending_webhook_events(self) -> list[dict[str, Any]]:
+        """Recorded events not yet processed, oldest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(webhook_event)
+                .where(webhook_event.c.processed_at.is_(None))
+                .order_by(webhook_event.c.received_at)
+            )
+            return [dict(row._mapping) for row in rows]
+
     def remember_event(self, connection: Connection, source: str, event_id: str, payload: Any) -> bool:
         """Record a webhook event id; False when it was seen before (a replay or a duplicate delivery)."""
         statement = (

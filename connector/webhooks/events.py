@@ -1,0 +1,144 @@
+"""Webhook bodies → events to record: which object of which vendor changed, under the vendor's event id
+(so a redelivery is recorded once). Anything else is a `WebhookPayloadError` with a short reason (400).
+
+HubSpot (NOTES.md): a JSON array of up to 100 events {eventId, subscriptionId, portalId, appId, occurredAt
+(ms), subscriptionType (`ticket.propertyChange`, `contact.creation`, …), attemptNumber, objectId, …}.
+Aircall (NOTES.md): `{resource, event, timestamp, token, data}`; it sends no event id, so one is made of the
+event, the object's id and the timestamp (a redelivery repeats all three) — an assumption, listed in the
+README. LiveAgent: the body the README's Rule sends, `{"event": …, "ticket_id": …, "changed_at": …}`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from connector.errors import ConnectorError
+
+MAX_EVENTS = 100
+"""HubSpot batches at most 100 events in one request."""
+HUBSPOT_OBJECTS = {"contact": "contacts", "ticket": "tickets", "call": "calls", "deal": "deals",
+                   "feedback_submission": "feedback_submissions"}  # fmt: skip
+"""`subscriptionType` prefixes the connector follows → the CRM object type to re-read."""
+AIRCALL_EVENTS = {"call.created", "call.answered", "call.hungup", "call.ended", "call.tagged",
+                  "call.commented", "call.voicemail_left"}  # fmt: skip
+LIVEAGENT_EVENTS = {"ticket_created", "ticket_changed", "message_added", "call_started"}
+
+
+class WebhookPayloadError(ConnectorError):
+    """A webhook body the connector cannot use: malformed, of the wrong types, or an unknown event."""
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    vendor: str
+    event_id: str
+    kind: str
+    object_type: str
+    object_id: str
+    occurred_at: datetime | None
+    payload: dict[str, Any]
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        raise WebhookPayloadError("the body is not UTF-8") from None
+    except (json.JSONDecodeError, RecursionError):
+        raise WebhookPayloadError("the body is not JSON") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise WebhookPayloadError(f"{name} is not a JSON value")
+
+
+def _identifier(value: Any, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
+        raise WebhookPayloadError(f"{what} is missing or not an id")
+    text = str(value).strip()
+    if len(text) > 64 or not text.isprintable():
+        raise WebhookPayloadError(f"{what} is not an id")
+    return text
+
+
+def _millis(value: Any, what: str) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WebhookPayloadError(f"{what} is not a time in milliseconds")
+    try:
+        moment = datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise WebhookPayloadError(f"{what} is not a time in milliseconds") from None
+    if not 1970 < moment.year < 2100:
+        raise WebhookPayloadError(f"{what} is out of range")
+    return moment
+
+
+def parse_hubspot(payload: Any) -> list[WebhookEvent]:
+    if not isinstance(payload, list) or not payload:
+        raise WebhookPayloadError("expected a JSON array of events")
+    if len(payload) > MAX_EVENTS:
+        raise WebhookPayloadError(f"more than {MAX_EVENTS} events in one request")
+    events = []
+    for n, item in enumerate(payload, start=1):
+        if not isinstance(item, dict):
+            raise WebhookPayloadError(f"event {n} is not an object")
+        kind = item.get("subscriptionType")
+        if not isinstance(kind, str) or "." not in kind:
+            raise WebhookPayloadError(f"event {n}: subscriptionType is missing")
+        prefix = kind.split(".", 1)[0]
+        if prefix not in HUBSPOT_OBJECTS:
+            raise WebhookPayloadError(f"event {n}: unknown event {kind[:60]!r}")
+        portal = _identifier(item.get("portalId"), f"event {n}: portalId")
+        events.append(
+            WebhookEvent(
+                vendor="hubspot",
+                event_id=f"{portal}:{_identifier(item.get('eventId'), f'event {n}: eventId')}",
+                kind=kind,
+                object_type=HUBSPOT_OBJECTS[prefix],
+                object_id=_identifier(item.get("objectId"), f"event {n}: objectId"),
+                occurred_at=_millis(item.get("occurredAt"), f"event {n}: occurredAt"),
+                payload=item,
+            )
+        )
+    return events
+
+
+def parse_aircall(payload: Any) -> list[WebhookEvent]:
+    if not isinstance(payload, dict):
+        raise WebhookPayloadError("expected a JSON object")
+    kind = payload.get("event")
+    if kind not in AIRCALL_EVENTS:
+        raise WebhookPayloadError(f"unknown event {str(kind)[:60]!r}")
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise WebhookPayloadError("data is missing")
+    call_id = _identifier(data.get("id"), "data.id")
+    stamp = payload.get("timestamp")
+    if isinstance(stamp, bool) or not isinstance(stamp, int):
+        raise WebhookPayloadError("timestamp is not a UNIX time")
+    occurred = _millis(stamp * 1000, "timestamp")
+    safe = {k: v for k, v in payload.items() if k != "token"}  # the token is a secret: never stored
+    return [WebhookEvent("aircall", f"{kind}:{call_id}:{stamp}", str(kind), "calls", call_id, occurred, safe)]
+
+
+def parse_liveagent(payload: Any) -> list[WebhookEvent]:
+    if not isinstance(payload, dict):
+        raise WebhookPayloadError("expected a JSON object")
+    kind = payload.get("event")
+    if kind not in LIVEAGENT_EVENTS:
+        raise WebhookPayloadError(f"unknown event {str(kind)[:60]!r}")
+    ticket_id = _identifier(payload.get("ticket_id"), "ticket_id")
+    changed = payload.get("changed_at")
+    if not isinstance(changed, str) or len(changed) > 40:
+        raise WebhookPayloadError("changed_at is missing")
+    return [
+        WebhookEvent(
+            "liveagent", f"{kind}:{ticket_id}:{changed}", str(kind), "tickets", ticket_id, None, payload
+        )
+    ]
+
+
+PARSERS = {"hubspot": parse_hubspot, "aircall": parse_aircall, "liveagent": parse_liveagent}
