@@ -383,6 +383,22 @@ def run(obj: _Context, out: Path, months: int | None, dry_run: bool) -> None:
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="Port to listen on."
+)
+@click.pass_obj
+def serve(obj: _Context, host: str, port: int) -> None:
+    """Serve the webhook endpoints (POST /webhooks/hubspot|aircall|liveagent, GET /healthz) under waitress:
+    each verified event is recorded before the answer."""
+    from connector.webhooks.host import serve as serve_webhooks
+
+    settings = _settings_or_exit(obj)
+    click.echo(f"serving webhooks on http://{host}:{port} (Ctrl-C stops)", err=True)
+    serve_webhooks(settings, host=host, port=port)
+
+
+@cli.command()
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 = any free port."
 )
