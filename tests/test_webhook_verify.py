@@ -16,7 +16,9 @@ from connector.errors import WebhookSignatureError
 from connector.webhooks.verify import IncomingRequest, verify_aircall, verify_hubspot, verify_liveagent
 
 SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
-NOW = datetime.now(UTC)  # the SDK checks v3 timestamps against the real clock
+NOW = datetime.now(UTC)
+"""When the module was imported: only for values whose age does not matter. The SDK checks v3 timestamps
+against the real clock, so signatures are stamped at the moment they are made (`signed_request`)."""
 BODY = (
     b'[{"eventId":1,"subscriptionId":12345,"portalId":62515,"occurredAt":1564113600000,'
     b'"subscriptionType":"contact.creation","attemptNumber":0,"objectId":123,"changeSource":"CRM",'
@@ -33,13 +35,13 @@ def signed_request(
     url: str = URL,
     seen_url: str | None = None,
     body: bytes = BODY,
-    sent: datetime = NOW,
+    sent: datetime | None = None,
     headers: dict[str, str] | None = None,
     signature: str | None = None,
 ) -> IncomingRequest:
     """A request as HubSpot would send it to `url` (the registered public URL), as the host saw it at
     `seen_url` (behind a proxy), signed with `secret` — unless `signature` overrides."""
-    stamp = str(int(sent.timestamp() * 1000))
+    stamp = str(int((sent or datetime.now(UTC)).timestamp() * 1000))
     text = body.decode()
     if version == "v1":
         computed = hashlib.sha256((secret + text).encode()).hexdigest()
@@ -74,21 +76,21 @@ def test_hubspots_documented_v1_and_v2_vectors() -> None:
 
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
 def test_a_signed_request_passes_and_a_wrong_secret_does_not(version: str) -> None:
-    verify_hubspot(signed_request(version=version), SECRET, now=NOW)
+    verify_hubspot(signed_request(version=version), SECRET)
     with pytest.raises(WebhookSignatureError, match="bad signature"):
-        verify_hubspot(signed_request(version=version, secret="another-secret"), SECRET, now=NOW)
+        verify_hubspot(signed_request(version=version, secret="another-secret"), SECRET)
     signed = signed_request(version=version)
     tampered = IncomingRequest(signed.method, signed.url, dict(signed.headers), BODY.replace(b"123", b"124"))
     with pytest.raises(WebhookSignatureError, match="bad signature"):
-        verify_hubspot(tampered, SECRET, now=NOW)
+        verify_hubspot(tampered, SECRET)
 
 
 @pytest.mark.parametrize("age", [timedelta(minutes=5, seconds=1), -timedelta(minutes=5, seconds=1)])
 def test_v3_outside_the_five_minute_window_is_stale(age: timedelta) -> None:
-    request = signed_request(sent=NOW - age)
+    request = signed_request(sent=datetime.now(UTC) - age)
     with pytest.raises(WebhookSignatureError, match="stale"):
-        verify_hubspot(request, SECRET, now=NOW)
-    verify_hubspot(signed_request(sent=NOW - timedelta(minutes=4)), SECRET, now=NOW)
+        verify_hubspot(request, SECRET)
+    verify_hubspot(signed_request(sent=datetime.now(UTC) - timedelta(minutes=4)), SECRET)
 
 
 def test_v3_behind_a_proxy_and_with_escaped_characters_in_the_uri() -> None:
@@ -96,10 +98,10 @@ def test_v3_behind_a_proxy_and_with_escaped_characters_in_the_uri() -> None:
     behind = "http://10.0.0.7:8080/webhooks/hubspot?portal=62515%3Aeu&next=%2Fx"
     request = signed_request(url=public, seen_url=behind,
                              headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "hooks.example.com"})  # fmt: skip
-    verify_hubspot(request, SECRET, now=NOW)
+    verify_hubspot(request, SECRET)
     without_proxy_headers = signed_request(url=public, seen_url=behind)
     with pytest.raises(WebhookSignatureError, match="bad signature"):
-        verify_hubspot(without_proxy_headers, SECRET, now=NOW)
+        verify_hubspot(without_proxy_headers, SECRET)
 
 
 @pytest.mark.parametrize(
@@ -117,14 +119,14 @@ def test_unsigned_or_malformed_signatures_are_refused_with_a_reason(
     headers: dict[str, str], reason: str
 ) -> None:
     with pytest.raises(WebhookSignatureError, match=reason):
-        verify_hubspot(IncomingRequest("POST", URL, headers, BODY), SECRET, now=NOW)
+        verify_hubspot(IncomingRequest("POST", URL, headers, BODY), SECRET)
 
 
 def test_a_body_that_is_not_utf8_and_no_configured_secret_are_refused() -> None:
     with pytest.raises(WebhookSignatureError, match="not UTF-8"):
-        verify_hubspot(IncomingRequest("POST", URL, {"X-HubSpot-Signature": "x"}, b"\xff"), SECRET, now=NOW)
+        verify_hubspot(IncomingRequest("POST", URL, {"X-HubSpot-Signature": "x"}, b"\xff"), SECRET)
     with pytest.raises(WebhookSignatureError, match="HELPDESK_HUBSPOT__CLIENT_SECRET"):
-        verify_hubspot(signed_request(), "", now=NOW)
+        verify_hubspot(signed_request(), "")
 
 
 @pytest.mark.parametrize(
