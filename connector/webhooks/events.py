@@ -106,12 +106,18 @@ def parse_hubspot(payload: Any) -> list[WebhookEvent]:
     return events
 
 
-def parse_aircall(payload: Any) -> list[WebhookEvent]:
+def _event_kind(payload: Any, known: set[str]) -> str:
+    """The `event` of a one-event JSON object body, when it is one the connector follows."""
     if not isinstance(payload, dict):
         raise WebhookPayloadError("expected a JSON object")
     kind = payload.get("event")
-    if kind not in AIRCALL_EVENTS:
+    if kind not in known:
         raise WebhookPayloadError(f"unknown event {str(kind)[:60]!r}")
+    return str(kind)
+
+
+def parse_aircall(payload: Any) -> list[WebhookEvent]:
+    kind = _event_kind(payload, AIRCALL_EVENTS)
     data = payload.get("data")
     if not isinstance(data, dict):
         raise WebhookPayloadError("data is missing")
@@ -121,23 +127,17 @@ def parse_aircall(payload: Any) -> list[WebhookEvent]:
         raise WebhookPayloadError("timestamp is not a UNIX time")
     occurred = _millis(stamp * 1000, "timestamp")
     safe = {k: v for k, v in payload.items() if k != "token"}  # the token is a secret: never stored
-    return [WebhookEvent("aircall", f"{kind}:{call_id}:{stamp}", str(kind), "calls", call_id, occurred, safe)]
+    return [WebhookEvent("aircall", f"{kind}:{call_id}:{stamp}", kind, "calls", call_id, occurred, safe)]
 
 
 def parse_liveagent(payload: Any) -> list[WebhookEvent]:
-    if not isinstance(payload, dict):
-        raise WebhookPayloadError("expected a JSON object")
-    kind = payload.get("event")
-    if kind not in LIVEAGENT_EVENTS:
-        raise WebhookPayloadError(f"unknown event {str(kind)[:60]!r}")
+    kind = _event_kind(payload, LIVEAGENT_EVENTS)
     ticket_id = _identifier(payload.get("ticket_id"), "ticket_id")
     changed = payload.get("changed_at")
     if not isinstance(changed, str) or len(changed) > 40:
         raise WebhookPayloadError("changed_at is missing")
     return [
-        WebhookEvent(
-            "liveagent", f"{kind}:{ticket_id}:{changed}", str(kind), "tickets", ticket_id, None, payload
-        )
+        WebhookEvent("liveagent", f"{kind}:{ticket_id}:{changed}", kind, "tickets", ticket_id, None, payload)
     ]
 
 
