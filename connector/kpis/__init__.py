@@ -22,6 +22,7 @@ from connector.errors import ConfigError
 from connector.kpis import calls, customers, feedback, reasons, tickets, workload  # noqa: F401  (registration)
 from connector.kpis.catalogue import ALL_CUTS, CATALOGUE, Context, KpiDefinition
 from connector.kpis.results import KpiResult
+from connector.kpis.scope import RecordScope, copy_scope
 from connector.kpis.workspace import Workspace
 from connector.periods import Period
 from connector.settings import KPI_IDS, Settings
@@ -86,13 +87,30 @@ def compute(
 
 
 def open_workspace(
-    store: Store, settings: Settings, periods: Sequence[Period], *, now: datetime | None = None
+    store: Store,
+    settings: Settings,
+    periods: Sequence[Period],
+    *,
+    now: datetime | None = None,
+    scope: RecordScope | None = None,
 ) -> Workspace:
     """The store's records loaded for `periods`, with the settings' business calendar and call
-    de-duplication: what the KPIs, the record-level figures of the writer and tests all read."""
+    de-duplication: what the KPIs, the record-level figures of the writer and tests all read. With a
+    `scope`, only the rows those records' figures need (see `connector.kpis.scope`)."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    calendar = BusinessCalendar.from_settings(settings)
+    if scope is not None:
+        return Workspace(
+            url,
+            calendar,
+            periods,
+            now=now,
+            call_duplicate_seconds=settings.call_duplicate_seconds,
+            loader=lambda con: copy_scope(con, store, scope),
+        )
     return Workspace(
-        store.engine.url.render_as_string(hide_password=False),
-        BusinessCalendar.from_settings(settings),
+        url,
+        calendar,
         periods,
         schema=_schema(store),
         now=now,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -123,6 +123,7 @@ class Workspace:
         now: datetime | None = None,
         earliest: datetime | None = None,
         call_duplicate_seconds: float = 0,
+        loader: Callable[[duckdb.DuckDBPyConnection], str] | None = None,
     ) -> None:
         self.calendar = calendar
         self.now = now or datetime.now(UTC)
@@ -139,12 +140,14 @@ class Workspace:
         self.earliest = earliest
         self.call_duplicate_seconds = call_duplicate_seconds
         """The earliest instant in the store (the calendar starts there); found by scanning when not given."""
-        self.prefix = attach_store(self.con, database_url, schema)
+        # the store's tables: attached whole, or (`loader`, see `connector.kpis.scope`) a few rows copied in
+        self.attached = loader is None
+        self.prefix = attach_store(self.con, database_url, schema) if loader is None else loader(self.con)
         # `utc(x)`: a stored instant as the naive UTC timestamp the workspace holds. PostgreSQL's
         # timestamptz by arithmetic on its epoch (DuckDB's cast to TIMESTAMP goes through ICU: twice the time)
         stored = (
             "make_timestamp(epoch_us(x))"
-            if make_url(database_url).get_backend_name() == "postgresql"
+            if self.attached and make_url(database_url).get_backend_name() == "postgresql"
             else "CAST(x AS TIMESTAMP)"
         )
         self.con.execute(f"CREATE MACRO utc(x) AS {stored}")
@@ -176,7 +179,7 @@ class Workspace:
         self._drop_duplicate_calls()
         self._contacts()
         self._purchases_reviews_costs()
-        self.con.execute("DETACH s")
+        self.con.execute("DETACH s" if self.attached else f"DROP SCHEMA {self.prefix} CASCADE")
 
     def _periods_table(self) -> None:
         self.con.execute("CREATE TABLE periods (pidx INTEGER, p_start TIMESTAMP, p_end TIMESTAMP)")

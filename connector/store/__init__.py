@@ -255,33 +255,107 @@ class Store:
         new = []
         with self.transaction() as connection:
             for event in events:
-                envelope = {
-                    "kind": event.kind,
+                envelope = {"kind": event.kind, "body": event.payload}
+                about = {
                     "object_type": event.object_type,
                     "object_id": event.object_id,
-                    "occurred_at": event.occurred_at.isoformat() if event.occurred_at else None,
-                    "body": event.payload,
+                    "occurred_at": event.occurred_at,
                 }
-                if self.remember_event(connection, event.vendor, event.event_id, envelope):
+                if self.remember_event(connection, event.vendor, event.event_id, envelope, **about):
                     new.append(event)
         return new
 
-    def pending_webhook_events(self) -> list[dict[str, Any]]:
-        """Recorded events not yet processed, oldest first."""
+    def pending_webhook_events(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Recorded events not yet processed, oldest first (at most `limit`)."""
         with self.engine.connect() as connection:
-            rows = connection.execute(
+            query = (
                 select(webhook_event)
                 .where(webhook_event.c.processed_at.is_(None))
-                .order_by(webhook_event.c.received_at)
+                .order_by(webhook_event.c.received_at, webhook_event.c.event_id)
             )
+            rows = connection.execute(query.limit(limit) if limit else query)
             return [dict(row._mapping) for row in rows]
 
-    def remember_event(self, connection: Connection, source: str, event_id: str, payload: Any) -> bool:
+    def latest_processed(
+        self, objects: Iterable[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], datetime]:
+        """(source, object type, object id) → the newest `occurred_at` among its processed events."""
+        keys = set(objects)
+        found: dict[tuple[str, str, str], datetime] = {}
+        by_type: dict[tuple[str, str], list[str]] = {}
+        for source, object_type, object_id in keys:
+            by_type.setdefault((source, object_type), []).append(object_id)
+        e = webhook_event.c
+        with self.engine.connect() as connection:
+            for (source, object_type), ids in by_type.items():
+                for chunk in _chunks(ids, 500):
+                    rows = connection.execute(
+                        select(e.object_id, func.max(e.occurred_at))
+                        .where(e.source == source, e.object_type == object_type, e.object_id.in_(chunk))
+                        .where(e.processed_at.is_not(None), e.occurred_at.is_not(None))
+                        .group_by(e.object_id)
+                    )
+                    for object_id, newest in rows:  # max() keeps the column's type: an aware instant
+                        if newest is not None:
+                            found[(source, object_type, object_id)] = _aware(newest)
+        return found
+
+    def finish_webhook_events(self, outcomes: Sequence[tuple[str, str, str]]) -> None:
+        """Mark events processed: (source, event id, outcome) each, in one transaction."""
+        now = datetime.now(UTC)
+        e = webhook_event.c
+        with self.transaction() as connection:
+            for source, event_id, outcome in outcomes:
+                connection.execute(
+                    webhook_event.update()
+                    .where(e.source == source, e.event_id == event_id)
+                    .values(processed_at=now, outcome=outcome, attempts=e.attempts + 1, last_error=None)
+                )
+
+    def fail_webhook_events(self, events: Sequence[tuple[str, str]], error: str) -> None:
+        """Count a failed attempt on events that stay pending, with the reason (no secret in it)."""
+        e = webhook_event.c
+        with self.transaction() as connection:
+            for source, event_id in events:
+                connection.execute(
+                    webhook_event.update()
+                    .where(e.source == source, e.event_id == event_id)
+                    .values(attempts=e.attempts + 1, last_error=error[:500])
+                )
+
+    def remember_event(
+        self,
+        connection: Connection,
+        source: str,
+        event_id: str,
+        payload: Any,
+        *,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> bool:
         """Record a webhook event id; False when it was seen before (a replay or a duplicate delivery)."""
         statement = (
             dialect_insert(connection, webhook_event)
-            .values(source=source, event_id=event_id, received_at=datetime.now(UTC), payload=payload)
+            .values(
+                source=source,
+                event_id=event_id,
+                received_at=datetime.now(UTC),
+                payload=payload,
+                object_type=object_type,
+                object_id=object_id,
+                occurred_at=occurred_at,
+            )
             .on_conflict_do_nothing(index_elements=[webhook_event.c.source, webhook_event.c.event_id])
             .returning(webhook_event.c.event_id)
         )
         return connection.execute(statement).first() is not None
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for n in range(0, len(items), size):
+        yield items[n : n + size]
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hubspot.crm.properties import PropertyCreate
+from sqlalchemy import or_, select
 
 from connector.kpis import open_workspace
+from connector.kpis.scope import RecordScope
 from connector.kpis.workspace import Workspace
 from connector.periods import Grain, Period
 from connector.settings import Settings
 from connector.store import Store
+from connector.store.tables import entity_tables, identity_link
 
 GROUP = "helpdesk_kpis"
 GROUP_LABEL = "Helpdesk KPIs"
@@ -104,23 +107,36 @@ def _text(value: object) -> str | None:
 
 
 def record_values(
-    store: Store, settings: Settings, *, now: datetime, source: str = "hubspot"
+    store: Store,
+    settings: Settings,
+    *,
+    now: datetime,
+    source: str = "hubspot",
+    scope: RecordScope | None = None,
 ) -> dict[str, dict[str, dict[str, str | None]]]:
     """object type → object id (the source's own id) → property → value, for every `source` ticket
-    and contact in the store."""
+    and contact in the store — or, with a `scope`, for its tickets and the contacts of its customer
+    identities only, computed from a workspace of just their rows (a webhook's few seconds)."""
     start = now - RECENT
     period = Period(start.date(), now.date() + timedelta(days=1), start, now + timedelta(days=1), Grain.RANGE)
-    workspace = open_workspace(store, settings, [period], now=now)
+    workspace = open_workspace(store, settings, [period], now=now, scope=scope)
     try:
         return {
-            "tickets": _ticket_values(workspace, source),
-            "contacts": _contact_values(workspace, store, settings, source, now),
+            "tickets": _ticket_values(workspace, source, scope.tickets if scope is not None else None),
+            "contacts": _contact_values(
+                workspace, store, settings, source, now, scope.contacts if scope is not None else None
+            ),
         }
     finally:
         workspace.close()
 
 
-def _ticket_values(workspace: Workspace, source: str) -> dict[str, dict[str, str | None]]:
+def _ticket_values(
+    workspace: Workspace, source: str, ids: frozenset[str] | None = None
+) -> dict[str, dict[str, str | None]]:
+    """Per `source` ticket (only those in `ids` when given)."""
+    if ids is not None and not ids:
+        return {}
     rows = workspace.rows(
         """WITH replies AS (
                SELECT ticket_id, count(*) FILTER (WHERE author_type = 'agent' AND is_public) AS n
@@ -136,13 +152,22 @@ def _ticket_values(workspace: Workspace, source: str) -> dict[str, dict[str, str
     return {
         str(row[0]).split(":", 1)[1]: dict(zip(names, (_text(v) for v in row[1:]), strict=True))
         for row in rows
+        if ids is None or row[0] in ids
     }
 
 
 def _contact_values(
-    workspace: Workspace, store: Store, settings: Settings, source: str, now: datetime
+    workspace: Workspace,
+    store: Store,
+    settings: Settings,
+    source: str,
+    now: datetime,
+    identities: frozenset[str] | None = None,
 ) -> dict[str, dict[str, str | None]]:
-    """Per contact identity, then copied onto each of its `source` contact records."""
+    """Per contact identity, then copied onto each of its `source` contact records (only the records of
+    `identities` when given)."""
+    if identities is not None and not identities:
+        return {}
     recent = (now - RECENT).replace(tzinfo=None)
     figures: dict[str, dict[str, object]] = defaultdict(dict)
     for contact, csat, ces in workspace.rows(
@@ -183,27 +208,35 @@ def _contact_values(
     defaults = {"helpdesk_tickets_90d": 0, "helpdesk_open_tickets": 0, "helpdesk_calls_90d": 0,
                 "helpdesk_missed_calls_90d": 0}  # fmt: skip
     values: dict[str, dict[str, str | None]] = {}
-    for record_id, identity in _source_contacts(store, source):
+    for record_id, identity in _source_contacts(store, source, identities):
         found = {**defaults, **figures.get(identity, {})}
         values[record_id.split(":", 1)[1]] = {name: _text(found.get(name)) for name in names}
     return values
 
 
-def _source_contacts(store: Store, source: str) -> Iterable[tuple[str, str]]:
-    """(contact record id, identity) of every stored contact of `source`."""
-    from sqlalchemy import select
-
-    from connector.store.tables import entity_tables, identity_link
-
+def _source_contacts(
+    store: Store, source: str, identities: frozenset[str] | None = None
+) -> Iterable[tuple[str, str]]:
+    """(contact record id, identity) of every stored contact of `source` (of `identities` when given)."""
     contact = entity_tables["contact"]
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(contact.c.id, identity_link.c.identity_id)
-            .select_from(contact)
-            .outerjoin(
-                identity_link,
-                (identity_link.c.record_id == contact.c.id) & (identity_link.c.kind == "contact"),
-            )
-            .where(contact.c.source == source, contact.c.archived.is_(False))
+    query = (
+        select(contact.c.id, identity_link.c.identity_id)
+        .select_from(contact)
+        .outerjoin(
+            identity_link,
+            (identity_link.c.record_id == contact.c.id) & (identity_link.c.kind == "contact"),
         )
+        .where(contact.c.source == source, contact.c.archived.is_(False))
+    )
+    with store.engine.connect() as connection:
+        if identities is None:
+            rows = list(connection.execute(query))
+        else:
+            wanted = sorted(identities)
+            rows = []
+            for n in range(0, len(wanted), 500):
+                chunk = wanted[n : n + 500]
+                rows += connection.execute(
+                    query.where(or_(identity_link.c.identity_id.in_(chunk), contact.c.id.in_(chunk)))
+                )
         return [(row[0], row[1] or row[0]) for row in rows]
