@@ -20,6 +20,7 @@ import requests
 from adapters.base import (
     Batch,
     ListingStream,
+    Refetched,
     RequestsAdapter,
     SyncPlan,
     build,
@@ -31,6 +32,7 @@ from adapters.governor import RateGovernor
 from adapters.http import Shape
 from adapters.paging import NextLinkPaginator
 from adapters.windows import Page, WindowedReader
+from connector.errors import ConfigError
 from connector.schema import Agent, Call, Contact
 from connector.settings import Settings
 
@@ -40,6 +42,8 @@ PER_PAGE = 50
 LISTING_CAP = 10_000
 CALLS = Shape(dict, "calls")
 """A `/calls` answer: an object holding the calls (and `meta`)."""
+CALL = Shape(dict, "call", holds=dict)
+"""A `/calls/{id}` answer: an object holding the call."""
 ABANDONED_REASONS = {"short_abandoned", "abandoned_in_ivr", "abandoned_in_classic"}
 
 
@@ -170,6 +174,17 @@ class AircallAdapter(RequestsAdapter):
             CallsStream(self),
         ]
 
+    def refetch(self, object_type: str, ids: Sequence[str]) -> Refetched:
+        """Calls named by webhook events, each by `GET /calls/{id}` (a 404: no longer there)."""
+        if object_type != "calls":
+            raise ConfigError(f"aircall: webhook events about {object_type} are not followed")
+        teams = self.call_teams()
+        return self.refetch_each(ids, "/calls/{id}", CALL, lambda body: [map_call(body["call"], teams)])
+
+    def call_teams(self) -> dict[str, str]:
+        """user id → the team a call they answer is counted under (their first team)."""
+        return {user: names[0] for user, names in self.user_teams().items() if names}
+
     def _agent(self, user: dict[str, Any]) -> Agent:
         return map_user(user, self.user_teams().get(str(user.get("id")), []))
 
@@ -245,7 +260,7 @@ class CallsStream:
     def read(self, cursor: str | None) -> Iterator[Batch]:
         plan = self.adapter.plan
         start = plan.start(cursor, reread=self.adapter.settings.aircall.reread)
-        teams = {user: names[0] for user, names in self.adapter.user_teams().items() if names}
+        teams = self.adapter.call_teams()
         self.reader = WindowedReader(_CallsQuery(self.adapter))
         for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):
             rejected: list[str] = []

@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
 
 import requests
 from pydantic import ValidationError
 
 from adapters.governor import RateGovernor
-from adapters.http import VendorClient
-from connector.errors import RecordValidationError
+from adapters.http import Shape, VendorClient
+from connector.errors import FatalAPIError, RecordValidationError
 from connector.schema import Contact, Record
 from connector.settings import Settings
 
@@ -90,6 +91,25 @@ def map_each(items: Iterable[T], convert: Callable[[T], R | None], rejected: lis
     return records
 
 
+@dataclass
+class Refetched:
+    """Objects re-read by id (a webhook's changed objects): their records, and the ids the vendor no
+    longer has."""
+
+    batch: Batch
+    gone: list[str] = field(default_factory=list)
+
+
+def joined(*batches: Batch) -> Batch:
+    """One batch of the records, merges and rejections of several (their cursors dropped)."""
+    return Batch(
+        [r for b in batches for r in b.records],
+        None,
+        [m for b in batches for m in b.merged],
+        [r for b in batches for r in b.rejected],
+    )
+
+
 class Stream(Protocol):
     name: str
     """The cursor's name, e.g. `tickets`."""
@@ -107,6 +127,10 @@ class Adapter(Protocol):
 
     def probe(self) -> None:
         """One cheap authenticated call (`check --online`); raises the vendor's error."""
+
+    def refetch(self, object_type: str, ids: Sequence[str]) -> Refetched:
+        """The current state of objects named by a webhook (`object_type` as the webhook events name
+        it), read by id; an object type the adapter does not follow is a `ConfigError`."""
 
     def close(self) -> None: ...
 
@@ -136,6 +160,28 @@ class RequestsAdapter:
 
     def close(self) -> None:
         self.client.session.close()
+
+    def refetch_each(
+        self, ids: Sequence[str], path: str, expect: Shape, convert: Callable[[Any], Sequence[Record]]
+    ) -> Refetched:
+        """Objects by id, one GET each (`path` has an `{id}` slot): a 404 means the vendor no longer has
+        it; an object that does not fit the common schema is rejected, as a sync would."""
+        records: list[Record] = []
+        gone: list[str] = []
+        rejected: list[str] = []
+        for object_id in ids:
+            try:
+                body, _ = self.client.get_json(path.format(id=quote(object_id, safe="")), expect=expect)
+            except FatalAPIError as exc:
+                if exc.status != 404:
+                    raise
+                gone.append(object_id)
+                continue
+            try:
+                records += convert(body)
+            except RecordValidationError as exc:
+                rejected.append(str(exc))
+        return Refetched(Batch(records, rejected=rejected), gone)
 
 
 @dataclass(frozen=True)

@@ -224,19 +224,21 @@ def _unreachable_cause(exc: BaseException | None) -> str | None:
 
 @dataclass(frozen=True)
 class Shape:
-    """What an endpoint's JSON body must be: a list, an object, or an object holding a list under a key
-    (Aircall's `{"calls": [...], "meta": {...}}`)."""
+    """What an endpoint's JSON body must be: a list, an object, or an object holding a list (or an
+    object) under a key (Aircall's `{"calls": [...], "meta": {...}}`, `{"call": {...}}`)."""
 
     kind: type
     holding: str | None = None
+    holds: type = list
 
     def problem(self, body: Any) -> str | None:
         if not isinstance(body, self.kind):
             return f"a JSON {type(body).__name__}, not the {self.kind.__name__} this endpoint answers"
         if self.holding is not None and not (
-            isinstance(body, dict) and isinstance(body.get(self.holding), list)
+            isinstance(body, dict) and isinstance(body.get(self.holding), self.holds)
         ):
-            return f"an object without its {self.holding!r} list"
+            what = "list" if self.holds is list else "object"
+            return f"an object without its {self.holding!r} {what}"
         return None
 
 

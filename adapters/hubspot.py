@@ -40,11 +40,20 @@ from hubspot.crm.objects import (
 from urllib3.util.retry import Retry
 
 from adapters import hubspot_mapping as mapping
-from adapters.base import Batch, SyncPlan, epoch_ms, format_cursor, from_epoch_ms, map_each
+from adapters.base import (
+    Batch,
+    Refetched,
+    SyncPlan,
+    epoch_ms,
+    format_cursor,
+    from_epoch_ms,
+    joined,
+    map_each,
+)
 from adapters.governor import RateGovernor
 from adapters.http import RetryPolicy, error_for_status, retrying, transport_error
 from adapters.windows import Page, WindowedReader
-from connector.errors import APIError, RetryableAPIError
+from connector.errors import APIError, ConfigError, RetryableAPIError
 from connector.schema import Record
 from connector.settings import Settings
 
@@ -320,6 +329,46 @@ class HubSpotAdapter:
                     linked = [str(t.to_object_id) for t in result.to or []]
                     self.reference.associations.setdefault(str(result._from.id), {})[target] = linked
 
+    def prepare(self, spec: ObjectSpec) -> list[str]:
+        """What reading `spec`'s objects needs first: its properties (returned), owners' teams for
+        tickets and calls, pipeline stages for tickets."""
+        properties = self.properties(spec)
+        if spec.object_type in ("tickets", "calls"):
+            self.ensure_owner_teams()
+        if spec.object_type == "tickets":
+            self.ensure_stages()
+        return properties
+
+    def read_by_ids(
+        self, spec: ObjectSpec, properties: list[str], ids: Sequence[str], *, archived: bool
+    ) -> list[Any]:
+        """Objects by id, in POST batches of 100 (ids HubSpot does not have are left out)."""
+        batch_api = self.api.client.crm.objects.batch_api
+        found: list[Any] = []
+        for n in range(0, len(ids), BATCH_LIMIT):
+            request = BatchReadInputSimplePublicObjectId(
+                properties=properties, inputs=[SimplePublicObjectId(id=i) for i in ids[n : n + BATCH_LIMIT]]
+            )
+            answer = self.api.call(
+                "default", batch_api.read_with_http_info, spec.object_type, request, archived=archived
+            )
+            found += answer.results or []
+        return found
+
+    def refetch(self, object_type: str, ids: Sequence[str]) -> Refetched:
+        """Objects named by webhook events, read by id: live ones, then the rest among the archived
+        (a deletion event's object), mapped as the streams map them."""
+        spec = SPECS.get(object_type)
+        if spec is None:
+            raise ConfigError(f"hubspot: webhook events about {object_type} are not followed")
+        properties = self.prepare(spec)
+        objects = ObjectStream(self, spec)
+        live = self.read_by_ids(spec, properties, ids, archived=False)
+        missing = sorted(set(ids) - {str(item.id) for item in live}, key=mapping.id_order)
+        archived = self.read_by_ids(spec, properties, missing, archived=True) if missing else []
+        gone = sorted(set(missing) - {str(item.id) for item in archived}, key=mapping.id_order)
+        return Refetched(joined(objects.convert(live), objects.convert(archived, archived=True)), gone)
+
     def search_page(self, spec: ObjectSpec, properties: list[str], filters: list[Filter], sort: str) -> Any:
         request = PublicObjectSearchRequest(
             filter_groups=[FilterGroup(filters=filters)],
@@ -422,11 +471,7 @@ class ObjectStream:
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
         plan = self.adapter.plan
-        properties = self.adapter.properties(self.spec)
-        if self.spec.object_type in ("tickets", "calls"):
-            self.adapter.ensure_owner_teams()
-        if self.spec.object_type == "tickets":
-            self.adapter.ensure_stages()
+        properties = self.adapter.prepare(self.spec)
         query = _SearchQuery(self.adapter, self.spec, properties)
         self.reader = WindowedReader(query)
         start = epoch_ms(plan.start(cursor, whole_history=self.spec.whole_history))
@@ -497,13 +542,8 @@ class ArchivedSweep:
         plan = adapter.plan
         if not plan.due(cursor, adapter.settings.hubspot.archived_sweep):
             return
-        properties = adapter.properties(spec)
-        if spec.object_type in ("tickets", "calls"):
-            adapter.ensure_owner_teams()
-        if spec.object_type == "tickets":
-            adapter.ensure_stages()
+        properties = adapter.prepare(spec)
         basic = adapter.api.client.crm.objects.basic_api
-        batch_api = adapter.api.client.crm.objects.batch_api
         after: str | None = None
         while True:
             page = adapter.api.call(
@@ -512,13 +552,8 @@ class ArchivedSweep:
             )  # fmt: skip
             ids = [str(item.id) for item in page.results or []]
             if ids:
-                request = BatchReadInputSimplePublicObjectId(
-                    properties=properties, inputs=[SimplePublicObjectId(id=i) for i in ids]
-                )
-                full = adapter.api.call(
-                    "default", batch_api.read_with_http_info, spec.object_type, request, archived=True
-                )
-                yield self.objects.convert(full.results or [], archived=True)
+                full = adapter.read_by_ids(spec, properties, ids, archived=True)
+                yield self.objects.convert(full, archived=True)
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
                 break

@@ -29,6 +29,7 @@ import requests
 from adapters.base import (
     Batch,
     ListingStream,
+    Refetched,
     RequestsAdapter,
     SyncPlan,
     build,
@@ -40,7 +41,7 @@ from adapters.governor import RateGovernor
 from adapters.http import LIST, OBJECT
 from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
-from connector.errors import FatalAPIError, RecordValidationError
+from connector.errors import ConfigError, FatalAPIError, RecordValidationError
 from connector.schema import Agent, Call, Contact, Message, Record, Ticket
 from connector.settings import Settings
 
@@ -359,6 +360,13 @@ class LiveAgentAdapter(RequestsAdapter):
             TicketsStream(self),
             CallsStream(self),
         ]
+
+    def refetch(self, object_type: str, ids: Sequence[str]) -> Refetched:
+        """Tickets named by webhook events, each by `GET /tickets/{id}` with its messages, SLA and
+        history as a sync reads them (a 404: no longer there)."""
+        if object_type != "tickets":
+            raise ConfigError(f"liveagent: webhook events about {object_type} are not followed")
+        return self.refetch_each(ids, "/tickets/{id}", OBJECT, TicketsStream(self).ticket_records)
 
     def _agent(self, item: dict[str, Any]) -> Agent:
         return map_agent(item, self.agent_teams())

@@ -21,7 +21,7 @@ import click
 
 from connector.errors import ConnectorError
 from connector.importer import ImportReport, import_lines
-from connector.jobs import compute_and_store, push_results, recent_months, run_job
+from connector.jobs import compute_and_store, drain_events, push_results, recent_months, run_job
 from connector.kpis import ALL_CUTS, CATALOGUE
 from connector.kpis import compute as compute_kpis
 from connector.kpis.results import to_csv, to_json, to_table
@@ -305,6 +305,20 @@ def push(obj: _Context, dry_run: bool) -> None:
         except ConnectorError as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.pass_obj
+def drain(obj: _Context) -> None:
+    """Process the webhook events still pending (each changed object re-read from its vendor, its
+    figures recomputed, changed HubSpot properties pushed). Exits 1 when some stay pending."""
+    settings = _settings_or_exit(obj)
+    with _open_store(settings) as store:
+        report = drain_events(settings, store, emit=lambda line: click.echo(line, err=True))
     for line in report.lines():
         click.echo(line)
     if not report.ok:

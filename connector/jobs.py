@@ -23,6 +23,7 @@ from connector.periods import Grain, Period, split_periods
 from connector.settings import Settings, Vendor, WriteTarget
 from connector.store import Store
 from connector.sync import Progress, SyncReport, run_sync, summary_lines
+from connector.webhooks.process import ProcessReport
 from connector.writer.hubspot import PushReport
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,19 @@ def push_results(
     return writer.push(values, snapshots)
 
 
+def drain_events(
+    settings: Settings, store: Store, *, now: datetime | None = None, emit: Emit = log.info
+) -> ProcessReport:
+    """Process every pending webhook event (see `connector.webhooks.process`)."""
+    from connector.webhooks.process import EventProcessor
+
+    processor = EventProcessor(settings, store, now=(lambda: now) if now else None, emit=emit)
+    try:
+        return processor.drain()
+    finally:
+        processor.close()
+
+
 @dataclass
 class JobReport:
     """What `run_job` did: each step's report and one summary line list for people."""
@@ -87,6 +101,8 @@ class JobReport:
     figures: int = 0
     push: PushReport | None = None
     dashboard: Path | None = None
+    webhooks: ProcessReport | None = None
+    """Webhook events left pending, finished at the start of the run."""
 
     @property
     def usage(self) -> dict[str, Any]:
@@ -102,14 +118,18 @@ def run_job(
     now: datetime | None = None,
     emit: Emit = log.info,
 ) -> JobReport:
-    """Sync every enabled source, compute the recent months, push to HubSpot when it is a source and a
-    write-back target, write the dashboard. Each step runs even when an earlier source failed; `emit`
-    hears the progress lines (and a dry run's planned writes)."""
+    """Finish pending webhook events, sync every enabled source, compute the recent months, push to
+    HubSpot when it is a source and a write-back target, write the dashboard. Each step runs even when
+    an earlier source failed; `emit` hears the progress lines (and a dry run's planned writes)."""
     from connector.writer.dashboard import agent_names, write_report
 
     report = JobReport()
     store = Store.open(settings.database_url)
     try:
+        if store.pending_webhook_events(limit=1):
+            report.webhooks = drain_events(settings, store, now=now, emit=emit)
+            report.ok &= report.webhooks.ok
+            report.lines += report.webhooks.lines()
         synced = run_sync(settings, store, now=now, progress=Progress(emit=emit))
         report.sync = synced
         report.ok &= synced.ok

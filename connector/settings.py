@@ -302,6 +302,11 @@ class Settings(BaseSettings):
         timedelta(minutes=10),
         description="How far behind its cursor a sync re-reads (late, eventually consistent records).",
     )
+    webhook_budget: Duration = Field(
+        timedelta(seconds=3.5),
+        description="How long a webhook request may spend processing its events before answering; what is "
+        "left stays pending for the server's worker or `drain` (the vendors time out after 5 s).",
+    )
     backfill_start: Annotated[date | None, AfterValidator(_sane_day)] = Field(
         None, description="First day the initial sync reads (ISO date); empty = 365 days back."
     )

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as clock_time
 
-from adapters.base import Adapter, SyncPlan
+from sqlalchemy.engine import Connection
+
+from adapters.base import Adapter, Batch, SyncPlan
 from adapters.governor import QuotaExhaustedError, RateGovernor, VendorUsage
 from connector.errors import AuthError, ConfigError, ConnectorError, UnreachableError
 from connector.settings import Settings, Vendor
@@ -148,9 +150,7 @@ def _sync_vendor(
         try:
             for batch in stream.read(store.cursor(vendor, stream.name)):
                 with store.transaction() as tx:
-                    stream_report.counts.merge(store.upsert(tx, batch.records))
-                    for kind, merged, survivor in batch.merged:
-                        store.fold(tx, kind, merged, survivor)  # type: ignore[arg-type]
+                    stream_report.counts.merge(apply_batch(store, tx, batch))
                     if batch.cursor is not None:
                         store.set_cursor(tx, vendor, stream.name, batch.cursor)
                 stream_report.records += len(batch.records)
@@ -176,6 +176,14 @@ def _sync_vendor(
         finally:
             stream_report.seconds = time.monotonic() - started
         progress.update(stream_report, adapter.governor.usage, final=True)
+
+
+def apply_batch(store: Store, connection: Connection, batch: Batch) -> UpsertCounts:
+    """A batch's records upserted and its merges folded, in the caller's transaction."""
+    counts = store.upsert(connection, batch.records)
+    for kind, merged, survivor in batch.merged:
+        store.fold(connection, kind, merged, survivor)  # type: ignore[arg-type]
+    return counts
 
 
 def without_vendor(vendor: str, message: str) -> str:

@@ -265,14 +265,22 @@ class Store:
                     new.append(event)
         return new
 
-    def pending_webhook_events(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Recorded events not yet processed, oldest first (at most `limit`)."""
+    def pending_webhook_events(
+        self, limit: int | None = None, *, after: tuple[datetime, str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Recorded events not yet processed, oldest first (at most `limit`; only those after the
+        (received_at, source, event_id) `after`, to page through them)."""
+        e = webhook_event.c
+        query = (
+            select(webhook_event)
+            .where(e.processed_at.is_(None))
+            .order_by(e.received_at, e.source, e.event_id)
+        )
+        if after is not None:
+            at, source, event_id = after
+            later_id = (e.source > source) | ((e.source == source) & (e.event_id > event_id))
+            query = query.where((e.received_at > at) | ((e.received_at == at) & later_id))
         with self.engine.connect() as connection:
-            query = (
-                select(webhook_event)
-                .where(webhook_event.c.processed_at.is_(None))
-                .order_by(webhook_event.c.received_at, webhook_event.c.event_id)
-            )
             rows = connection.execute(query.limit(limit) if limit else query)
             return [dict(row._mapping) for row in rows]
 

@@ -53,6 +53,8 @@ class WebhookApp:
         self.store = store
         self.max_body = max_body
         self.recorded = recorded
+        self.worker: Any = None
+        """The background worker processing this app's events, when its host started one."""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:

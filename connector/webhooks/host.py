@@ -1,6 +1,7 @@
 """Hosts of the webhook app: `helpdesk-kpi serve` under waitress (a production WSGI server) and an AWS
 Lambda handler for API Gateway REST (v1) and HTTP API (v2) events and function URLs through `apig-wsgi`.
-Both build the same `WebhookApp` from the settings, once per process.
+Both build the same `WebhookApp` from the settings, once per process; `serve` processes the recorded
+events in a background worker, Lambda inside the invocation within `HELPDESK_WEBHOOK_BUDGET`.
 
     # Lambda: handler = connector.webhooks.host.lambda_handler
 """
@@ -13,28 +14,46 @@ from typing import Any
 from connector.settings import Settings, load_settings
 from connector.store import Store
 from connector.webhooks.app import WebhookApp
+from connector.webhooks.process import EventProcessor
+from connector.webhooks.worker import BackgroundWorker, InlineProcessing
 
 _lambda: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
 
 
-def make_app(settings: Settings) -> WebhookApp:
-    """The app with its store opened (migrated if needed)."""
-    return WebhookApp(settings, Store.open(settings.database_url))
+def make_app(settings: Settings, *, processing: str = "none") -> WebhookApp:
+    """The app with its store opened (migrated if needed). `processing`: `background` (a worker thread,
+    started here; `app.worker`), `inline` (inside the request, within `webhook_budget`) or `none`
+    (record only; `drain` processes)."""
+    store = Store.open(settings.database_url)
+    app = WebhookApp(settings, store)
+    if processing == "background":
+        app.worker = BackgroundWorker(EventProcessor(settings, store)).start()
+        app.recorded = app.worker.notify
+    elif processing == "inline":
+        budget = settings.webhook_budget.total_seconds()
+        app.recorded = InlineProcessing(EventProcessor(settings, store), budget=budget)
+    return app
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The AWS Lambda entry point; the app (settings, store) is made on the first invocation and kept
-    while the Lambda stays warm."""
+    while the Lambda stays warm. Events are processed inside the invocation, within the budget."""
     global _lambda
     if _lambda is None:
         from apig_wsgi import make_lambda_handler
 
-        _lambda = make_lambda_handler(make_app(load_settings()), binary_support=True)
+        _lambda = make_lambda_handler(make_app(load_settings(), processing="inline"), binary_support=True)
     return _lambda(event, context)
 
 
 def serve(settings: Settings, *, host: str, port: int, threads: int = 8) -> None:
-    """Serve the app until interrupted (waitress)."""
+    """Serve the app until interrupted (waitress), processing events in a background worker."""
     from waitress import serve as waitress_serve
 
-    waitress_serve(make_app(settings), host=host, port=port, threads=threads, ident="helpdesk-kpi")
+    app = make_app(settings, processing="background")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="helpdesk-kpi")
+    finally:
+        if app.worker is not None:
+            app.worker.stop()
+        app.store.close()
