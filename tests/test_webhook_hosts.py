@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,34 +80,43 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_serve_answers_over_loopback_under_waitress(tmp_path: Path) -> None:
+@contextmanager
+def served(env: dict[str, str]) -> Iterator[str]:
+    """`helpdesk-kpi serve` in a subprocess with `env` (on top of a clean environment), ready; yields its
+    base URL and stops it afterwards."""
     port = _free_port()
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
-    env |= {"HELPDESK_DATABASE_URL": url, "HELPDESK_HUBSPOT__CLIENT_SECRET": SECRET}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
     script = str(Path(sys.executable).with_name("helpdesk-kpi"))
     server = subprocess.Popen(
-        [script, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True
+        [script, "serve", "--port", str(port)], env=clean | env, stderr=subprocess.PIPE, text=True
     )
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
             except requests.ConnectionError:
                 time.sleep(0.1)
-        body, headers = _signed(f"http://127.0.0.1:{port}{PATH}")
-        answer = requests.post(f"http://127.0.0.1:{port}{PATH}", data=body, headers=headers, timeout=5)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_serve_answers_over_loopback_under_waitress(tmp_path: Path) -> None:
+    env = {
+        "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "HELPDESK_HUBSPOT__CLIENT_SECRET": SECRET,
+    }
+    with served(env) as base:
+        body, headers = _signed(f"{base}{PATH}")
+        answer = requests.post(f"{base}{PATH}", data=body, headers=headers, timeout=5)
         assert answer.status_code == 200 and answer.json() == {"accepted": 1, "new": 1}
-        tampered = requests.post(
-            f"http://127.0.0.1:{port}{PATH}", data=body + b" ", headers=headers, timeout=5
-        )
+        tampered = requests.post(f"{base}{PATH}", data=body + b" ", headers=headers, timeout=5)
         assert tampered.status_code == 401
         assert (
             "waitress" in (answer.headers.get("Server") or "")
             or answer.headers.get("Server") == "helpdesk-kpi"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

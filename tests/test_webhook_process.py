@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from click.testing import CliRunner
 from werkzeug.test import Client
 
@@ -30,8 +32,9 @@ from connector.webhooks.app import WebhookApp
 from connector.webhooks.process import EventProcessor
 from connector.webhooks.worker import InlineProcessing
 from connector.writer.properties import record_values
-from tests.sync_helpers import sandbox_settings, sync
+from tests.sync_helpers import FAST, sandbox_settings, sync
 from tests.test_webhook_app import LA_SECRET, TOKEN, hubspot_event
+from tests.test_webhook_hosts import served
 from tests.test_webhook_verify import SECRET, signed_request
 from tests.test_writer import NOW, OPEN
 
@@ -256,3 +259,35 @@ def test_the_lambda_handler_processes_a_v2_event(
     writes = len(sandbox.hubspot.writes)
     assert json.loads(host.lambda_handler(event, None)["body"]) == {"accepted": 1, "new": 0}
     assert len(sandbox.hubspot.writes) == writes
+
+
+def test_a_signed_event_posted_to_serve_updates_the_ticket_in_hubspot(
+    synced: tuple[Sandbox, Settings, Store],
+) -> None:
+    sandbox, settings, store = synced
+    tickets = sandbox.hubspot.kinds["tickets"]
+    tickets.update(11, {"time_to_first_agent_reply": "2700000"}, CUTOFF + timedelta(days=1))
+    env = (
+        sandbox.settings_env()
+        | FAST
+        | {
+            "HELPDESK_DATABASE_URL": settings.database_url,
+            "HELPDESK_HUBSPOT__CLIENT_SECRET": SECRET,
+        }
+    )
+    with served(env) as base:
+        url = f"{base}/webhooks/hubspot"
+        body = json.dumps([hubspot_event(1, objectId=int(tickets.object_id(11)))]).encode()
+        headers = dict(signed_request(url=url, body=body).headers) | {"Content-Type": "application/json"}
+        assert requests.post(url, data=body, headers=headers, timeout=5).json() == {"accepted": 1, "new": 1}
+        deadline = time.monotonic() + 30
+        while store.pending_webhook_events() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert tickets.record(11).properties["helpdesk_frt_calendar_seconds"] == "2700"
+        writes = len(sandbox.hubspot.writes)
+        again = requests.post(url, data=body, headers=headers, timeout=5)
+        assert again.json() == {"accepted": 1, "new": 0}
+        forged = requests.post(url, data=body.replace(b"1001", b"1002"), headers=headers, timeout=5)
+        assert forged.status_code == 401
+        time.sleep(0.5)
+        assert len(sandbox.hubspot.writes) == writes and store.pending_webhook_events() == []
