@@ -21,3 +21,4 @@ test: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo.db* demo-report report test-artifacts
+

@@ -172,3 +172,24 @@ def run_job(
     finally:
         store.close()
     return report
+
+
+def scheduled_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The AWS Lambda entry point of the scheduled job (an EventBridge schedule): `run_job` with the
+    settings from the environment, its dashboard in the function's scratch space. A run that did not
+    succeed raises, so the invocation counts as failed (and EventBridge's retry runs it again — the
+    job is idempotent)."""
+    from connector.settings import load_settings
+
+    settings = load_settings()
+    report = run_job(
+        settings,
+        out=Path("/tmp/helpdesk-report"),  # noqa: S108 — Lambda's only writable place
+        months=settings.run_months,
+        dry_run=settings.dry_run,
+    )
+    for line in report.lines:
+        log.info("%s", line)
+    if not report.ok:
+        raise ConnectorError("the scheduled job did not succeed: " + "; ".join(report.lines[-3:]))
+    return {"ok": report.ok, "lines": report.lines}

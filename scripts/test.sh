@@ -12,6 +12,7 @@ BIN=${VENV:-.venv}/bin
 "$BIN/ruff" check connector adapters tests bench
 "$BIN/ruff" format --check connector adapters tests bench
 "$BIN/mypy"
+"$BIN/cfn-lint" template.yaml   # the AWS SAM template, offline
 
 pg_dir=""
 stop_postgres() {
