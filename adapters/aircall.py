@@ -44,6 +44,8 @@ CALLS = Shape(dict, "calls")
 """A `/calls` answer: an object holding the calls (and `meta`)."""
 CALL = Shape(dict, "call", holds=dict)
 """A `/calls/{id}` answer: an object holding the call."""
+WEBHOOK = Shape(dict, "webhook", holds=dict)
+"""A `POST /webhooks` answer: an object holding the webhook."""
 ABANDONED_REASONS = {"short_abandoned", "abandoned_in_ivr", "abandoned_in_classic"}
 
 
@@ -180,6 +182,16 @@ class AircallAdapter(RequestsAdapter):
             raise ConfigError(f"aircall: webhook events about {object_type} are not followed")
         teams = self.call_teams()
         return self.refetch_each(ids, "/calls/{id}", CALL, lambda body: [map_call(body["call"], teams)])
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """The account's webhooks (`GET /webhooks`)."""
+        return [hook for page in self.listing("/webhooks", "webhooks") for hook in page]
+
+    def create_webhook(self, url: str, events: Sequence[str], name: str) -> dict[str, Any]:
+        """`POST /webhooks`: a webhook sending `events` to `url`; Aircall's answer holds its token."""
+        request = {"custom_name": name, "url": url, "events": list(events)}
+        body, _ = self.client.request_json("POST", "/webhooks", json=request, expect=WEBHOOK)
+        return dict(body["webhook"])
 
     def call_teams(self) -> dict[str, str]:
         """user id → the team a call they answer is counted under (their first team)."""

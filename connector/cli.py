@@ -325,6 +325,37 @@ def drain(obj: _Context) -> None:
         sys.exit(1)
 
 
+@cli.group()
+def webhooks() -> None:
+    """Set up the vendors' webhooks."""
+
+
+@webhooks.command()
+@click.option(
+    "--url", required=True, help="The webhook server's public address, e.g. https://hooks.example.com."
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Env file the Aircall webhook's token is saved to (default: --env-file, else ./.env).",
+)
+@click.pass_obj
+def register(obj: _Context, url: str, token_file: Path | None) -> None:
+    """Create the Aircall webhook through Aircall's API (kept when one already sends to the URL) and save
+    its token; print what to set up in HubSpot and LiveAgent, which have no API for it."""
+    from connector.webhooks.register import register as register_webhooks
+
+    settings = _settings_or_exit(obj)
+    try:
+        result = register_webhooks(settings, url, token_file=token_file or obj.env_file or Path(".env"))
+    except ConnectorError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    for line in result.lines:
+        click.echo(line)
+
+
 REPORT_OPTIONS = (
     click.option(
         "--out",

@@ -166,7 +166,14 @@ def _aircall_bodies(sandbox: Sandbox) -> list[dict[str, Any]]:
         for kind in ("calls", "users", "teams", "contacts")
     ]
     first = bodies[0]["calls"][0]["id"]
-    return [*bodies, session.get(f"{sandbox.aircall_url}/calls/{first}", timeout=10).json()]
+    hook = {
+        "custom_name": "helpdesk-kpi",
+        "url": "https://hooks.example.com/webhooks/aircall",
+        "events": ["call.ended"],
+    }
+    created = session.post(f"{sandbox.aircall_url}/webhooks", json=hook, timeout=10).json()
+    listed = session.get(f"{sandbox.aircall_url}/webhooks", timeout=10).json()
+    return [*bodies, session.get(f"{sandbox.aircall_url}/calls/{first}", timeout=10).json(), created, listed]
 
 
 def test_aircall_sandbox_and_adapter_keep_to_the_table(sandbox: Sandbox) -> None:

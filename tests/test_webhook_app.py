@@ -254,3 +254,18 @@ def test_a_malformed_or_hostile_request_gets_a_4xx_and_stores_nothing(
 
 def test_there_are_at_least_fifty_malformed_cases() -> None:
     assert len(BAD) >= 50
+
+
+def test_generic_object_events_and_events_about_objects_not_followed(client: Client, store: Store) -> None:
+    """`object.*` subscriptions name the object by `objectTypeId`; an event about an object the connector
+    does not follow (a company) is left out of its batch, and a batch of only such events is refused."""
+    batch = [
+        hubspot_event(1),
+        hubspot_event(2, subscriptionType="object.propertyChange", objectTypeId="0-48"),
+        hubspot_event(3, subscriptionType="object.creation", objectTypeId="0-2"),
+    ]
+    answer = post_hubspot(client, batch)
+    assert answer.status_code == 200 and answer.json == {"accepted": 2, "new": 2}
+    assert sorted(p["object_type"] for p in store.pending_webhook_events()) == ["calls", "tickets"]
+    only_companies = post_hubspot(client, [hubspot_event(4, subscriptionType="company.creation")])
+    assert only_companies.status_code == 400 and "unknown event" in only_companies.json["error"]

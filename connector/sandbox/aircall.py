@@ -256,6 +256,7 @@ class AircallEmulator(Emulator):
             "webhook_id": f"wh-{number:04d}",
             "direct_link": f"{self.base_url}/v1/webhooks/wh-{number:04d}",
             "url": body["url"],
+            "custom_name": body.get("custom_name"),
             "events": list(body.get("events") or ["call.created", "call.ended"]),
             "active": True,
             "token": hashlib.sha256(f"{self.api_token}:{number}".encode()).hexdigest()[:32],

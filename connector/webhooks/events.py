@@ -21,7 +21,12 @@ MAX_EVENTS = 100
 """HubSpot batches at most 100 events in one request."""
 HUBSPOT_OBJECTS = {"contact": "contacts", "ticket": "tickets", "call": "calls", "deal": "deals",
                    "feedback_submission": "feedback_submissions"}  # fmt: skip
-"""`subscriptionType` prefixes the connector follows → the CRM object type to re-read."""
+"""Legacy `subscriptionType` prefixes the connector follows (`ticket.propertyChange`) → the CRM object
+type to re-read."""
+HUBSPOT_OBJECT_TYPE_IDS = {"0-1": "contacts", "0-5": "tickets", "0-48": "calls", "0-3": "deals",
+                           "0-19": "feedback_submissions"}  # fmt: skip
+"""Generic subscriptions (`object.propertyChange`) name the object by `objectTypeId` (HubSpot changelog,
+"Public Beta: Generic Webhook Subscriptions", 2024-08; the ids from HubSpot's object API guide)."""
 AIRCALL_EVENTS = {"call.created", "call.answered", "call.hungup", "call.ended", "call.tagged",
                   "call.commented", "call.voicemail_left"}  # fmt: skip
 LIVEAGENT_EVENTS = {"ticket_created", "ticket_changed", "message_added", "call_started"}
@@ -81,29 +86,32 @@ def parse_hubspot(payload: Any) -> list[WebhookEvent]:
         raise WebhookPayloadError("expected a JSON array of events")
     if len(payload) > MAX_EVENTS:
         raise WebhookPayloadError(f"more than {MAX_EVENTS} events in one request")
-    events = []
+    events, unknown = [], []
     for n, item in enumerate(payload, start=1):
         if not isinstance(item, dict):
             raise WebhookPayloadError(f"event {n} is not an object")
         kind = item.get("subscriptionType")
         if not isinstance(kind, str) or "." not in kind:
             raise WebhookPayloadError(f"event {n}: subscriptionType is missing")
-        prefix = kind.split(".", 1)[0]
-        if prefix not in HUBSPOT_OBJECTS:
-            raise WebhookPayloadError(f"event {n}: unknown event {kind[:60]!r}")
+        object_type = _hubspot_object_type(kind, item.get("objectTypeId"))
         portal = _identifier(item.get("portalId"), f"event {n}: portalId")
-        events.append(
-            WebhookEvent(
-                vendor="hubspot",
-                event_id=f"{portal}:{_identifier(item.get('eventId'), f'event {n}: eventId')}",
-                kind=kind,
-                object_type=HUBSPOT_OBJECTS[prefix],
-                object_id=_identifier(item.get("objectId"), f"event {n}: objectId"),
-                occurred_at=_millis(item.get("occurredAt"), f"event {n}: occurredAt"),
-                payload=item,
-            )
-        )
+        event_id = f"{portal}:{_identifier(item.get('eventId'), f'event {n}: eventId')}"
+        object_id = _identifier(item.get("objectId"), f"event {n}: objectId")
+        occurred = _millis(item.get("occurredAt"), f"event {n}: occurredAt")
+        if object_type is None:  # an object the connector does not follow: left out, the rest recorded
+            unknown.append(kind)
+            continue
+        events.append(WebhookEvent("hubspot", event_id, kind, object_type, object_id, occurred, item))
+    if not events:
+        raise WebhookPayloadError(f"unknown event {unknown[0][:60]!r}")
     return events
+
+
+def _hubspot_object_type(kind: str, type_id: Any) -> str | None:
+    prefix = kind.split(".", 1)[0]
+    if prefix == "object":
+        return HUBSPOT_OBJECT_TYPE_IDS.get(str(type_id)) if isinstance(type_id, str) else None
+    return HUBSPOT_OBJECTS.get(prefix)
 
 
 def _event_kind(payload: Any, known: set[str]) -> str:
