@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -310,26 +310,34 @@ class Store:
 
     def finish_webhook_events(self, outcomes: Sequence[tuple[str, str, str]]) -> None:
         """Mark events processed: (source, event id, outcome) each, in one transaction."""
-        now = datetime.now(UTC)
+        if not outcomes:
+            return
         e = webhook_event.c
-        with self.transaction() as connection:
-            for source, event_id, outcome in outcomes:
-                connection.execute(
-                    webhook_event.update()
-                    .where(e.source == source, e.event_id == event_id)
-                    .values(processed_at=now, outcome=outcome, attempts=e.attempts + 1, last_error=None)
-                )
+        statement = (
+            webhook_event.update()
+            .where(e.source == bindparam("s"), e.event_id == bindparam("e"))
+            .values(
+                processed_at=datetime.now(UTC),
+                outcome=bindparam("o"),
+                attempts=e.attempts + 1,
+                last_error=None,
+            )
+        )
+        with self.transaction() as connection:  # one statement, many rows: the write lock held briefly
+            connection.execute(statement, [{"s": s, "e": i, "o": o} for s, i, o in outcomes])
 
     def fail_webhook_events(self, events: Sequence[tuple[str, str]], error: str) -> None:
         """Count a failed attempt on events that stay pending, with the reason (no secret in it)."""
+        if not events:
+            return
         e = webhook_event.c
+        statement = (
+            webhook_event.update()
+            .where(e.source == bindparam("s"), e.event_id == bindparam("e"))
+            .values(attempts=e.attempts + 1, last_error=error[:500])
+        )
         with self.transaction() as connection:
-            for source, event_id in events:
-                connection.execute(
-                    webhook_event.update()
-                    .where(e.source == source, e.event_id == event_id)
-                    .values(attempts=e.attempts + 1, last_error=error[:500])
-                )
+            connection.execute(statement, [{"s": s, "e": i} for s, i in events])
 
     def remember_event(
         self,

@@ -7,8 +7,9 @@ revisions shipped in `connector/store/migrations/versions/`, applied automatical
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -107,10 +108,26 @@ def migrate(engine: Engine) -> None:
             raise StoreError(f"schema migration failed: {exc}") from exc
 
 
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.Lock | None:
+    """For a SQLite file, one lock per file shared by the process's threads (None for PostgreSQL)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with _SQLITE_WRITERS_LOCK:
+        return _SQLITE_WRITERS.setdefault(str(engine.url.database), threading.Lock())
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """A transaction that will write: committed when the block ends, rolled back if it raises."""
-    with engine.connect() as connection:
+    """A transaction that will write: committed when the block ends, rolled back if it raises. On SQLite
+    the process's threads queue for the file's one writer on a lock of their own: SQLite's busy handler
+    makes a waiting writer sleep in steps of up to 100 ms, which a webhook answer cannot afford (other
+    processes still wait through the busy timeout)."""
+    lock = _writer_lock(engine)
+    with lock if lock is not None else nullcontext(), engine.connect() as connection:
         connection.execution_options(**{WRITE_OPTION: True})
         with connection.begin():
             yield connection

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.base import Adapter
+from adapters.base import Adapter, Batch
 from connector.errors import ConnectorError
 from connector.kpis.scope import RecordScope
 from connector.schema import Contact, Record, Ticket
@@ -37,6 +37,8 @@ from connector.sync import apply_batch, build_adapter, sync_plan
 log = logging.getLogger(__name__)
 ROUND = 500
 """Events taken per round."""
+COMMIT = 100
+"""Records upserted per transaction."""
 Key = tuple[str, str, str]
 """(vendor, object type, object id)."""
 
@@ -210,8 +212,12 @@ class EventProcessor:
             log.error("%s: webhook object skipped: %s", vendor, problem)
         records = list(refetched.batch.records)
         customers = _customers(records) | _customers(self._stored_versions(records))
-        with self.store.transaction() as connection:
-            report.records.merge(apply_batch(self.store, connection, refetched.batch))
+        for n in range(0, max(1, len(records)), COMMIT):  # short transactions: the app records meanwhile
+            part = Batch(
+                records[n : n + COMMIT], merged=refetched.batch.merged if n + COMMIT >= len(records) else ()
+            )
+            with self.store.transaction() as connection:
+                report.records.merge(apply_batch(self.store, connection, part))
         tickets.update(r.id for r in records if isinstance(r, Ticket) and r.source == "hubspot")
         contacts.update(self.store.identity_of("contact", c) or c for c in customers)
         return set(refetched.gone)

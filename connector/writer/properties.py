@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from connector.kpis import open_workspace
 from connector.kpis.scope import RecordScope
 from connector.kpis.workspace import Workspace
-from connector.periods import Grain, Period
+from connector.periods import Grain, make_period
 from connector.settings import Settings
 from connector.store import Store
 from connector.store.tables import entity_tables, identity_link
@@ -117,8 +117,12 @@ def record_values(
     """object type → object id (the source's own id) → property → value, for every `source` ticket
     and contact in the store — or, with a `scope`, for its tickets and the contacts of its customer
     identities only, computed from a workspace of just their rows (a webhook's few seconds)."""
-    start = now - RECENT
-    period = Period(start.date(), now.date() + timedelta(days=1), start, now + timedelta(days=1), Grain.RANGE)
+    # the workspace's one period only bounds its calendar (no figure here is per period): whole local
+    # days, so the calendar's buckets can be 15 minutes instead of one (see `Workspace._calendar_table`)
+    today = now.astimezone(settings.zone).date()
+    period = make_period(
+        today - timedelta(days=RECENT.days), today + timedelta(days=1), Grain.RANGE, settings.zone
+    )
     workspace = open_workspace(store, settings, [period], now=now, scope=scope)
     try:
         return {
