@@ -4,6 +4,7 @@ twice) over loopback to `helpdesk-kpi serve` (waitress, background worker) on a 
 
     python bench/webhooks.py                             # 2,000 events, 1M tickets in the store
     python bench/webhooks.py --events 500 --store-tickets 100000
+    python bench/webhooks.py --rate 100                  # sent at 100 events/s instead of all at once
 
 Before each event is sent, the sandbox's ticket gets a new `time_to_first_agent_reply`, so the event
 really changes a figure; the bench notes when the sandbox's HubSpot receives the recomputed property
@@ -55,6 +56,9 @@ def main() -> None:
         "--store-tickets", type=int, default=1_000_000, help="tickets in the store beforehand"
     )
     parser.add_argument("--senders", type=int, default=8, help="concurrent connections sending")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="events/s to send at (0: as fast as possible)"
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the last property")
     args = parser.parse_args()
 
@@ -111,8 +115,15 @@ def main() -> None:
                     sent_at.setdefault(index, started)
 
             began = time.perf_counter()
+
+            def paced(n_event: tuple[int, dict[str, Any]]) -> None:
+                n, event = n_event
+                if args.rate:
+                    time.sleep(max(0.0, began + n / args.rate - time.perf_counter()))
+                send(event)
+
             with ThreadPoolExecutor(args.senders) as pool:
-                list(pool.map(send, deliveries))
+                list(pool.map(paced, enumerate(deliveries)))
             burst = time.perf_counter() - began
             deadline = time.monotonic() + args.timeout
             while len(pushed) < args.events and time.monotonic() < deadline:
@@ -130,6 +141,7 @@ def main() -> None:
     print(
         f"burst: {len(deliveries):,} requests ({args.events:,} unique events, {len(deliveries) - args.events:,} "
         f"duplicates) from {args.senders} connections in {burst:.2f} s — {len(deliveries) / burst:,.0f} events/s"
+        + (f" (paced at {args.rate:,.0f}/s)" if args.rate else " (as fast as they are answered)")
     )
     print(f"latency to the 2xx: p50 {_ms(latencies, 50)}, p99 {_ms(latencies, 99)}")
     print(

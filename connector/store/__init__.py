@@ -169,6 +169,22 @@ class Store:
         with self.engine.connect() as connection:
             return identity_of(connection, kind, record_id)
 
+    def identities_of(self, kind: IdentityKind, record_ids: Iterable[str]) -> dict[str, str]:
+        """record id → its identity, for many records in a few queries (a record without a link maps to
+        itself)."""
+        wanted = sorted(set(record_ids))
+        found = {record_id: record_id for record_id in wanted}
+        link = identity_link.c
+        with self.engine.connect() as connection:
+            for chunk in _chunks(wanted, 500):
+                rows = connection.execute(
+                    select(link.record_id, link.identity_id).where(
+                        link.kind == kind, link.record_id.in_(chunk)
+                    )
+                )
+                found.update({row.record_id: row.identity_id for row in rows})
+        return found
+
     def fold(self, connection: Connection, kind: IdentityKind, record_id: str, into_record_id: str) -> str:
         """Fold a record merged away in its source into the survivor's identity (same transaction as the
         survivor's upsert)."""

@@ -35,7 +35,7 @@ from connector.store import Store, UpsertCounts
 from connector.sync import apply_batch, build_adapter, sync_plan
 
 log = logging.getLogger(__name__)
-ROUND = 500
+ROUND = 250
 """Events taken per round."""
 COMMIT = 100
 """Records upserted per transaction."""
@@ -219,7 +219,7 @@ class EventProcessor:
             with self.store.transaction() as connection:
                 report.records.merge(apply_batch(self.store, connection, part))
         tickets.update(r.id for r in records if isinstance(r, Ticket) and r.source == "hubspot")
-        contacts.update(self.store.identity_of("contact", c) or c for c in customers)
+        contacts.update(self.store.identities_of("contact", customers).values())
         return set(refetched.gone)
 
     def _stored_versions(self, records: Iterable[Record]) -> list[Record]:

@@ -46,6 +46,8 @@ from connector.writer.properties import GROUP, GROUP_LABEL, PROPERTIES, Property
 log = logging.getLogger(__name__)
 TARGET = "hubspot"
 BATCH = 100
+FEW = 5_000
+"""Up to this many records, their last pushed values are read by id instead of scanning the object type."""
 SNAPSHOT_OBJECT = "helpdesk_kpi_snapshot"
 SNAPSHOT_FIELDS = (
     ("snapshot_key", "Snapshot key", "string", "text"),
@@ -239,14 +241,22 @@ class HubSpotWriter:
     def _changed(
         self, object_type: str, by_id: Mapping[str, Mapping[str, str | None]]
     ) -> list[tuple[str, dict[str, str | None]]]:
-        """The values that differ from what was last pushed (all of them for a record never pushed)."""
+        """The values that differ from what was last pushed (all of them for a record never pushed). A
+        few records (a webhook's) are looked up by id, many by one scan of the object type."""
+        p = pushed_value.c
+        query = select(p.object_id, p.property, p.value).where(
+            p.target == TARGET, p.object_type == object_type
+        )
+        ids = sorted(by_id)
+        parts = (
+            [query]
+            if len(ids) > FEW
+            else [query.where(p.object_id.in_(ids[n : n + 500])) for n in range(0, len(ids), 500)]
+        )
+        last: dict[tuple[str, str], str | None] = {}
         with self.store.engine.connect() as connection:
-            rows = connection.execute(
-                select(pushed_value.c.object_id, pushed_value.c.property, pushed_value.c.value).where(
-                    pushed_value.c.target == TARGET, pushed_value.c.object_type == object_type
-                )
-            )
-            last: dict[tuple[str, str], str | None] = {(r.object_id, r.property): r.value for r in rows}
+            for part in parts:
+                last.update({(r.object_id, r.property): r.value for r in connection.execute(part)})
         unset = object()  # never pushed: an empty value need not be sent
         changed = []
         for object_id in sorted(by_id, key=id_order):
