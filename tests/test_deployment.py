@@ -60,3 +60,16 @@ def test_the_scheduled_handler_runs_the_job(tmp_path: Path, monkeypatch: pytest.
     assert answer["ok"] is True
     assert any(line.startswith("sync: ") for line in answer["lines"])
     assert any("hubspot: wrote" in line for line in answer["lines"])
+
+
+def test_the_readme_gives_three_ways_to_run_each_one_block_of_real_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Running it: three ways", 1)[1].split("\n## ", 1)[0]
+    ways = re.split(r"^\*\*\d\. ", section, flags=re.M)[1:]
+    assert [w.split("**", 1)[0] for w in ways] == ["The scheduled job", "The webhook server", "AWS Lambda"]
+    for way in ways:
+        blocks = re.findall(r"```sh\n(.*?)```", way, flags=re.S)
+        assert len(blocks) == 1, way[:40]
+        for command in re.findall(r"helpdesk-kpi(?: (\w+))", blocks[0]):
+            assert command in cli.commands or command in ("helpdesk", "webhooks"), command
+    assert "webhooks register" in ways[1] and "sam build && sam deploy" in ways[2]

@@ -326,34 +326,30 @@ class Store:
 
     def finish_webhook_events(self, outcomes: Sequence[tuple[str, str, str]]) -> None:
         """Mark events processed: (source, event id, outcome) each, in one transaction."""
-        if not outcomes:
-            return
-        e = webhook_event.c
-        statement = (
-            webhook_event.update()
-            .where(e.source == bindparam("s"), e.event_id == bindparam("e"))
-            .values(
-                processed_at=datetime.now(UTC),
-                outcome=bindparam("o"),
-                attempts=e.attempts + 1,
-                last_error=None,
-            )
+        self._update_events(
+            [{"s": s, "e": i, "o": o} for s, i, o in outcomes],
+            processed_at=datetime.now(UTC),
+            outcome=bindparam("o"),
+            last_error=None,
         )
-        with self.transaction() as connection:  # one statement, many rows: the write lock held briefly
-            connection.execute(statement, [{"s": s, "e": i, "o": o} for s, i, o in outcomes])
 
     def fail_webhook_events(self, events: Sequence[tuple[str, str]], error: str) -> None:
         """Count a failed attempt on events that stay pending, with the reason (no secret in it)."""
-        if not events:
+        self._update_events([{"s": s, "e": i} for s, i in events], last_error=error[:500])
+
+    def _update_events(self, rows: Sequence[dict[str, str]], **values: Any) -> None:
+        """One more attempt and `values` on each event of `rows` ({"s": source, "e": event id, …}): one
+        statement for many rows, so the write lock is held briefly."""
+        if not rows:
             return
         e = webhook_event.c
         statement = (
             webhook_event.update()
             .where(e.source == bindparam("s"), e.event_id == bindparam("e"))
-            .values(attempts=e.attempts + 1, last_error=error[:500])
+            .values(attempts=e.attempts + 1, **values)
         )
         with self.transaction() as connection:
-            connection.execute(statement, [{"s": s, "e": i} for s, i in events])
+            connection.execute(statement, list(rows))
 
     def remember_event(
         self,
