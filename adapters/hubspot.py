@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import urllib3
 from hubspot import HubSpot
@@ -32,6 +32,7 @@ from hubspot.crm.associations.v4 import (
 )
 from hubspot.crm.objects import (
     BatchReadInputSimplePublicObjectId,
+    Configuration,
     Filter,
     FilterGroup,
     PublicObjectSearchRequest,
@@ -58,6 +59,16 @@ from connector.schema import Record
 from connector.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_MODEL_CONFIGURATION = Configuration()
+
+
+def sdk_model(model: Callable[..., T], **fields: Any) -> T:
+    """An SDK request model that shares one configuration. The generated models otherwise build a
+    `Configuration` (with a logging formatter and logger levels) for every instance: ~0.25 ms each, a
+    third of a webhook event's processing when a batch holds a hundred ids."""
+    return model(**fields, local_vars_configuration=_MODEL_CONFIGURATION)
+
 
 SEARCH_LIMIT = 200
 SEARCH_CAP = 10_000
@@ -320,7 +331,7 @@ class HubSpotAdapter:
             for n in range(0, len(ids), BATCH_LIMIT):
                 chunk = ids[n : n + BATCH_LIMIT]
                 request = BatchInputPublicFetchAssociationsBatchRequest(
-                    inputs=[PublicFetchAssociationsBatchRequest(id=i) for i in chunk]
+                    inputs=[sdk_model(PublicFetchAssociationsBatchRequest, id=i) for i in chunk]
                 )
                 answer = self.api.call(
                     "default", batch_api.get_page_with_http_info, object_type, target, request
@@ -347,7 +358,8 @@ class HubSpotAdapter:
         found: list[Any] = []
         for n in range(0, len(ids), BATCH_LIMIT):
             request = BatchReadInputSimplePublicObjectId(
-                properties=properties, inputs=[SimplePublicObjectId(id=i) for i in ids[n : n + BATCH_LIMIT]]
+                properties=properties,
+                inputs=[sdk_model(SimplePublicObjectId, id=i) for i in ids[n : n + BATCH_LIMIT]],
             )
             answer = self.api.call(
                 "default", batch_api.read_with_http_info, spec.object_type, request, archived=archived

@@ -221,7 +221,7 @@ webhook_event = Table(
     Column("object_id", Text(), comment="the vendor's id of that object"),
     Column("occurred_at", UtcDateTime(), comment="when the change happened, as the vendor says"),
     Column("attempts", BigInteger(), nullable=False, server_default="0"),
-    Column("outcome", String(16), comment="updated, unchanged, stale or gone, once processed"),
+    Column("outcome", String(16), comment="applied, stale or gone, once processed"),
     Column("last_error", Text(), comment="why the last processing attempt failed"),
     PrimaryKeyConstraint("source", "event_id"),
     Index(None, "processed_at"),

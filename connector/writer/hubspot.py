@@ -34,7 +34,7 @@ from hubspot.crm.schemas import ObjectSchemaEgg
 from sqlalchemy import select
 
 from adapters.governor import RateGovernor
-from adapters.hubspot import HubSpotApi
+from adapters.hubspot import HubSpotApi, sdk_model
 from adapters.hubspot_mapping import id_order
 from connector.errors import APIError, AuthError, ConnectorError, FatalAPIError
 from connector.settings import Settings
@@ -224,9 +224,8 @@ class HubSpotWriter:
         pending = dict(chunk)
         done: set[str] = set()
         for attempt in (1, 2):
-            request = BatchInputSimplePublicObjectBatchInput(
-                inputs=[SimplePublicObjectBatchInput(id=i, properties=p) for i, p in pending.items()]
-            )
+            inputs = [sdk_model(SimplePublicObjectBatchInput, id=i, properties=p) for i, p in pending.items()]
+            request = BatchInputSimplePublicObjectBatchInput(inputs=inputs)
             self.report.write_calls += 1
             answer = self.api.call("default", batch_api.update_with_http_info, object_type, request)
             failures = _failed_ids(answer)
@@ -319,8 +318,11 @@ class HubSpotWriter:
                 continue
             request = BatchInputSimplePublicObjectBatchInputUpsert(
                 inputs=[
-                    SimplePublicObjectBatchInputUpsert(
-                        id=key, id_property="snapshot_key", properties={**by_key[key]}
+                    sdk_model(
+                        SimplePublicObjectBatchInputUpsert,
+                        id=key,
+                        id_property="snapshot_key",
+                        properties={**by_key[key]},
                     )
                     for key, _ in chunk
                 ]

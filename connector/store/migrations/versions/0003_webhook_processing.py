@@ -21,12 +21,39 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("webhook_event", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("object_type", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("object_id", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "object_type",
+                sa.String(length=64),
+                nullable=True,
+                comment="the vendor's object type the event is about",
+            )
+        )
+        batch_op.add_column(
+            sa.Column("object_id", sa.Text(), nullable=True, comment="the vendor's id of that object")
+        )
+        batch_op.add_column(
+            sa.Column(
+                "occurred_at",
+                sa.DateTime(timezone=True),
+                nullable=True,
+                comment="when the change happened, as the vendor says",
+            )
+        )
         batch_op.add_column(sa.Column("attempts", sa.BigInteger(), nullable=False, server_default="0"))
-        batch_op.add_column(sa.Column("outcome", sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column("last_error", sa.Text(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "outcome",
+                sa.String(length=16),
+                nullable=True,
+                comment="applied, stale or gone, once processed",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
+                "last_error", sa.Text(), nullable=True, comment="why the last processing attempt failed"
+            )
+        )
         batch_op.create_index(batch_op.f("ix_webhook_event_processed_at"), ["processed_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_webhook_event_source_object_type_object_id"),
