@@ -120,3 +120,37 @@ def test_serve_answers_over_loopback_under_waitress(tmp_path: Path) -> None:
             "waitress" in (answer.headers.get("Server") or "")
             or answer.headers.get("Server") == "helpdesk-kpi"
         )
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "State:\tZ" not in status.read_text()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_the_worker_process_ends_with_serve_even_when_serve_is_killed(tmp_path: Path) -> None:
+    port = _free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HELPDESK_")}
+    env = clean | {"HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'kill.db'}"}
+    script = str(Path(sys.executable).with_name("helpdesk-kpi"))
+    server = subprocess.Popen([script, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    workers: list[int] = []
+    while time.monotonic() < deadline and not workers:
+        workers = [c for c in _children(server.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+        time.sleep(0.1)
+    assert workers, "serve started no worker process"
+    server.kill()  # no chance to stop its worker
+    server.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
