@@ -5,15 +5,21 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test install clean
 
-$(BIN)/.installed: pyproject.toml
+# The runtime alone for the demo (what it runs, nothing more); the test tools on top for `make test`.
+$(BIN)/.runtime: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@echo "Installing the connector into $(VENV) (the runtime only; \`make test\` adds the test tools)"
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e .
+	@touch $@
+
+$(BIN)/.installed: $(BIN)/.runtime
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.runtime
 
-demo: $(BIN)/.installed
+demo: $(BIN)/.runtime
 	$(BIN)/helpdesk-kpi demo
 
 test: $(BIN)/.installed

@@ -68,13 +68,16 @@ class Progress:
     def __init__(self, every: float = 2.0, emit: Callable[[str], None] | None = None) -> None:
         self.every = every
         self.emit = emit or log.info
-        self._last = 0.0
+        self._last: float | None = None
 
     def update(self, report: StreamReport, usage: VendorUsage, *, final: bool = False) -> None:
+        """A line when `every` seconds passed since the last one (a stream's first after `every` of its
+        own), and always its final one — a stream done within seconds shows one line."""
         now = time.monotonic()
-        if not final and now - self._last < self.every:
+        since = now - (self._last if self._last is not None else now - report.seconds)
+        if not final and since < self.every:
             return
-        self._last = now
+        self._last = None if final else now
         rate = report.records / report.seconds if report.seconds > 0 else 0.0
         self.emit(
             f"{report.vendor}/{report.stream}: {report.records} records ({rate:.0f}/s), "
@@ -195,13 +198,21 @@ def _with_vendor(vendor: str, message: str) -> str:
     return message if message.startswith(vendor) else f"{vendor}: {message}"
 
 
+def _by_entity(counts: UpsertCounts) -> str:
+    """`(300 tickets, 2082 messages)` when a stream stores more than one kind of record."""
+    read = {entity: sum(counter.values()) for entity, counter in counts.by_entity.items() if counter}
+    if len(read) < 2:
+        return ""
+    return " (" + ", ".join(f"{n} {entity.replace('_', ' ')}s" for entity, n in read.items()) + ")"
+
+
 def summary_lines(report: SyncReport) -> list[str]:
     """The end-of-sync summary: per stream, then per vendor, then failures."""
     lines = []
     for s in report.streams:
         c = s.counts
         lines.append(
-            f"{s.vendor}/{s.stream}: {s.records} read, {c.total('inserted')} new, "
+            f"{s.vendor}/{s.stream}: {s.records} read{_by_entity(c)}, {c.total('inserted')} new, "
             f"{c.total('updated')} changed, "
             f"{c.total('unchanged')} unchanged"
             + (f", {s.rejected} rejected" if s.rejected else "")

@@ -18,6 +18,7 @@ snapshots as records of the custom object `helpdesk_kpi_snapshot`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +47,8 @@ from connector.writer.properties import GROUP, GROUP_LABEL, PROPERTIES, Property
 log = logging.getLogger(__name__)
 TARGET = "hubspot"
 BATCH = 100
+PROGRESS_EVERY = 5.0
+"""Seconds between progress lines of a long write."""
 FEW = 5_000
 """Up to this many records, their last pushed values are read by id instead of scanning the object type."""
 SNAPSHOT_OBJECT = "helpdesk_kpi_snapshot"
@@ -136,6 +139,8 @@ class HubSpotWriter:
         self.dry_run = dry_run
         self.echo = echo
         self.report = PushReport(dry_run=dry_run)
+        self._started: float | None = None
+        self._last_line = 0.0
 
     # --- the whole push -----------------------------------------------------------------------------
 
@@ -215,6 +220,7 @@ class HubSpotWriter:
             succeeded = self._batch_update(batch_api, object_type, chunk)
             self._remember(object_type, [(i, p) for i, p in chunk if i in succeeded])
             written += len(succeeded)
+            self._progress(f"{object_type} records", n + len(chunk), len(changed))
         self.report.updates[object_type] = self.report.updates.get(object_type, 0) + written
 
     def _batch_update(
@@ -334,6 +340,7 @@ class HubSpotWriter:
             written = [(key, by_key[key]) for key, _ in chunk if key not in failures]
             self._remember(SNAPSHOT_OBJECT, written)
             self.report.snapshots += len(written)
+            self._progress("KPI snapshots", n + len(chunk), len(changed))
 
     def ensure_snapshot_schema(self) -> str | None:
         """The snapshot object's objectTypeId, created when missing; None (with a note) when the portal
@@ -408,6 +415,21 @@ class HubSpotWriter:
             "crm.schemas.custom scopes): KPI snapshots were not written; properties and the dashboard were"
         )
         self.report.schema_created = False
+
+    def _progress(self, what: str, done: int, total: int) -> None:
+        """A line every `PROGRESS_EVERY` seconds of a long write: how far, how fast."""
+        now = time.monotonic()
+        self._started = self._started or now
+        if done < total and now - max(self._started, self._last_line) < PROGRESS_EVERY:
+            return
+        if done >= total and now - self._started < PROGRESS_EVERY:  # short: the summary says it
+            self._started = None
+            return
+        self._last_line = now
+        rate = done / (now - self._started) if now > self._started else 0.0
+        self.echo(f"hubspot: {done:,} of {total:,} {what} written ({rate:,.0f}/s)")
+        if done >= total:
+            self._started = None
 
     def _plan(self, line: str) -> None:
         if self.dry_run:
