@@ -399,7 +399,9 @@ def report(obj: _Context, out: Path, months: int | None) -> None:
             click.echo(str(exc), err=True)
             sys.exit(1)
         names = agent_names(store)
-    paths = write_report(results, out, zone=settings.zone, names=names)
+    paths = write_report(
+        results, out, zone=settings.zone, names=names, currency=settings.currency, kpi_ids=settings.kpis
+    )
     click.echo(
         f"dashboard: {paths['dashboard']} ({len(results)} figures); exports: {paths['csv']}, {paths['json']}"
     )

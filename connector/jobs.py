@@ -166,7 +166,14 @@ def run_job(
                 report.ok = False
                 report.lines.append(f"push FAILED: {exc}")
         if WriteTarget.DASHBOARD in targets:
-            paths = write_report(results, out, zone=settings.zone, names=agent_names(store))
+            paths = write_report(
+                results,
+                out,
+                zone=settings.zone,
+                names=agent_names(store),
+                currency=settings.currency,
+                kpi_ids=settings.kpis,
+            )
             report.dashboard = paths["dashboard"]
             report.lines.append(f"dashboard: {paths['dashboard']}")
     finally:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connector.kpis import ALL_CUTS, compute
+from connector.kpis import ALL_CUTS, CATALOGUE, compute
 from connector.kpis.results import KpiResult
 from connector.periods import Grain, split_periods
 from connector.sandbox import Sandbox
@@ -109,8 +109,26 @@ def test_a_real_browser_renders_the_charts_and_leaderboard(
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.on("request", lambda request: fetched.append(request.url))
         page.goto(dashboard.as_uri())
-        overall_kpis = {r.kpi for r in results if r.cut == "overall"}
-        assert page.locator("section.chart").count() == len(overall_kpis)
+        assert page.locator("section.chart").count() == len(CATALOGUE)  # a card per KPI, figures or not
+        for card in page.locator("section.chart").all():  # each shows a figure or says what would give one
+            assert card.locator(".latest").count() == 1 or card.locator(".explain").count() == 1, (
+                card.inner_html()
+            )
+        # every mark lies inside its plot area (the axis spans the data, negative values included)
+        marks = page.evaluate(
+            """() => [...document.querySelectorAll('section.chart svg')].flatMap(svg => {
+                   const plot = svg.getBoundingClientRect();
+                   return [...svg.querySelectorAll('circle, polyline')].map(mark => {
+                       const box = mark.getBoundingClientRect();
+                       return [box.left - plot.left, box.top - plot.top, plot.right - box.right,
+                               plot.bottom - box.bottom];
+                   });
+               })"""
+        )
+        assert marks and all(min(edges) >= -0.5 for edges in marks), [m for m in marks if min(m) < -0.5][:5]
+        # headlines are of a closed period: not the month the report was generated in
+        periods = page.locator("section.chart .latest").evaluate_all("els => els.map(e => e.dataset.period)")
+        assert periods and all(p < NOW.astimezone(ZONE).strftime("%Y-%m-01") for p in periods)
         assert page.locator("section.chart[data-kpi=K01] svg polyline").count() == 2  # calendar and business
         box = page.locator("section.chart[data-kpi=K01] svg").bounding_box()
         assert box is not None and box["width"] > 200 and box["height"] > 50  # laid out, not collapsed
@@ -135,3 +153,28 @@ def test_a_real_browser_renders_the_charts_and_leaderboard(
         browser.close()
     assert problems == []
     assert all(url.startswith("file://") for url in fetched), fetched
+
+
+def test_headlines_are_the_latest_closed_period_against_the_one_before() -> None:
+    results = [result("K14", m, 60.0 + m) for m in (8, 9, 10)]  # CSAT rising: good
+    results += [
+        result("K01", m, 600.0 * m, stat="mean", unit="seconds") for m in (8, 9, 10, 11)
+    ]  # FRT rising: bad
+    results += [result("K15", m, v, unit="score") for m, v in ((8, -20.0), (9, 10.0), (10, -35.0))]
+    results += [result("K10", m, 12.5 * m, unit="currency") for m in (9, 10)]
+    html = render_dashboard(results, zone=ZONE, generated_at=NOW, currency="EUR")
+    k14 = html.split('data-kpi="K14"')[1].split("</section>")[0]
+    assert 'data-period="2026-10-01"' in k14 and "70.0 %" in k14
+    assert '<span class="change good"' in k14 and "+1.0 pp" in k14
+    assert "small sample (n &lt; 20)" in k14  # each figure counts one answer here
+    k01 = html.split('data-kpi="K01"')[1].split("</section>")[0]
+    assert '<span class="change bad"' in k01 and "+10.0 min" in k01  # slower first responses are worse
+    assert "so far (from 2026-11-01)" in k01  # the running month apart, not the headline
+    k15 = html.split('data-kpi="K15"')[1].split("</section>")[0]
+    assert 'class="zero"' in k15 and ">-35<" in k15  # the axis reaches below zero, with a zero line
+    ys = [float(y) for y in re.findall(r'cy="([\d.]+)"', k15)]
+    assert ys and all(28 <= y <= 120 - 28 for y in ys)
+    assert "125.00 EUR" in html  # money carries its currency
+    k17 = html.split('data-kpi="K17"')[1].split("</section>")[0]
+    assert 'class="empty explain"' in k17 and "servqual" in k17  # no figures: what would give some
+    assert "<code>" in html and "`" not in html.split("<main>")[1]  # definitions' code spans rendered

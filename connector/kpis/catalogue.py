@@ -44,6 +44,9 @@ class KpiDefinition:
     cuts: tuple[str, ...]
     timed: bool
     compute: Callable[[Context, KpiDefinition], list[KpiResult]] = field(repr=False)
+    better: str | None = None
+    """Which way is good for the headline figure: `lower` (times, abandon and churn rates), `higher`
+    (satisfaction, resolution and retention), or None (volumes: neither)."""
 
     @property
     def formula(self) -> str:
@@ -67,15 +70,21 @@ def kpi(
     reads: Sequence[str],
     cuts: Sequence[str] = ALL_CUTS,
     timed: bool = False,
+    better: str | None = None,
 ) -> Callable[[Callable[[Context, KpiDefinition], list[KpiResult]]], Callable[..., list[KpiResult]]]:
-    """Register a KPI. `timed` KPIs are durations reported in calendar and in business time."""
+    """Register a KPI. `timed` KPIs are durations reported in calendar and in business time; `better`
+    says which way its headline figure improves (`lower`, `higher`, or None for volumes)."""
+    if better not in (None, "lower", "higher"):
+        raise ValueError(f"{kpi_id}: better is 'lower', 'higher' or None")
 
     def register(
         function: Callable[[Context, KpiDefinition], list[KpiResult]],
     ) -> Callable[[Context, KpiDefinition], list[KpiResult]]:
         if kpi_id in CATALOGUE:
             raise ValueError(f"{kpi_id} is defined twice")
-        CATALOGUE[kpi_id] = KpiDefinition(kpi_id, name, unit, tuple(reads), tuple(cuts), timed, function)
+        CATALOGUE[kpi_id] = KpiDefinition(
+            kpi_id, name, unit, tuple(reads), tuple(cuts), timed, function, better
+        )
         return function
 
     return register

@@ -19,7 +19,7 @@ from connector.kpis.tickets import hour_of_week_label
 from connector.kpis.workspace import NONE, naive_utc
 
 
-@kpi("K07", "first_contact_resolution", unit="percent", reads=("ticket", "message", "call"))
+@kpi("K07", "first_contact_resolution", unit="percent", reads=("ticket", "message", "call"), better="higher")
 def first_contact_resolution(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Contacts resolved at the first contact / contacts resolved × 100. A ticket: resolved with exactly
     one public agent reply and never reopened. A call: an answered inbound call after which the same
@@ -63,6 +63,7 @@ def first_contact_resolution(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     unit="percent",
     reads=("ticket",),
     cuts=("overall", "category", "source", "channel"),
+    better="lower",
 )
 def repeat_contact_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Customers who contact again about the same category within N days / customers who contacted

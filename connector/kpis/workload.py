@@ -46,7 +46,7 @@ def _handle_aggregates() -> dict[str, str]:
     }
 
 
-@kpi("K06", "handle_time", unit="seconds", reads=("call", "ticket"))
+@kpi("K06", "handle_time", unit="seconds", reads=("call", "ticket"), better="lower")
 def handle_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Time agents actually work per contact; mean, median and p90. Calls: talk + hold + wrap-up.
     Tickets: the agent work time the source records, else first agent touch → agent close in business
@@ -67,7 +67,14 @@ def handle_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     )
 
 
-@kpi("K12", "tickets_resolved_per_agent", unit="count", reads=("ticket",), cuts=("overall", "agent", "team"))
+@kpi(
+    "K12",
+    "tickets_resolved_per_agent",
+    unit="count",
+    reads=("ticket",),
+    cuts=("overall", "agent", "team"),
+    better="higher",
+)
 def tickets_resolved_per_agent(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Tickets resolved in the period (`count`), per agent and team; `started`: tickets whose first agent
     reply fell in the period; `efficiency` = resolved per hour / started per hour = resolved / started.

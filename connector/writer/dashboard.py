@@ -20,17 +20,36 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from connector.kpis import CATALOGUE
 from connector.kpis.results import KpiResult, to_csv, to_json
 
 CHART_W, CHART_H, PAD = 320, 120, 28
-HEADLINE_STATS = ("value", "mean", "rate")
-LEADERBOARD = (("K01", "mean", "business"), ("K04", "mean", "business"), ("K14", "value", "calendar"),
-               ("K11", "value", "calendar"), ("K29", "resolved", "calendar"))  # fmt: skip
-"""Agent columns: first response and resolution (business hours), CSAT, escalation rate, resolved."""
-CHANNEL = (("K01", "mean", "business"), ("K04", "mean", "business"), ("K07", "value", "calendar"),
-           ("K14", "value", "calendar"), ("K11", "value", "calendar"))  # fmt: skip
+HEADLINE_STATS = ("value", "mean", "rate", "count")
+SMALL_SAMPLE = 20
+"""A headline from fewer results than this is marked as a small sample."""
+LEADERBOARD = (("K01", "mean", "business", "First response, mean (business hours)"),
+               ("K04", "mean", "business", "Resolution, mean (business hours)"),
+               ("K14", "value", "calendar", "CSAT (% satisfied)"),
+               ("K11", "count", "calendar", "Tickets"),
+               ("K29", "resolved", "calendar", "Tickets resolved"))  # fmt: skip
+"""Agent columns: (KPI, statistic, basis, heading); sorted by the last."""
+CHANNEL = (("K01", "mean", "business", "First response, mean (business hours)"),
+           ("K04", "mean", "business", "Resolution, mean (business hours)"),
+           ("K07", "value", "calendar", "First-contact resolution"),
+           ("K14", "value", "calendar", "CSAT (% satisfied)"),
+           ("K11", "count", "calendar", "Tickets"))  # fmt: skip
+EMPTY_HINTS = {
+    "K10": "needs the desk's cost: set HELPDESK_SERVICE_COST_MONTHLY, or import service_cost records",
+    "K17": "needs SERVQUAL answers: import survey_response records of kind servqual (expectation and "
+    "perception per dimension)",
+    "K18": "needs QA reviews: import quality_review records",
+    "K22": "needs purchases (HubSpot closed-won deals or imported purchase records) and the settings "
+    "HELPDESK_CLV_GROSS_MARGIN and HELPDESK_CLV_LIFESPAN_YEARS",
+    "K24": "needs referrals: contacts with referred_by (imported contact records)",
+}
+"""What gives a KPI its inputs, where more than its records are needed (the rest: see `_empty_reason`)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,22 @@ class Series:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """A KPI's figure for the latest closed period, against the one before."""
+
+    value: str
+    period: str
+    n: int | None
+    small: bool
+    change: str
+    """Signed change against the previous period, in the KPI's unit ('' when there is none)."""
+    verdict: str
+    """`good`, `bad` or `flat` by the KPI's good direction; '' for volumes."""
+    running: str
+    """The running period's figure so far, with its label ('' when none)."""
+
+
+@dataclass(frozen=True)
 class Chart:
     kpi: str
     name: str
@@ -48,14 +83,18 @@ class Chart:
     stat: str
     definition: str
     series: list[Series]
-    latest: str
-    latest_period: str
+    headline: Headline | None
+    empty: str
+    """Why there is no figure, and what would give one ('' when there are figures)."""
     svg_lines: list[tuple[str, str]]
     """(css class, SVG points attribute) per series."""
     dots: list[tuple[str, float, float, str]]
     """(css class, x, y, tooltip) per point."""
     labels: list[tuple[float, str]]
     y_max: str
+    y_min: str
+    zero_y: float | None
+    """Where the zero line goes, when the axis spans negative values."""
 
 
 def headline_stat(results: Iterable[KpiResult]) -> str | None:
@@ -63,37 +102,115 @@ def headline_stat(results: Iterable[KpiResult]) -> str | None:
     return next((s for s in HEADLINE_STATS if s in stats), min(stats) if stats else None)
 
 
-def format_value(value: float | None, unit: str) -> str:
+def format_value(value: float | None, unit: str, currency: str = "") -> str:
     if value is None:
         return "–"
     if unit == "seconds":
-        hours = value / 3600
+        hours = abs(value) / 3600
         return (
             f"{value / 60:.1f} min"
             if hours < 1
-            else f"{hours:.1f} h"
+            else f"{value / 3600:.1f} h"
             if hours < 48
-            else f"{hours / 24:.1f} d"
+            else f"{value / 86400:.1f} d"
         )
     if unit == "percent":
         return f"{value:.1f} %"
     if unit == "currency":
-        return f"{value:,.2f}"
+        return f"{value:,.2f} {currency}".rstrip()
     return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:,.0f}"
 
 
-def _chart(kpi: str, results: Sequence[KpiResult], starts: list[datetime], zone: ZoneInfo) -> Chart | None:
-    stat = headline_stat(results)
-    if stat is None:
+def _change(value: float, previous: float, unit: str, currency: str) -> str:
+    delta = value - previous
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+    if unit == "percent":
+        return f"{sign}{abs(delta):.1f} pp"
+    return sign + format_value(abs(delta), unit, currency)
+
+
+def _headline(
+    kpi: str, figures: dict[datetime, KpiResult], moment: datetime, zone: ZoneInfo, currency: str
+) -> Headline | None:
+    """The latest closed period's figure (the running one shown apart), its sample size and its change
+    against the period before, judged by the KPI's good direction."""
+    closed = sorted(start for start, r in figures.items() if r.period_end <= moment and r.value is not None)
+    running = [r for r in figures.values() if r.period_end > moment and r.value is not None]
+    if not closed:
         return None
+    latest = figures[closed[-1]]
+    value = latest.value
+    assert value is not None
+    unit = latest.unit
+    previous = figures[closed[-2]].value if len(closed) > 1 else None
+    change, verdict = "", ""
+    if previous is not None:
+        change = _change(value, previous, unit, currency)
+        better = CATALOGUE[kpi].better if kpi in CATALOGUE else None
+        if better is not None:
+            verdict = (
+                "flat"
+                if value == previous
+                else "good"
+                if (value < previous) == (better == "lower")
+                else "bad"
+            )
+    n = (
+        latest.count
+        if latest.count is not None
+        else (int(latest.denominator) if latest.denominator else None)
+    )
+    mtd = max(running, key=lambda r: r.period_start) if running else None
+    so_far = (
+        f"{format_value(mtd.value, unit, currency)} so far (from {_label(mtd.period_start, zone)})"
+        if mtd
+        else ""
+    )
+    return Headline(
+        value=format_value(value, unit, currency),
+        period=_label(latest.period_start, zone),
+        n=n,
+        small=n is not None and n < SMALL_SAMPLE,
+        change=change,
+        verdict=verdict,
+        running=so_far,
+    )
+
+
+def _empty_reason(kpi: str) -> str:
     definition = CATALOGUE.get(kpi)
+    if kpi in EMPTY_HINTS:
+        return EMPTY_HINTS[kpi]
+    reads = ", ".join(e.replace("_", " ") for e in definition.reads) if definition else "its"
+    return f"no figures yet: it needs {reads} records — sync a source that has them, or import them"
+
+
+def _chart(
+    kpi: str,
+    results: Sequence[KpiResult],
+    starts: list[datetime],
+    zone: ZoneInfo,
+    moment: datetime,
+    currency: str,
+) -> Chart:
+    definition = CATALOGUE.get(kpi)
+    stat = headline_stat(results) or ""
     bases = ("calendar", "business") if definition is not None and definition.timed else ("calendar",)
     series = []
     for basis in bases:
         by_start = {r.period_start: r.value for r in results if r.stat == stat and r.basis == basis}
         series.append(Series(basis, basis, [(_label(s, zone), by_start.get(s)) for s in starts]))
+    unit = results[0].unit if results else (definition.unit if definition else "")
     values = [v for s in series for _, v in s.points if v is not None]
-    top = max(values, default=0.0) or 1.0
+    # the axis spans the data and zero, so a negative value (NPS, a SERVQUAL gap) stays inside the plot
+    low, high = min([0.0, *values]), max([0.0, *values])
+    if high == low:
+        high = low + 1.0
+    inner = CHART_H - 2 * PAD
+
+    def y_of(value: float) -> float:
+        return CHART_H - PAD - (value - low) / (high - low) * inner
+
     step = (CHART_W - 2 * PAD) / max(1, len(starts) - 1)
     lines, dots = [], []
     for s in series:
@@ -102,37 +219,35 @@ def _chart(kpi: str, results: Sequence[KpiResult], starts: list[datetime], zone:
             if value is None:
                 continue
             x = PAD + n * step if len(starts) > 1 else CHART_W / 2
-            y = CHART_H - PAD - (value / top) * (CHART_H - 2 * PAD) if top > 0 else CHART_H - PAD
+            y = y_of(value)
             coords.append(f"{x:.1f},{y:.1f}")
             dots.append(
-                (
-                    s.css,
-                    round(x, 1),
-                    round(y, 1),
-                    f"{label} {s.label}: {format_value(value, results[0].unit)}",
-                )
+                (s.css, round(x, 1), round(y, 1), f"{label} {s.label}: {format_value(value, unit, currency)}")
             )
         lines.append((s.css, " ".join(coords)))
-    last, last_label = next(((v, p) for p, v in reversed(series[0].points) if v is not None), (None, ""))
     tick_every = max(1, (len(starts) + 5) // 6)
     labels = [
         (PAD + n * step if len(starts) > 1 else CHART_W / 2, _label(s, zone, short=True))
         for n, s in enumerate(starts)
         if n % tick_every == 0
     ]
+    headline_figures = {r.period_start: r for r in results if r.stat == stat and r.basis == bases[0]}
+    headline = _headline(kpi, headline_figures, moment, zone, currency) if values else None
     return Chart(
         kpi=kpi,
-        name=results[0].name,
-        unit=results[0].unit,
+        name=results[0].name if results else (definition.name if definition else kpi),
+        unit=unit,
         stat=stat,
         definition=definition.formula if definition else "",
         series=series,
-        latest=format_value(last, results[0].unit),
-        latest_period=last_label,
+        headline=headline,
+        empty="" if values else _empty_reason(kpi),
         svg_lines=lines,
         dots=dots,
         labels=labels,
-        y_max=format_value(top, results[0].unit),
+        y_max=format_value(high, unit, currency) if values else "",
+        y_min=format_value(low, unit, currency) if values and low < 0 else "",
+        zero_y=round(y_of(0.0), 1) if values and low < 0 else None,
     )
 
 
@@ -144,28 +259,27 @@ def _label(start: datetime, zone: ZoneInfo, *, short: bool = False) -> str:
 
 
 def _table(
-    results: Sequence[KpiResult], cut: str, columns: Sequence[tuple[str, str, str]], start: datetime
+    results: Sequence[KpiResult],
+    cut: str,
+    columns: Sequence[tuple[str, str, str, str]],
+    start: datetime,
+    currency: str,
 ) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """Rows of one cut in the period starting at `start`: (cut value, formatted cells)."""
+    """Rows of one cut in the period starting at `start`: (cut value, formatted cells), sorted by the
+    last column, highest first."""
     cells: dict[str, dict[int, str]] = defaultdict(dict)
     sort_key: dict[str, float] = {}
-    headers = []
-    for n, (kpi, stat, basis) in enumerate(columns):
-        matching = [
-            r
-            for r in results
-            if (r.kpi, r.stat, r.basis, r.cut) == (kpi, stat, basis, cut) and r.period_start == start
-        ]
-        name = next((r.name for r in matching), CATALOGUE[kpi].name if kpi in CATALOGUE else kpi)
-        headers.append(f"{kpi} {name.replace('_', ' ')}" + (f" ({basis})" if basis == "business" else ""))
-        for r in matching:
+    for n, (kpi, stat, basis, _) in enumerate(columns):
+        for r in results:
+            if (r.kpi, r.stat, r.basis, r.cut) != (kpi, stat, basis, cut) or r.period_start != start:
+                continue
             label = r.cut_value or "(none)"
-            cells[label][n] = format_value(r.value, r.unit)
+            cells[label][n] = format_value(r.value, r.unit, currency)
             if n == len(columns) - 1 and r.value is not None:
                 sort_key[label] = r.value
     rows = [(label, [cells[label].get(n, "–") for n in range(len(columns))]) for label in cells]
     rows.sort(key=lambda row: (-sort_key.get(row[0], float("-inf")), row[0]))
-    return headers, rows
+    return [heading for *_, heading in columns], rows
 
 
 def agent_names(store: Any) -> dict[str, str]:
@@ -186,20 +300,27 @@ def render_dashboard(
     zone: ZoneInfo,
     generated_at: datetime | None = None,
     names: dict[str, str] | None = None,
+    currency: str = "",
+    kpi_ids: Sequence[str] | None = None,
 ) -> str:
+    """The dashboard for `results`: a card per KPI of `kpi_ids` (default: the whole catalogue) — one
+    without figures says what would give it some."""
     overall = [r for r in results if r.cut == "overall"]
     starts = sorted({r.period_start for r in results})
     by_kpi: dict[str, list[KpiResult]] = defaultdict(list)
     for r in overall:
         by_kpi[r.kpi].append(r)
-    charts = [c for kpi in sorted(by_kpi) if (c := _chart(kpi, by_kpi[kpi], starts, zone)) is not None]
     moment = generated_at or datetime.now(UTC)
+    shown = sorted(set(kpi_ids or CATALOGUE) | set(by_kpi))
+    charts = (
+        [_chart(kpi, by_kpi.get(kpi, []), starts, zone, moment, currency) for kpi in shown] if starts else []
+    )
     # tables show the latest full period: a month to date is too thin to rank agents on
     full = sorted({r.period_start for r in results if r.period_end <= moment})
     latest = full[-1] if full else (starts[-1] if starts else None)
-    agents = _table(results, "agent", LEADERBOARD, latest) if latest else ([], [])
+    agents = _table(results, "agent", LEADERBOARD, latest, currency) if latest else ([], [])
     agents = (agents[0], [((names or {}).get(label, label), cells) for label, cells in agents[1]])
-    channels = _table(results, "channel", CHANNEL, latest) if latest else ([], [])
+    channels = _table(results, "channel", CHANNEL, latest, currency) if latest else ([], [])
     comparison = []
     for kpi in sorted(by_kpi):
         definition = CATALOGUE.get(kpi)
@@ -216,6 +337,7 @@ def render_dashboard(
     environment = Environment(
         loader=PackageLoader("connector.writer", "templates"), autoescape=select_autoescape(["html", "j2"])
     )
+    environment.filters["code"] = _code_spans
     template = environment.get_template("dashboard.html.j2")
     ends = sorted({r.period_end for r in results})
     return template.render(
@@ -233,7 +355,14 @@ def render_dashboard(
         zone=zone.key,
         generated=moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
         figures=len(results),
+        small_sample=SMALL_SAMPLE,
     )
+
+
+def _code_spans(text: str) -> Markup:
+    """A definition's `code` spans as <code>, everything else escaped."""
+    parts = str(escape(text)).split("`")
+    return Markup("".join(f"<code>{p}</code>" if n % 2 else p for n, p in enumerate(parts)))  # noqa: S704 — escaped above
 
 
 def write_report(
@@ -243,11 +372,15 @@ def write_report(
     zone: ZoneInfo,
     generated_at: datetime | None = None,
     names: dict[str, str] | None = None,
+    currency: str = "",
+    kpi_ids: Sequence[str] | None = None,
 ) -> dict[str, Path]:
     """dashboard.html, kpis.csv and kpis.json in `out` (created if missing)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"dashboard": out / "dashboard.html", "csv": out / "kpis.csv", "json": out / "kpis.json"}
-    html = render_dashboard(results, zone=zone, generated_at=generated_at, names=names)
+    html = render_dashboard(
+        results, zone=zone, generated_at=generated_at, names=names, currency=currency, kpi_ids=kpi_ids
+    )
     paths["dashboard"].write_text(html, "utf-8")
     paths["csv"].write_text(to_csv(results), "utf-8", newline="")
     paths["json"].write_text(to_json(results), "utf-8")
