@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -513,10 +513,13 @@ def demo(obj: _Context, database: str, size: int, out: Path) -> None:
     main job (sync → compute → push → report), and show what was written to its HubSpot."""
     from connector.sandbox import Sandbox
 
-    with Sandbox(seed=1, size=size, **DEMO_LIMITS) as sandbox:  # type: ignore[arg-type]
+    # the world's year ends at today's start: the latest full month has records, whatever the date
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    with Sandbox(seed=1, size=size, end=today, **DEMO_LIMITS) as sandbox:  # type: ignore[arg-type]
         click.echo(
             f"Sandbox on {sandbox.hubspot_url}: {size} HubSpot tickets and as many calls, "
-            f"{sandbox.world.conversation_count} LiveAgent tickets (limits relaxed for the demo)"
+            f"{sandbox.world.conversation_count} LiveAgent tickets, over the year to "
+            f"{(today - timedelta(days=1)).date()} (limits relaxed for the demo)"
         )
         env = sandbox.settings_env() | {"HELPDESK_DATABASE_URL": database}
         for name, value in env.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,16 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     assert "hubspot: created 2 property groups and 17 properties" in result.output
     assert "POST /crm/v3/objects/tickets/batch/update" in result.output  # what the sandbox's HubSpot received
     assert (tmp_path / "r" / "dashboard.html").exists() and "Open the dashboard:" in result.output
+    # the demo's world runs up to yesterday, whatever the date: the latest full month has figures
+    today = datetime.now(UTC).date()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1).isoformat()
+    figures = json.loads((tmp_path / "r" / "kpis.json").read_text())
+    volume = [
+        f
+        for f in figures
+        if (f["kpi"], f["cut"]) == ("K11", "overall") and f["period_start"].startswith(last_month)
+    ]
+    assert volume and volume[0]["value"] > 0, volume
     again = run(*args)
     assert again.exit_code == 0, again.output
     assert "hubspot: no property value changed since the last push" in again.output

@@ -175,6 +175,7 @@ def test_headlines_are_the_latest_closed_period_against_the_one_before() -> None
     ys = [float(y) for y in re.findall(r'cy="([\d.]+)"', k15)]
     assert ys and all(28 <= y <= 120 - 28 for y in ys)
     assert "125.00 EUR" in html  # money carries its currency
+    assert format_value(1234.5, "EUR") == "1,234.50 EUR"  # as the calculator reports it
     k17 = html.split('data-kpi="K17"')[1].split("</section>")[0]
     assert 'class="empty explain"' in k17 and "servqual" in k17  # no figures: what would give some
     assert "<code>" in html and "`" not in html.split("<main>")[1]  # definitions' code spans rendered

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -65,8 +66,10 @@ class Sandbox:
         hubspot_search_per_second: int | None = None,
         hubspot_auth: str = "private_app",
         faults: str = "",
+        end: datetime | None = None,
     ) -> None:
-        self.world = World(seed=seed, size=size)
+        self.world = World(seed=seed, size=size, end=end)
+        """The year of records before `end` (default the fixed 2026-11-01 the tests know)."""
         rules = parse_faults(faults)
         self.now = self.world.end
         """The sandbox's clock for time-dependent behaviour (late call tags, call history); tests move it."""

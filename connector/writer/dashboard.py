@@ -48,6 +48,7 @@ EMPTY_HINTS = {
     "K22": "needs purchases (HubSpot closed-won deals or imported purchase records) and the settings "
     "HELPDESK_CLV_GROSS_MARGIN and HELPDESK_CLV_LIFESPAN_YEARS",
     "K24": "needs referrals: contacts with referred_by (imported contact records)",
+    "K29": "a per-agent KPI: its figures are the agent leaderboard below",
 }
 """What gives a KPI its inputs, where more than its records are needed (the rest: see `_empty_reason`)."""
 
@@ -118,6 +119,8 @@ def format_value(value: float | None, unit: str, currency: str = "") -> str:
         return f"{value:.1f} %"
     if unit == "currency":
         return f"{value:,.2f} {currency}".rstrip()
+    if len(unit) == 3 and unit.isalpha() and unit.isupper():  # money figures carry their ISO currency
+        return f"{value:,.2f} {unit}"
     return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:,.0f}"
 
 
