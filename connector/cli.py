@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -525,6 +526,7 @@ def demo(obj: _Context, database: str, size: int, out: Path) -> None:
         for name, value in env.items():
             os.environ[name] = value
         settings = _settings_or_exit(obj, database_url=database)
+        click.echo(_import_extras(sandbox, settings), err=True)
         summary = run_job(
             settings,
             out=out,
@@ -542,6 +544,23 @@ def demo(obj: _Context, database: str, size: int, out: Path) -> None:
         click.echo(f"\nOpen the dashboard: {summary.dashboard.resolve()}")
     if not summary.ok:
         sys.exit(1)
+
+
+def _import_extras(sandbox: Any, settings: Settings) -> str:
+    """The records a desk keeps outside its vendors (costs, QA reviews, SERVQUAL and eNPS answers, new
+    customers), for the sandbox's world, imported into the demo's store."""
+    from connector.importer import import_lines
+    from connector.sandbox.extras import extra_records
+
+    records = extra_records(sandbox.world)
+    with _open_store(settings) as store:
+        report = import_lines(store, (json.dumps(r) for r in records))
+    kinds = Counter(str(r.get("kind") or r["type"]).replace("_", " ") for r in records)
+    listed = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    if not report.committed:
+        problems = "; ".join(str(r) for r in report.rejected[:3])
+        raise click.ClickException(f"the demo's extra records were refused: {problems}")
+    return f"imported {report.lines} records the vendors do not hold ({listed})"
 
 
 def _sandbox_writes(sandbox: Any) -> Iterator[str]:

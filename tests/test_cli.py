@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from connector.cli import cli
+from connector.kpis import CATALOGUE
 from connector.kpis.results import RESULT_KEYS
 from connector.schema import Ticket
 from connector.store import Store
@@ -204,7 +205,7 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
         "--database",
         f"sqlite:///{tmp_path / 'demo.db'}",
         "--size",
-        "80",
+        "240",
         "--out",
         str(tmp_path / "r"),
     )
@@ -228,6 +229,12 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
         if (f["kpi"], f["cut"]) == ("K11", "overall") and f["period_start"].startswith(last_month)
     ]
     assert volume and volume[0]["value"] > 0, volume
+    # and every KPI has a figure for it: the demo imports what the vendors do not hold
+    valued = {
+        f["kpi"] for f in figures if f["period_start"].startswith(last_month) and f["value"] is not None
+    }
+    assert valued == set(CATALOGUE), sorted(set(CATALOGUE) - valued)
+    assert "imported" in result.output and "servqual" in result.output
     again = run(*args)
     assert again.exit_code == 0, again.output
     assert "hubspot: no property value changed since the last push" in again.output
