@@ -126,6 +126,23 @@ def test_a_real_browser_renders_the_charts_and_leaderboard(
                })"""
         )
         assert marks and all(min(edges) >= -0.5 for edges in marks), [m for m in marks if min(m) < -0.5][:5]
+        # K11's weekday × hour heat map of the latest full period, every cell inside its frame
+        cells = page.locator("#k11-heat-map rect.heat-cell")
+        october_cells = [
+            r
+            for r in results
+            if (r.kpi, r.cut) == ("K11", "weekday_hour")
+            and r.period_start == datetime(2026, 10, 1, tzinfo=UTC).astimezone(ZONE)
+        ]
+        assert cells.count() == len([r for r in october_cells if r.value]) > 0
+        inside = page.evaluate(
+            """() => { const frame = document.querySelector('#k11-heat-map rect.heat-frame').getBoundingClientRect();
+                       return [...document.querySelectorAll('#k11-heat-map rect.heat-cell')].every(c => {
+                           const b = c.getBoundingClientRect();
+                           return b.left >= frame.left && b.right <= frame.right && b.top >= frame.top
+                               && b.bottom <= frame.bottom; }); }"""
+        )
+        assert inside
         # headlines are of a closed period: not the month the report was generated in
         periods = page.locator("section.chart .latest").evaluate_all("els => els.map(e => e.dataset.period)")
         assert periods and all(p < NOW.astimezone(ZONE).strftime("%Y-%m-01") for p in periods)

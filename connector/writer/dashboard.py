@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 
 from connector.kpis import CATALOGUE
 from connector.kpis.results import KpiResult, to_csv, to_json
+from connector.kpis.tickets import WEEKDAYS
 
 CHART_W, CHART_H, PAD = 320, 120, 28
 HEADLINE_STATS = ("value", "mean", "rate", "count")
@@ -285,6 +286,42 @@ def _table(
     return [heading for *_, heading in columns], rows
 
 
+@dataclass(frozen=True)
+class HeatMap:
+    """K11's tickets by local weekday and hour in one period: a 7 × 24 grid of shaded cells."""
+
+    days: list[str]
+    cells: list[tuple[float, float, float, str]]
+    """(x, y, opacity, tooltip) per hour that had tickets."""
+    hours: list[tuple[float, str]]
+    peak: int
+
+
+HEAT_CELL, HEAT_LEFT, HEAT_TOP = 28, 40, 16
+
+
+def _heat_map(results: Sequence[KpiResult], start: datetime) -> HeatMap | None:
+    counts = {
+        r.cut_value: r.value
+        for r in results
+        if (r.kpi, r.cut, r.stat) == ("K11", "weekday_hour", "count") and r.period_start == start and r.value
+    }
+    if not counts:
+        return None
+    peak = max(counts.values())
+    cells: list[tuple[float, float, float, str]] = []
+    for day_index, day in enumerate(WEEKDAYS):
+        for hour in range(24):
+            n = counts.get(f"{day} {hour:02d}")
+            if n:
+                x, y = HEAT_LEFT + hour * HEAT_CELL, HEAT_TOP + day_index * HEAT_CELL
+                cells.append(
+                    (x, y, round(0.15 + 0.85 * n / peak, 2), f"{day} {hour:02d}:00–{hour:02d}:59: {n:.0f}")
+                )
+    hours = [(HEAT_LEFT + h * HEAT_CELL + HEAT_CELL / 2, f"{h:02d}") for h in range(0, 24, 3)]
+    return HeatMap(list(WEEKDAYS), cells, hours, int(peak))
+
+
 def agent_names(store: Any) -> dict[str, str]:
     """Agent identity → a display name (the first named record of the identity), for the leaderboard."""
     from connector.schema import Agent
@@ -324,6 +361,7 @@ def render_dashboard(
     agents = _table(results, "agent", LEADERBOARD, latest, currency) if latest else ([], [])
     agents = (agents[0], [((names or {}).get(label, label), cells) for label, cells in agents[1]])
     channels = _table(results, "channel", CHANNEL, latest, currency) if latest else ([], [])
+    heat = _heat_map(results, latest) if latest else None
     comparison = []
     for kpi in sorted(by_kpi):
         definition = CATALOGUE.get(kpi)
@@ -359,6 +397,10 @@ def render_dashboard(
         generated=moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
         figures=len(results),
         small_sample=SMALL_SAMPLE,
+        heat=heat,
+        heat_cell=HEAT_CELL,
+        heat_left=HEAT_LEFT,
+        heat_top=HEAT_TOP,
     )
 
 
