@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean screenshot
 
 # The runtime alone for the demo (what it runs, nothing more); the test tools on top for `make test`.
 $(BIN)/.runtime: pyproject.toml
@@ -24,6 +24,10 @@ demo: $(BIN)/.runtime
 
 test: $(BIN)/.installed
 	bash scripts/test.sh
+
+# docs/dashboard.png, the README's picture: today's demo in Debian's chromium
+screenshot: $(BIN)/.installed
+	$(BIN)/python scripts/screenshot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo.db* demo-report report test-artifacts
