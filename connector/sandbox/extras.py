@@ -1,9 +1,9 @@
 """What a service desk keeps outside its helpdesk and phone system, for a sandbox world: the desk's
-monthly cost (finance), QA reviews of agents (a QA sheet), SERVQUAL answers from customers and eNPS
-answers from agents (a survey tool), and customers won during the year — some referred, some in the
-loyalty or the education programme (the CRM's own records). Deterministic for the world's seed and end,
-as the records the importer reads (`connector.importer`); the demo imports them, so every KPI of the
-catalogue has inputs.
+monthly cost (finance), QA reviews of agents (a QA sheet), SERVQUAL and post-chat CSAT answers from
+customers (with the desk's follow-ups) and eNPS answers from agents (a survey tool), and customers won
+during the year — some referred, some in the loyalty or the education programme (the CRM's own
+records). Deterministic for the world's seed and end, as the records the importer reads
+(`connector.importer`); the demo imports them, so every KPI of the catalogue has inputs.
 
     >>> lines = [json.dumps(r) for r in extra_records(world)]
     >>> import_lines(store, lines)
@@ -48,6 +48,7 @@ def extra_records(world: World) -> list[dict[str, Any]]:
         records += _servqual(world, rng, start, days)
         records += _enps(world, rng, start, days)
         records += _new_customers(world, rng, start, days)
+        records += _post_chat_csat(world, rng, start, days)
     return [r for r in records if world.start <= (_when(r) or world.start) < world.end]  # inside its year
 
 
@@ -151,6 +152,28 @@ def _enps(world: World, rng: random.Random, start: datetime, days: int) -> list[
         }
         for agent in range(world.agent_count)
     ]
+
+
+def _post_chat_csat(world: World, rng: random.Random, start: datetime, days: int) -> list[dict[str, Any]]:
+    """A post-chat survey tool's CSAT answers (1-5), ten a month; the desk follows up on most of the
+    unhappy ones and some of the others within two days (`responded_at`)."""
+    answers = []
+    for n in range(10):
+        submitted = _at(rng, start, days)
+        score = rng.choices((1, 2, 3, 4, 5), weights=(1, 1, 2, 4, 4))[0]
+        record: dict[str, Any] = {
+            "type": "survey_response",
+            "source": "survey-tool",
+            "source_id": f"chat-{start:%Y-%m}-{n}",
+            "kind": "csat",
+            "score": score,
+            "submitted_at": _stamp(submitted),
+            "contact_id": _customer(rng.randrange(world.customer_count)),
+        }
+        if rng.random() < (0.8 if score <= 2 else 0.3):
+            record["responded_at"] = _stamp(submitted + timedelta(hours=rng.randint(1, 48)))
+        answers.append(record)
+    return answers
 
 
 def _new_customers(world: World, rng: random.Random, start: datetime, days: int) -> list[dict[str, Any]]:
