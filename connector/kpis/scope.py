@@ -31,11 +31,10 @@ from sqlalchemy.engine import Connection
 
 from connector.kpis.workspace import json_list, unnested
 from connector.store import Store
+from connector.store.records import id_chunks
 from connector.store.tables import UtcDateTime, entity_tables, identity_link
 
 SCHEMA = "s"
-_CHUNK = 500
-"""Ids per `IN (…)` list (SQLite allows 32,766 bound parameters; PostgreSQL far more)."""
 
 
 @dataclass(frozen=True)
@@ -99,11 +98,11 @@ def _where_in(
     connection: Connection, table: Table, column: Any, values: Iterable[str], *more: Any
 ) -> list[Mapping[str, Any]]:
     """Rows of `table` whose `column` is one of `values` (read in chunks, by index)."""
-    wanted = sorted(set(values))
     found: list[Mapping[str, Any]] = []
-    for n in range(0, len(wanted), _CHUNK):
-        query = select(table).where(column.in_(wanted[n : n + _CHUNK]), *more)
-        found += [dict(row._mapping) for row in connection.execute(query)]
+    for chunk in id_chunks(values):
+        found += [
+            dict(row._mapping) for row in connection.execute(select(table).where(column.in_(chunk), *more))
+        ]
     return found
 
 

@@ -38,7 +38,7 @@ from connector.store.identity import (
     link_identities,
     linked_records,
 )
-from connector.store.records import UpsertCounts, dialect_insert, read_records, upsert_records
+from connector.store.records import UpsertCounts, dialect_insert, id_chunks, read_records, upsert_records
 from connector.store.tables import identity_link, kpi_result, sync_cursor, table_for, webhook_event
 
 __all__ = ["Store", "UpsertCounts"]
@@ -172,11 +172,10 @@ class Store:
     def identities_of(self, kind: IdentityKind, record_ids: Iterable[str]) -> dict[str, str]:
         """record id → its identity, for many records in a few queries (a record without a link maps to
         itself)."""
-        wanted = sorted(set(record_ids))
-        found = {record_id: record_id for record_id in wanted}
+        found = {record_id: record_id for record_id in record_ids}
         link = identity_link.c
         with self.engine.connect() as connection:
-            for chunk in _chunks(wanted, 500):
+            for chunk in id_chunks(found):
                 rows = connection.execute(
                     select(link.record_id, link.identity_id).where(
                         link.kind == kind, link.record_id.in_(chunk)
@@ -312,16 +311,15 @@ class Store:
         e = webhook_event.c
         with self.engine.connect() as connection:
             for (source, object_type), ids in by_type.items():
-                for chunk in _chunks(ids, 500):
+                for chunk in id_chunks(ids):
                     rows = connection.execute(
                         select(e.object_id, func.max(e.occurred_at))
                         .where(e.source == source, e.object_type == object_type, e.object_id.in_(chunk))
                         .where(e.processed_at.is_not(None), e.occurred_at.is_not(None))
                         .group_by(e.object_id)
                     )
-                    for object_id, newest in rows:  # max() keeps the column's type: an aware instant
-                        if newest is not None:
-                            found[(source, object_type, object_id)] = _aware(newest)
+                    # max() keeps the column's type (UtcDateTime): an aware instant
+                    found.update({(source, object_type, i): newest for i, newest in rows if newest})
         return found
 
     def finish_webhook_events(self, outcomes: Sequence[tuple[str, str, str]]) -> None:
@@ -378,12 +376,3 @@ class Store:
             .returning(webhook_event.c.event_id)
         )
         return connection.execute(statement).first() is not None
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for n in range(0, len(items), size):
-        yield items[n : n + size]
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

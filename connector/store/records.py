@@ -32,7 +32,15 @@ from connector.store.tables import table_for
 Outcome = Literal["inserted", "updated", "unchanged", "stale"]
 OUTCOMES: tuple[Outcome, ...] = ("inserted", "updated", "unchanged", "stale")
 _BOOKKEEPING = ("content_hash", "ingested_at")
-_ID_CHUNK = 500
+ID_CHUNK = 500
+"""Ids per `IN (…)` list (SQLite allows 32,766 bound parameters; PostgreSQL far more)."""
+
+
+def id_chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    """The distinct `ids`, sorted, in lists of at most `ID_CHUNK` — one `IN (…)` query each."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), ID_CHUNK):
+        yield ordered[start : start + ID_CHUNK]
 
 
 @dataclass
@@ -155,10 +163,8 @@ def _stored_versions(
 ) -> dict[str, tuple[datetime | None, str]]:
     updated_at = table.c.updated_at if "updated_at" in table.c else None
     columns = [table.c.id, table.c.content_hash] + ([updated_at] if updated_at is not None else [])
-    ordered = sorted(ids)
     found: dict[str, tuple[datetime | None, str]] = {}
-    for start in range(0, len(ordered), _ID_CHUNK):
-        chunk = ordered[start : start + _ID_CHUNK]
+    for chunk in id_chunks(ids):
         for row in connection.execute(select(*columns).where(table.c.id.in_(chunk))):
             found[row.id] = (row.updated_at if updated_at is not None else None, row.content_hash)
     return found

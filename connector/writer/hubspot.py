@@ -40,7 +40,7 @@ from adapters.hubspot_mapping import id_order
 from connector.errors import APIError, AuthError, ConnectorError, FatalAPIError
 from connector.settings import Settings
 from connector.store import Store
-from connector.store.records import dialect_insert
+from connector.store.records import dialect_insert, id_chunks
 from connector.store.tables import pushed_value
 from connector.writer.properties import GROUP, GROUP_LABEL, PROPERTIES, PropertySpec
 
@@ -252,12 +252,7 @@ class HubSpotWriter:
         query = select(p.object_id, p.property, p.value).where(
             p.target == TARGET, p.object_type == object_type
         )
-        ids = sorted(by_id)
-        parts = (
-            [query]
-            if len(ids) > FEW
-            else [query.where(p.object_id.in_(ids[n : n + 500])) for n in range(0, len(ids), 500)]
-        )
+        parts = [query] if len(by_id) > FEW else [query.where(p.object_id.in_(c)) for c in id_chunks(by_id)]
         last: dict[tuple[str, str], str | None] = {}
         with self.store.engine.connect() as connection:
             for part in parts:

@@ -22,6 +22,7 @@ from connector.kpis.workspace import Workspace
 from connector.periods import Grain, make_period
 from connector.settings import Settings
 from connector.store import Store
+from connector.store.records import id_chunks
 from connector.store.tables import entity_tables, identity_link
 
 GROUP = "helpdesk_kpis"
@@ -236,10 +237,8 @@ def _source_contacts(
         if identities is None:
             rows = list(connection.execute(query))
         else:
-            wanted = sorted(identities)
             rows = []
-            for n in range(0, len(wanted), 500):
-                chunk = wanted[n : n + 500]
+            for chunk in id_chunks(identities):
                 rows += connection.execute(
                     query.where(or_(identity_link.c.identity_id.in_(chunk), contact.c.id.in_(chunk)))
                 )
