@@ -117,7 +117,6 @@ class EventProcessor:
         self.now = now or (lambda: datetime.now(UTC))
         self.emit = emit
         self._writer: Any = None
-        self._properties_ready = False
 
     def close(self) -> None:
         for adapter in self.adapters.values():
@@ -237,21 +236,15 @@ class EventProcessor:
             or Vendor.HUBSPOT not in self.settings.sources
         ):
             return
-        from connector.writer.hubspot import PushReport
-        from connector.writer.properties import PROPERTIES, record_values
+        from connector.writer.properties import record_values
 
         values = record_values(self.store, self.settings, now=self.now(), scope=scope)
         writer = self._hubspot_writer()
-        writer.report = PushReport(dry_run=writer.dry_run)
-        if not self._properties_ready:
-            for object_type, specs in PROPERTIES.items():
-                writer.ensure_properties(object_type, specs)
-            self._properties_ready = True
-        for object_type, by_id in values.items():
-            writer.write_values(object_type, by_id)
-        if writer.report.failed:
-            raise ConnectorError("HubSpot refused " + "; ".join(writer.report.failed[:3]))
-        for object_type, n in writer.report.updates.items():
+        writer.new_report()
+        pushed = writer.write_properties(values)
+        if pushed.failed:
+            raise ConnectorError("HubSpot refused " + "; ".join(pushed.failed[:3]))
+        for object_type, n in pushed.updates.items():
             report.pushed[object_type] = report.pushed.get(object_type, 0) + n
 
     # --- parts --------------------------------------------------------------------------------------

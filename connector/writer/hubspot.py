@@ -139,6 +139,7 @@ class HubSpotWriter:
         self.dry_run = dry_run
         self.echo = echo
         self.report = PushReport(dry_run=dry_run)
+        self._properties_ready = False
         self._started: float | None = None
         self._last_line = 0.0
 
@@ -150,12 +151,25 @@ class HubSpotWriter:
         snapshots: Sequence[Mapping[str, Any]] = (),
     ) -> PushReport:
         """Ensure the properties, write the changed values, then the KPI snapshots."""
-        for object_type, specs in PROPERTIES.items():
-            self.ensure_properties(object_type, specs)
-        for object_type, by_id in values.items():
-            self.write_values(object_type, by_id)
+        self.write_properties(values)
         if snapshots:
             self.write_snapshots(snapshots)
+        return self.report
+
+    def write_properties(self, values: Mapping[str, Mapping[str, Mapping[str, str | None]]]) -> PushReport:
+        """The changed property values (object type → id → property → value), the properties ensured
+        first — once per writer, so a long-lived writer (the webhook worker's) checks them once."""
+        if not self._properties_ready:
+            for object_type, specs in PROPERTIES.items():
+                self.ensure_properties(object_type, specs)
+            self._properties_ready = True
+        for object_type, by_id in values.items():
+            self.write_values(object_type, by_id)
+        return self.report
+
+    def new_report(self) -> PushReport:
+        """Start counting afresh (a long-lived writer reports each round apart)."""
+        self.report = PushReport(dry_run=self.dry_run)
         return self.report
 
     # --- properties ---------------------------------------------------------------------------------
