@@ -185,6 +185,28 @@ def test_same_seed_same_world() -> None:
     assert World(seed=3, size=50).ticket(17) != World(seed=4, size=50).ticket(17)
 
 
+
+def test_follow_up_tickets_are_repeat_contacts_about_the_same_category() -> None:
+    """Some tickets come back from the customer of a recent ticket about the same category (K08's
+    repeat contacts); the others take customers in turn, so most customers are first contacts."""
+    from datetime import timedelta
+
+    from connector.sandbox import World
+    from connector.sandbox.world import FOLLOW_UP_DAYS
+
+    world = World(seed=1, size=600)
+    latest: dict[tuple[int, str], int] = {}
+    follow_ups = 0
+    for i in range(world.size):
+        ticket, customer = world.ticket(i), world.ticket_customer(i)
+        assert 0 <= customer < world.customer_count
+        if customer != i * 7919 % world.customer_count:
+            follow_ups += 1
+            earlier = world.ticket(latest[(customer, ticket.category)])
+            assert timedelta(0) <= ticket.created_at - earlier.created_at <= timedelta(days=FOLLOW_UP_DAYS)
+        latest[(customer, ticket.category)] = i
+    assert 0.05 * world.size < follow_ups < 0.2 * world.size
+
 def test_sandbox_command_prints_settings_and_serves_until_stopped() -> None:
     import subprocess
     import sys

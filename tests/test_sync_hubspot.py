@@ -56,7 +56,7 @@ def test_full_sync_maps_every_object_and_a_second_run_only_checks_cursors(
         assert t.category == w.category.upper().replace("-", "_").lower()
         assert t.agent_id == (f"hubspot:{100 + w.owner_index}" if w.owner_index is not None else None)
         assert t.team == (world.agent(w.owner_index).team if w.owner_index is not None else None)
-        contact_index = 3 * 7919 % world.customer_count
+        contact_index = world.ticket_customer(3)
         assert t.contact_id == f"hubspot:{sandbox.hubspot.kinds['contacts'].object_id(contact_index)}"
         assert t.raw["pipeline_stage_label"] in ("New", "Waiting on contact", "Waiting on us", "Closed")
         if w.first_reply_at:

@@ -614,7 +614,7 @@ def associated(world: World, source: str, target: str, index: int) -> list[tuple
     if type_id is None:
         return []
     if source == "tickets":
-        target_index = index * 7919 % world.customer_count
+        target_index = world.ticket_customer(index)
     elif source == "calls":
         target_index = world.call(index).customer_index
     elif source == "deals":

@@ -46,6 +46,9 @@ LAST_NAMES = (
     "Mulder",
     "Bos",
 )
+FOLLOW_UP_SHARE = 0.15
+"""Share of tickets that are a customer's follow-up on a recent ticket of the same category."""
+FOLLOW_UP_DAYS = 5
 CATEGORIES = ("billing", "account", "delivery", "how-to", "technical", "complaint")
 CHANNELS = ("EMAIL", "CHAT", "PHONE", "FORM")
 PRIORITIES = ("LOW", "MEDIUM", "HIGH", "URGENT")
@@ -241,6 +244,26 @@ class World:
             closed_at=closed,
             modified_at=modified,
         )
+
+    def ticket_customer(self, index: int) -> int:
+        """The customer behind ticket `index`. Customers take turns (a stride coprime with their count),
+        except for follow-ups: one ticket in `FOLLOW_UP_SHARE` comes from the customer of a ticket about
+        the same category filed up to `FOLLOW_UP_DAYS` before it — the repeat contacts of K08. A follow-up
+        only follows a first contact, so the chain is one step long."""
+        first = index * 7919 % self.customer_count
+        if not self._is_follow_up(index):
+            return first
+        ticket = self.ticket(index)
+        for earlier in range(index - 1, -1, -1):
+            before = self.ticket(earlier)
+            if ticket.created_at - before.created_at > timedelta(days=FOLLOW_UP_DAYS):
+                break
+            if before.category == ticket.category and not self._is_follow_up(earlier):
+                return earlier * 7919 % self.customer_count
+        return first
+
+    def _is_follow_up(self, index: int) -> bool:
+        return self._rng("ticket-follow-up", index).random() < FOLLOW_UP_SHARE
 
     @property
     def call_count(self) -> int:
