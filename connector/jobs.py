@@ -121,7 +121,7 @@ def run_job(
     """Finish pending webhook events, sync every enabled source, compute the recent months, push to
     HubSpot when it is a source and a write-back target, write the dashboard. Each step runs even when
     an earlier source failed; `emit` hears the progress lines (and a dry run's planned writes)."""
-    from connector.writer.dashboard import agent_names, write_report
+    from connector.writer.dashboard import write_report_for
 
     report = JobReport()
     store = Store.open(settings.database_url)
@@ -166,14 +166,7 @@ def run_job(
                 report.ok = False
                 report.lines.append(f"push FAILED: {exc}")
         if WriteTarget.DASHBOARD in targets:
-            paths = write_report(
-                results,
-                out,
-                zone=settings.zone,
-                names=agent_names(store),
-                currency=settings.currency,
-                kpi_ids=settings.kpis,
-            )
+            paths = write_report_for(settings, store, results, out)
             report.dashboard = paths["dashboard"]
             report.lines.append(f"dashboard: {paths['dashboard']}")
     finally:

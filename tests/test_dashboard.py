@@ -18,8 +18,17 @@ from connector.kpis import ALL_CUTS, CATALOGUE, compute
 from connector.kpis.results import KpiResult
 from connector.periods import Grain, split_periods
 from connector.sandbox import Sandbox
+from connector.settings import Settings
 from connector.store import Store
-from connector.writer.dashboard import agent_names, format_value, render_dashboard, write_report
+from connector.writer.dashboard import (
+    Target,
+    agent_roster,
+    format_value,
+    render_dashboard,
+    targets_from,
+    write_report,
+    write_report_for,
+)
 from tests.sync_helpers import sandbox_settings, sync
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -44,7 +53,8 @@ def test_the_html_is_self_contained_and_shows_every_part() -> None:
     ]
     html = render_dashboard(results, zone=ZONE, generated_at=NOW, names={"hubspot:101": "Anna de Vries"})
     assert not re.search(r"https?://", html.replace("http://www.w3.org/2000/svg", ""))
-    assert "<script" not in html and "<link" not in html and " src=" not in html
+    assert "<link" not in html and " src=" not in html and "@import" not in html
+    assert html.count("<script") == 1  # inline: it only makes the tables sortable
     assert html.count('class="card chart"') == 2
     assert "Anna de Vries" in html and "75.0 %" in html
     assert 'id="basis-comparison"' in html and "K01 first response time" in html
@@ -71,7 +81,9 @@ def _browser() -> str | None:
 
 
 @pytest.fixture
-def computed_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[KpiResult]]:
+def computed_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, list[KpiResult], dict[str, tuple[str, bool]]]:
     """A dashboard from the whole pipeline: sandbox → sync → compute → report."""
     store = Store.open(f"sqlite:///{tmp_path / 'browser.db'}")
     with Sandbox(
@@ -82,15 +94,14 @@ def computed_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pa
             assert sync(settings, store, vendor, now=NOW).ok
     periods = split_periods(date(2026, 6, 1), date(2026, 11, 1), Grain.MONTH, settings.zone)
     results = compute(store, settings, periods, cuts=ALL_CUTS, now=NOW)
-    paths = write_report(
-        results, tmp_path / "report", zone=settings.zone, generated_at=NOW, names=agent_names(store)
-    )
+    paths = write_report_for(settings, store, results, tmp_path / "report", generated_at=NOW)
+    roster = agent_roster(store)
     store.close()
-    return paths["dashboard"], results
+    return paths["dashboard"], results, roster
 
 
 def test_a_real_browser_renders_the_charts_and_leaderboard(
-    computed_report: tuple[Path, list[KpiResult]],
+    computed_report: tuple[Path, list[KpiResult], dict[str, tuple[str, bool]]],
 ) -> None:
     executable = _browser()
     if executable is None:
@@ -99,7 +110,7 @@ def test_a_real_browser_renders_the_charts_and_leaderboard(
         pytest.skip("no chromium (Debian: apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    dashboard, results = computed_report
+    dashboard, results, roster = computed_report
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1366, "height": 900})
@@ -116,9 +127,9 @@ def test_a_real_browser_renders_the_charts_and_leaderboard(
             )
         # every mark lies inside its plot area (the axis spans the data, negative values included)
         marks = page.evaluate(
-            """() => [...document.querySelectorAll('section.chart svg')].flatMap(svg => {
+            """() => [...document.querySelectorAll('svg')].flatMap(svg => {
                    const plot = svg.getBoundingClientRect();
-                   return [...svg.querySelectorAll('circle, polyline')].map(mark => {
+                   return [...svg.querySelectorAll('circle, polyline, line, rect')].map(mark => {
                        const box = mark.getBoundingClientRect();
                        return [box.left - plot.left, box.top - plot.top, plot.right - box.right,
                                plot.bottom - box.bottom];
@@ -160,6 +171,29 @@ def test_a_real_browser_renders_the_charts_and_leaderboard(
         cells = page.locator("#agent-leaderboard tbody td").all_inner_texts()
         for figure in frt:
             assert format_value(figure.value, figure.unit) in cells
+        # every active agent has a row, and a click on a heading sorts by that column
+        active = {identity for identity, (_, on) in roster.items() if on}
+        labels = page.locator("#agent-leaderboard tbody td:first-child").all_inner_texts()
+        assert active and {roster[identity][0] for identity in active} <= set(labels)
+        heading = page.locator("#agent-leaderboard th", has_text="First response")
+        heading.click()
+        assert heading.get_attribute("aria-sort") == "descending"
+        keys = page.locator("#agent-leaderboard tbody tr td:nth-child(2)").evaluate_all(
+            "cells => cells.map(c => c.dataset.sort === undefined ? null : parseFloat(c.dataset.sort))"
+        )
+        figures = [k for k in keys if k is not None]
+        assert figures == sorted(figures, reverse=True) and keys[: len(figures)] == figures  # blanks last
+        heading.click()
+        keys = page.locator("#agent-leaderboard tbody tr td:nth-child(2)").evaluate_all(
+            "cells => cells.map(c => c.dataset.sort === undefined ? null : parseFloat(c.dataset.sort))"
+        )
+        assert [k for k in keys if k is not None] == sorted(figures)
+        # the first-response bars per priority, each with its target's mark
+        assert page.locator("#frt-targets rect.bar").count() == 4
+        assert page.locator("#frt-targets line.target").count() == 4
+        assert page.locator("section.chart[data-kpi=K31] svg line.target").count() == 1
+        for view in ("team-view", "priority-view", "category-view", "contact-reasons-view"):
+            assert page.locator(f"#{view} tbody tr").count() > 0, view
         k01 = page.locator("section.chart[data-kpi=K01] .latest").inner_text()
         assert k01.split(" 20")[0].strip() != "–"
 
@@ -196,3 +230,90 @@ def test_headlines_are_the_latest_closed_period_against_the_one_before() -> None
     k17 = html.split('data-kpi="K17"')[1].split("</section>")[0]
     assert 'class="empty explain"' in k17 and "servqual" in k17  # no figures: what would give some
     assert "<code>" in html and "`" not in html.split("<main>")[1]  # definitions' code spans rendered
+
+
+def test_targets_from_the_settings_are_drawn_and_the_axis_spans_them() -> None:
+    settings = Settings(_env_file=None, capacity_contacts_per_agent_hour=3.5, call_service_level_target=90)  # type: ignore[call-arg]
+    targets = targets_from(settings)
+    assert Target("K01", 3600.0, "urgent target", "urgent") in targets
+    assert Target("K01", 86400.0, "low target", "low") in targets
+    assert Target("K31", 90.0, "target within 20 s") in targets and Target("K30", 3.5, "capacity") in targets
+    assert not any(t.kpi == "K30" for t in targets_from(Settings(_env_file=None)))  # type: ignore[call-arg]
+    results = [result("K31", m, 60.0 + m) for m in (8, 9, 10)]  # every figure below the target
+    results += [result("K30", m, 1.0, unit="contacts_per_agent_hour") for m in (8, 9, 10)]
+    results += [
+        result("K01", 10, mean, stat="mean", basis="business", cut="priority", cut_value=p, unit="seconds")
+        for p, mean in (("urgent", 5400.0), ("high", 3600.0), ("low", 7200.0))
+    ]
+    html = render_dashboard(results, zone=ZONE, generated_at=NOW, targets=targets)
+    k31 = html.split('data-kpi="K31"')[1].split("</section>")[0]
+    assert 'class="target"' in k31 and "target within 20 s: 90.0 %" in k31
+    target_y = float(re.findall(r'<line class="target" x1="28" y1="([\d.]+)"', k31)[0])
+    assert target_y == 28.0  # the highest value on the axis: above every figure, inside the plot
+    ys = [float(y) for y in re.findall(r'cy="([\d.]+)"', k31)]
+    assert all(target_y < y <= 120 - 28 for y in ys)
+    assert "capacity: 3.5" in html.split('data-kpi="K30"')[1].split("</section>")[0]
+    # first response per priority against its target: urgent misses (1.5 h > 1 h), high meets (1 h < 4 h)
+    bars = html.split('id="frt-targets"')[1].split("</svg>")[0]
+    assert re.search(r'class="bar bad"[^>]*><title>urgent: 1.5 h \(target 1.0 h\)', bars)
+    assert re.search(r'class="bar good"[^>]*><title>high: 1.0 h \(target 4.0 h\)', bars)
+    assert re.search(r'class="bar none"[^>]*><title>medium: – \(target 8.0 h\)', bars)
+    rows = html.split('id="priority-view"')[1].split("</table>")[0]
+    assert [row.split("</td>")[0] for row in rows.split("<tr><td>")[1:]] == ["urgent", "high", "low"]
+
+
+def test_views_of_the_latest_full_period_list_every_active_agent_and_the_top_reasons() -> None:
+    results = [result("K14", 10, 80.0, cut="agent", cut_value="hubspot:101")]
+    results += [result("K14", 11, 10.0, cut="agent", cut_value="hubspot:101")]  # the running month
+    results += [result("K14", 10, 70.0, cut="team", cut_value="Tier 1")]
+    results += [
+        result("K09", 10, n, stat="count", cut="tag", cut_value=f"tag{n}", unit="count") for n in range(1, 13)
+    ]
+    results += [result("K09", 10, 5.0, stat="count", cut="category", cut_value="billing", unit="count")]
+    results += [result("K08", 10, 12.5, cut="category", cut_value="billing")]
+    html = render_dashboard(
+        results,
+        zone=ZONE,
+        generated_at=NOW,
+        names={"hubspot:101": "Anna de Vries", "hubspot:102": "Bram Bos"},
+        active_agents=["hubspot:101", "hubspot:102"],
+    )
+    board = html.split('id="agent-leaderboard"')[1].split("</table>")[0]
+    assert "Anna de Vries" in board and '<td data-sort="80.0">80.0 %</td>' in board and "10.0 %" not in board
+    assert "<tr><td>Bram Bos</td><td>–</td>" in board  # active, no figures yet: listed all the same
+    assert "<tr><td>Tier 1</td>" in html.split('id="team-view"')[1]
+    category = html.split('id="category-view"')[1].split("</table>")[0]
+    assert "<tr><td>billing</td>" in category and "12.5 %" in category
+    reasons = html.split('id="contact-reasons-view"')[1].split("</table>")[0]
+    reasons = [row.split("</td>")[0] for row in reasons.split("<tr><td>")[1:]]
+    # the top ten of categories and tags together, most frequent first
+    assert reasons == [f"tag: tag{n}" for n in range(12, 5, -1)] + [
+        "category: billing",
+        "tag: tag5",
+        "tag: tag4",
+    ]
+    assert "th data-sortable" in board
+
+
+def test_write_report_for_names_agents_and_draws_the_settings_targets(tmp_path: Path) -> None:
+    from connector.schema import Agent
+
+    store = Store.open(f"sqlite:///{tmp_path / 'roster.db'}")
+    with store.transaction() as tx:
+        store.upsert(
+            tx,
+            [
+                Agent(source="hubspot", source_id="101", name="Anna de Vries"),
+                Agent(source="hubspot", source_id="102", name="Bram Bos", active=False),
+                Agent(source="hubspot", source_id="103", name="Chloé Martin"),
+            ],
+        )
+    settings = Settings(_env_file=None, capacity_contacts_per_agent_hour=2)  # type: ignore[call-arg]
+    results = [result("K30", m, 1.0, unit="contacts_per_agent_hour") for m in (9, 10)]
+    html = write_report_for(settings, store, results, tmp_path / "out", generated_at=NOW)[
+        "dashboard"
+    ].read_text()
+    store.close()
+    board = html.split('id="agent-leaderboard"')[1].split("</table>")[0]
+    assert "Anna de Vries" in board and "Chloé Martin" in board and "Bram Bos" not in board  # inactive
+    assert "capacity: 2" in html

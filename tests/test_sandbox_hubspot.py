@@ -185,7 +185,6 @@ def test_same_seed_same_world() -> None:
     assert World(seed=3, size=50).ticket(17) != World(seed=4, size=50).ticket(17)
 
 
-
 def test_follow_up_tickets_are_repeat_contacts_about_the_same_category() -> None:
     """Some tickets come back from the customer of a recent ticket about the same category (K08's
     repeat contacts); the others take customers in turn, so most customers are first contacts."""
@@ -206,6 +205,7 @@ def test_follow_up_tickets_are_repeat_contacts_about_the_same_category() -> None
             assert timedelta(0) <= ticket.created_at - earlier.created_at <= timedelta(days=FOLLOW_UP_DAYS)
         latest[(customer, ticket.category)] = i
     assert 0.05 * world.size < follow_ups < 0.2 * world.size
+
 
 def test_sandbox_command_prints_settings_and_serves_until_stopped() -> None:
     import subprocess

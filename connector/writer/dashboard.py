@@ -2,11 +2,13 @@
 
     >>> paths = write_report(results, Path("out"), zone=ZoneInfo("Europe/Amsterdam"))
 
-`dashboard.html` has no external reference at all (inline CSS and SVG, no script, no font or image
-fetched), reads on a laptop screen and prints legibly. It shows, for the periods the results cover:
-a trend chart per KPI (calendar and business basis where the KPI is timed), the per-agent leaderboard
-and per-channel breakdown of the latest period, the business-hours vs calendar comparison, and every
-KPI's definition from the catalogue.
+`dashboard.html` has no external reference at all (inline CSS and SVG, no font or image fetched; one
+inline script only makes table columns sortable, and the page reads fully without it), reads on a laptop
+screen and prints legibly. It shows, for the periods the results cover: a card per KPI with the latest
+full period's headline and a trend chart (calendar and business basis where the KPI is timed, targets
+from the settings drawn), K11's weekday × hour heat map, the agent leaderboard, the channel, team,
+priority (first response against its targets) and category views and the top contact reasons of the
+latest full period, the business-hours vs calendar comparison, and every KPI's definition.
 """
 
 from __future__ import annotations
@@ -25,22 +27,35 @@ from markupsafe import Markup, escape
 from connector.kpis import CATALOGUE
 from connector.kpis.results import KpiResult, to_csv, to_json
 from connector.kpis.tickets import WEEKDAYS
+from connector.settings import Settings
 
 CHART_W, CHART_H, PAD = 320, 120, 28
 HEADLINE_STATS = ("value", "mean", "rate", "count")
 SMALL_SAMPLE = 20
 """A headline from fewer results than this is marked as a small sample."""
-LEADERBOARD = (("K01", "mean", "business", "First response, mean (business hours)"),
-               ("K04", "mean", "business", "Resolution, mean (business hours)"),
-               ("K14", "value", "calendar", "CSAT (% satisfied)"),
-               ("K11", "count", "calendar", "Tickets"),
-               ("K29", "resolved", "calendar", "Tickets resolved"))  # fmt: skip
-"""Agent columns: (KPI, statistic, basis, heading); sorted by the last."""
-CHANNEL = (("K01", "mean", "business", "First response, mean (business hours)"),
-           ("K04", "mean", "business", "Resolution, mean (business hours)"),
-           ("K07", "value", "calendar", "First-contact resolution"),
-           ("K14", "value", "calendar", "CSAT (% satisfied)"),
-           ("K11", "count", "calendar", "Tickets"))  # fmt: skip
+FRT = ("K01", "mean", "business", "First response, mean (business hours)")
+RESOLUTION = ("K04", "mean", "business", "Resolution, mean (business hours)")
+CSAT = ("K14", "value", "calendar", "CSAT (% satisfied)")
+TICKETS = ("K11", "count", "calendar", "Tickets")
+LEADERBOARD = (FRT, RESOLUTION, CSAT, TICKETS, ("K29", "resolved", "calendar", "Tickets resolved"))
+"""Agent columns: (KPI, statistic, basis, heading); a view's rows are sorted by its last column."""
+CHANNEL = (FRT, RESOLUTION, ("K07", "value", "calendar", "First-contact resolution"), CSAT, TICKETS)
+TEAM = (FRT, RESOLUTION, CSAT,
+        ("K31", "value", "calendar", "Calls answered within the service level"),
+        ("K30", "value", "calendar", "Contacts per agent-hour"), TICKETS)  # fmt: skip
+PRIORITY = (FRT, ("K02", "value", "business", "Answered within target (business hours)"), RESOLUTION,
+            ("K27", "value", "calendar", "Escalated"), TICKETS)  # fmt: skip
+PRIORITIES = ("urgent", "high", "medium", "low")
+SHARE = ("K09", "share", "calendar", "Share of tickets")
+REASON_TICKETS = ("K09", "count", "calendar", "Tickets")
+CATEGORY = (RESOLUTION, ("K08", "value", "calendar", "Repeat contacts"), CSAT, SHARE, REASON_TICKETS)
+REASONS = (("K09", "change", "calendar", "Change against the period before"), SHARE, REASON_TICKETS)
+WITHOUT = {"agent": "(unassigned)", "team": "(no team)", "priority": "(no priority)",
+           "category": "(no category)", "channel": "(unknown channel)", "tag": "(no tag)"}  # fmt: skip
+"""A view's label for the records without a value of its cut."""
+TOP_REASONS = 10
+"""K09's definition promises the top N contact reasons: the dashboard lists this many (categories and
+tags together)."""
 EMPTY_HINTS = {
     "K10": "needs the desk's cost: set HELPDESK_SERVICE_COST_MONTHLY, or import service_cost records",
     "K17": "needs SERVQUAL answers: import survey_response records of kind servqual (expectation and "
@@ -52,6 +67,29 @@ EMPTY_HINTS = {
     "K29": "a per-agent KPI: its figures are the agent leaderboard below",
 }
 """What gives a KPI its inputs, where more than its records are needed (the rest: see `_empty_reason`)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal from the settings, drawn where its KPI is shown: on the trend chart (`cut_value` None)
+    or against the row of its cut value (first-response targets per priority)."""
+
+    kpi: str
+    value: float
+    label: str
+    cut_value: str | None = None
+
+
+def targets_from(settings: Settings) -> list[Target]:
+    """The goals the settings define: first response per priority (K01, judged by K02), the share of
+    calls answered within the service level (K31) and the contacts an agent can handle per hour (K30)."""
+    frt = settings.first_response_targets
+    targets = [Target("K01", getattr(frt, p).total_seconds(), f"{p} target", cut_value=p) for p in PRIORITIES]
+    seconds = f"{settings.call_service_level_seconds:g} s"
+    targets.append(Target("K31", settings.call_service_level_target, f"target within {seconds}"))
+    if settings.capacity_contacts_per_agent_hour is not None:
+        targets.append(Target("K30", settings.capacity_contacts_per_agent_hour, "capacity"))
+    return targets
 
 
 @dataclass(frozen=True)
@@ -97,6 +135,8 @@ class Chart:
     y_min: str
     zero_y: float | None
     """Where the zero line goes, when the axis spans negative values."""
+    target_lines: list[tuple[float, str]]
+    """(y, label) of each target drawn across the plot."""
 
 
 def headline_stat(results: Iterable[KpiResult]) -> str | None:
@@ -118,6 +158,8 @@ def format_value(value: float | None, unit: str, currency: str = "") -> str:
         )
     if unit == "percent":
         return f"{value:.1f} %"
+    if unit == "percent_change":
+        return f"{value:+.1f} %"
     if unit == "currency":
         return f"{value:,.2f} {currency}".rstrip()
     if len(unit) == 3 and unit.isalpha() and unit.isupper():  # money figures carry their ISO currency
@@ -196,6 +238,7 @@ def _chart(
     zone: ZoneInfo,
     moment: datetime,
     currency: str,
+    targets: Sequence[Target] = (),
 ) -> Chart:
     definition = CATALOGUE.get(kpi)
     stat = headline_stat(results) or ""
@@ -206,8 +249,11 @@ def _chart(
         series.append(Series(basis, basis, [(_label(s, zone), by_start.get(s)) for s in starts]))
     unit = results[0].unit if results else (definition.unit if definition else "")
     values = [v for s in series for _, v in s.points if v is not None]
-    # the axis spans the data and zero, so a negative value (NPS, a SERVQUAL gap) stays inside the plot
-    low, high = min([0.0, *values]), max([0.0, *values])
+    goals = [t for t in targets if t.kpi == kpi and t.cut_value is None] if values else []
+    # the axis spans the data, its targets and zero, so a negative value (NPS, a SERVQUAL gap) or a
+    # target above every figure stays inside the plot
+    spanned = [0.0, *values, *(t.value for t in goals)]
+    low, high = min(spanned), max(spanned)
     if high == low:
         high = low + 1.0
     inner = CHART_H - 2 * PAD
@@ -252,6 +298,9 @@ def _chart(
         y_max=format_value(high, unit, currency) if values else "",
         y_min=format_value(low, unit, currency) if values and low < 0 else "",
         zero_y=round(y_of(0.0), 1) if values and low < 0 else None,
+        target_lines=[
+            (round(y_of(t.value), 1), f"{t.label}: {format_value(t.value, unit, currency)}") for t in goals
+        ],
     )
 
 
@@ -262,28 +311,100 @@ def _label(start: datetime, zone: ZoneInfo, *, short: bool = False) -> str:
     return local.strftime("%Y-%m-%d")
 
 
+@dataclass(frozen=True)
+class Table:
+    """One view of a period: a row per cut value (agent, channel, team…), a column per KPI statistic."""
+
+    headings: list[str]
+    rows: list[tuple[str, list[tuple[str, float | None]]]]
+    """(row label, (text shown, value to sort by) per column)."""
+
+
 def _table(
     results: Sequence[KpiResult],
-    cut: str,
+    cut: str | tuple[str, ...],
     columns: Sequence[tuple[str, str, str, str]],
-    start: datetime,
+    start: datetime | None,
     currency: str,
-) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """Rows of one cut in the period starting at `start`: (cut value, formatted cells), sorted by the
-    last column, highest first."""
-    cells: dict[str, dict[int, str]] = defaultdict(dict)
-    sort_key: dict[str, float] = {}
+    *,
+    always: Iterable[str] = (),
+    order: Sequence[str] = (),
+    names: dict[str, str] | None = None,
+    limit: int | None = None,
+) -> Table:
+    """The rows of one cut (or of several, each row labelled `cut: value`) in the period starting at
+    `start`, sorted by the last column, highest first (rows without a figure there last), or in `order`
+    for the cut values it names. `always` lists cut values that get a row without figures too (every
+    active agent); `names` gives rows their labels."""
+    if start is None:
+        return Table([heading for *_, heading in columns], [])
+    cuts = (cut,) if isinstance(cut, str) else cut
+    cells: dict[str, dict[int, tuple[str, float | None]]] = {value: {} for value in always}
     for n, (kpi, stat, basis, _) in enumerate(columns):
         for r in results:
-            if (r.kpi, r.stat, r.basis, r.cut) != (kpi, stat, basis, cut) or r.period_start != start:
+            if (r.kpi, r.stat, r.basis) != (kpi, stat, basis) or r.cut not in cuts or r.period_start != start:
                 continue
-            label = r.cut_value or "(none)"
-            cells[label][n] = format_value(r.value, r.unit, currency)
-            if n == len(columns) - 1 and r.value is not None:
-                sort_key[label] = r.value
-    rows = [(label, [cells[label].get(n, "–") for n in range(len(columns))]) for label in cells]
-    rows.sort(key=lambda row: (-sort_key.get(row[0], float("-inf")), row[0]))
-    return [heading for *_, heading in columns], rows
+            label = r.cut_value or WITHOUT.get(r.cut, "(none)")
+            label = f"{r.cut}: {label}" if len(cuts) > 1 else label
+            cells.setdefault(label, {})[n] = (format_value(r.value, r.unit, currency), r.value)
+
+    def rank(label: str) -> tuple[int, float, str]:
+        if label in order:
+            return (order.index(label), 0.0, label)
+        last = cells[label].get(len(columns) - 1, ("", None))[1]
+        return (len(order), -last if last is not None else float("inf"), (names or {}).get(label, label))
+
+    labels = sorted(cells, key=rank)[:limit]
+    rows = [
+        ((names or {}).get(label, label), [cells[label].get(n, ("–", None)) for n in range(len(columns))])
+        for label in labels
+    ]
+    return Table([heading for *_, heading in columns], rows)
+
+
+@dataclass(frozen=True)
+class TargetBars:
+    """K01's first response per priority in one period, each bar against its target's mark."""
+
+    rows: list[tuple[str, float, float, str, float, str]]
+    """(priority, y, bar width, caption, target x, `good` | `bad` | `none`) per priority."""
+    height: float
+
+
+BAR_LEFT, BAR_PLOT, BAR_ROW = 64, 420, 26
+
+
+def _target_bars(
+    results: Sequence[KpiResult], targets: Sequence[Target], start: datetime
+) -> TargetBars | None:
+    """Mean first response (business hours) per priority against the settings' target for it."""
+    goals = {t.cut_value: t.value for t in targets if t.kpi == "K01" and t.cut_value is not None}
+    means = {
+        r.cut_value: r.value
+        for r in results
+        if (r.kpi, r.stat, r.basis, r.cut) == ("K01", "mean", "business", "priority")
+        and r.period_start == start
+        and r.value is not None
+    }
+    if not goals or not means:
+        return None
+    scale = 1.05 * max([*goals.values(), *means.values()])
+    rows = []
+    for n, priority in enumerate(p for p in PRIORITIES if p in goals):
+        goal, mean = goals[priority], means.get(priority)
+        verdict = "none" if mean is None else "good" if mean <= goal else "bad"
+        caption = f"{format_value(mean, 'seconds')} (target {format_value(goal, 'seconds')})"
+        rows.append(
+            (
+                priority,
+                float(n * BAR_ROW),
+                round((mean or 0.0) / scale * BAR_PLOT, 1),
+                caption,
+                round(BAR_LEFT + goal / scale * BAR_PLOT, 1),
+                verdict,
+            )
+        )
+    return TargetBars(rows, len(rows) * BAR_ROW + 4.0)
 
 
 @dataclass(frozen=True)
@@ -324,14 +445,20 @@ def _heat_map(results: Sequence[KpiResult], start: datetime) -> HeatMap | None:
 
 def agent_names(store: Any) -> dict[str, str]:
     """Agent identity → a display name (the first named record of the identity), for the leaderboard."""
+    return {identity: name for identity, (name, _) in agent_roster(store).items()}
+
+
+def agent_roster(store: Any) -> dict[str, tuple[str, bool]]:
+    """Agent identity → (display name, active): the first named record of the identity gives the name;
+    an identity is active while any of its records is."""
     from connector.schema import Agent
 
-    names: dict[str, str] = {}
+    roster: dict[str, tuple[str, bool]] = {}
     for agent in sorted(store.records(Agent), key=lambda a: a.id):
         identity = store.identity_of("agent", agent.id) or agent.id
-        if agent.name and identity not in names:
-            names[identity] = agent.name
-    return names
+        name, active = roster.get(identity, ("", False))
+        roster[identity] = (name or agent.name or "", active or agent.active)
+    return {identity: (name or identity, active) for identity, (name, active) in roster.items()}
 
 
 def render_dashboard(
@@ -340,11 +467,14 @@ def render_dashboard(
     zone: ZoneInfo,
     generated_at: datetime | None = None,
     names: dict[str, str] | None = None,
+    active_agents: Iterable[str] = (),
     currency: str = "",
     kpi_ids: Sequence[str] | None = None,
+    targets: Sequence[Target] = (),
 ) -> str:
     """The dashboard for `results`: a card per KPI of `kpi_ids` (default: the whole catalogue) — one
-    without figures says what would give it some."""
+    without figures says what would give it some — and the views of the latest full period. The
+    leaderboard lists every agent of `active_agents` (identities), with figures or not."""
     overall = [r for r in results if r.cut == "overall"]
     starts = sorted({r.period_start for r in results})
     by_kpi: dict[str, list[KpiResult]] = defaultdict(list)
@@ -353,15 +483,23 @@ def render_dashboard(
     moment = generated_at or datetime.now(UTC)
     shown = sorted(set(kpi_ids or CATALOGUE) | set(by_kpi))
     charts = (
-        [_chart(kpi, by_kpi.get(kpi, []), starts, zone, moment, currency) for kpi in shown] if starts else []
+        [_chart(kpi, by_kpi.get(kpi, []), starts, zone, moment, currency, targets) for kpi in shown]
+        if starts
+        else []
     )
-    # tables show the latest full period: a month to date is too thin to rank agents on
+    # views show the latest full period: a month to date is too thin to rank agents on
     full = sorted({r.period_start for r in results if r.period_end <= moment})
     latest = full[-1] if full else (starts[-1] if starts else None)
-    agents = _table(results, "agent", LEADERBOARD, latest, currency) if latest else ([], [])
-    agents = (agents[0], [((names or {}).get(label, label), cells) for label, cells in agents[1]])
-    channels = _table(results, "channel", CHANNEL, latest, currency) if latest else ([], [])
+    views = {
+        "agents": _table(results, "agent", LEADERBOARD, latest, currency, always=active_agents, names=names),
+        "channels": _table(results, "channel", CHANNEL, latest, currency),
+        "teams": _table(results, "team", TEAM, latest, currency),
+        "priorities": _table(results, "priority", PRIORITY, latest, currency, order=PRIORITIES),
+        "categories": _table(results, "category", CATEGORY, latest, currency),
+        "reasons": _table(results, ("category", "tag"), REASONS, latest, currency, limit=TOP_REASONS),
+    }
     heat = _heat_map(results, latest) if latest else None
+    bars = _target_bars(results, targets, latest) if latest else None
     comparison = []
     for kpi in sorted(by_kpi):
         definition = CATALOGUE.get(kpi)
@@ -386,8 +524,7 @@ def render_dashboard(
         chart_w=CHART_W,
         chart_h=CHART_H,
         pad=PAD,
-        agents=agents,
-        channels=channels,
+        views=views,
         comparison=comparison,
         period_from=_label(starts[0], zone) if starts else "–",
         period_to=_label(ends[-1] - timedelta(days=1), zone) if ends else "–",
@@ -401,6 +538,11 @@ def render_dashboard(
         heat_cell=HEAT_CELL,
         heat_left=HEAT_LEFT,
         heat_top=HEAT_TOP,
+        bars=bars,
+        bar_left=BAR_LEFT,
+        bar_plot=BAR_PLOT,
+        bar_row=BAR_ROW,
+        top_reasons=TOP_REASONS,
     )
 
 
@@ -417,19 +559,52 @@ def write_report(
     zone: ZoneInfo,
     generated_at: datetime | None = None,
     names: dict[str, str] | None = None,
+    active_agents: Iterable[str] = (),
     currency: str = "",
     kpi_ids: Sequence[str] | None = None,
+    targets: Sequence[Target] = (),
 ) -> dict[str, Path]:
     """dashboard.html, kpis.csv and kpis.json in `out` (created if missing)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"dashboard": out / "dashboard.html", "csv": out / "kpis.csv", "json": out / "kpis.json"}
     html = render_dashboard(
-        results, zone=zone, generated_at=generated_at, names=names, currency=currency, kpi_ids=kpi_ids
+        results,
+        zone=zone,
+        generated_at=generated_at,
+        names=names,
+        active_agents=active_agents,
+        currency=currency,
+        kpi_ids=kpi_ids,
+        targets=targets,
     )
     paths["dashboard"].write_text(html, "utf-8")
     paths["csv"].write_text(to_csv(results), "utf-8", newline="")
     paths["json"].write_text(to_json(results), "utf-8")
     return paths
+
+
+def write_report_for(
+    settings: Settings,
+    store: Any,
+    results: Sequence[KpiResult],
+    out: Path,
+    *,
+    generated_at: datetime | None = None,
+) -> dict[str, Path]:
+    """`write_report` as the settings and the store configure it: their time zone, currency, KPIs and
+    targets, the store's agents named and every active one on the leaderboard."""
+    roster = agent_roster(store)
+    return write_report(
+        results,
+        out,
+        zone=settings.zone,
+        generated_at=generated_at,
+        names={identity: name for identity, (name, _) in roster.items()},
+        active_agents=[identity for identity, (_, active) in roster.items() if active],
+        currency=settings.currency,
+        kpi_ids=settings.kpis,
+        targets=targets_from(settings),
+    )
 
 
 def results_from_rows(rows: Iterable[dict[str, Any]]) -> list[KpiResult]:
