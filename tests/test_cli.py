@@ -15,8 +15,10 @@ from click.testing import CliRunner, Result
 from connector.cli import cli
 from connector.kpis import CATALOGUE
 from connector.kpis.results import RESULT_KEYS
+from connector.sandbox.world import World
 from connector.schema import Ticket
 from connector.store import Store
+from tests import browser_helpers
 from tests.conftest import EXAMPLE_LINES, example_records
 
 SECRET = "tok-SECRET-value-4242"
@@ -209,6 +211,7 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
         "--out",
         str(tmp_path / "r"),
     )
+    today = datetime.now(UTC).date()  # before the run: the demo's world ends at the start of this day
     result = run(*args)
     assert result.exit_code == 0, result.output
     assert (
@@ -220,7 +223,6 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     assert "POST /crm/v3/objects/tickets/batch/update" in result.output  # what the sandbox's HubSpot received
     assert (tmp_path / "r" / "dashboard.html").exists() and "Open the dashboard:" in result.output
     # the demo's world runs up to yesterday, whatever the date: the latest full month has figures
-    today = datetime.now(UTC).date()
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1).isoformat()
     figures = json.loads((tmp_path / "r" / "kpis.json").read_text())
     volume = [
@@ -237,6 +239,19 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     # the world's follow-up tickets are repeat contacts: K08 is not a flat zero
     assert any(f["value"] for f in figures if (f["kpi"], f["cut"]) == ("K08", "overall")), "K08 all 0 %"
     assert "imported" in result.output and "servqual" in result.output
+    if browser_helpers.chromium_available():
+        # as a person sees it: every card but K29's (its figures are the leaderboard) has a headline of a
+        # closed period, every mark inside its plot, the heat map, and the demo's agents on the leaderboard
+        with browser_helpers.dashboard_page(tmp_path / "r" / "dashboard.html") as page:
+            headlined = browser_helpers.assert_sound(page, today.replace(day=1).isoformat())
+            assert set(CATALOGUE) - set(headlined) == {"K29"}
+            assert page.locator("#k11-heat-map rect.heat-cell").count() > 0
+            names = page.locator("#agent-leaderboard tbody td:first-child").all_inner_texts()
+            world = World(seed=1, size=240)
+            agents = {
+                f"{world.agent(i).first_name} {world.agent(i).last_name}" for i in range(world.agent_count)
+            }
+            assert agents <= set(names) and "(unassigned)" in names, names
     again = run(*args)
     assert again.exit_code == 0, again.output
     assert "hubspot: no property value changed since the last push" in again.output

@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 from connector.kpis import CATALOGUE
 from connector.kpis.results import KpiResult, to_csv, to_json
 from connector.kpis.tickets import WEEKDAYS
+from connector.kpis.workspace import NONE
 from connector.settings import Settings
 
 CHART_W, CHART_H, PAD = 320, 120, 28
@@ -344,7 +345,7 @@ def _table(
         for r in results:
             if (r.kpi, r.stat, r.basis) != (kpi, stat, basis) or r.cut not in cuts or r.period_start != start:
                 continue
-            label = r.cut_value or WITHOUT.get(r.cut, "(none)")
+            label = r.cut_value if r.cut_value not in (None, NONE) else WITHOUT.get(r.cut, NONE)
             label = f"{r.cut}: {label}" if len(cuts) > 1 else label
             cells.setdefault(label, {})[n] = (format_value(r.value, r.unit, currency), r.value)
 
