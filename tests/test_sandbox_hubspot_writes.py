@@ -201,3 +201,22 @@ def test_remaining_read_endpoints_deserialize(client: HubSpot) -> None:
         schema.object_type_id, found.results[0].id, properties=["value"]
     )
     assert one.properties["value"] == "90"
+
+
+def test_unique_values_are_found_after_creates_and_updates() -> None:
+    """The sandbox's upsert finds a record by its unique property through an index kept current by
+    every write: created rows are found, a changed value moves, the old one no longer matches."""
+    from datetime import UTC, datetime
+
+    from connector.sandbox.hubspot_objects import StoredKind
+
+    kind = StoredKind("2-100", 7_000_000, ("key",))
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    kind.create({"key": "a"}, at)
+    assert kind.find("key", "a") == 0 and kind.find("key", "b") is None  # indexed on this first lookup
+    kind.create({"key": "b"}, at)
+    assert kind.find("key", "b") == 1  # rows created later enter the index
+    kind.update(0, {"key": "c"}, at)
+    assert kind.find("key", "c") == 0 and kind.find("key", "a") is None
+    kind.update(1, {"other": "x"}, at)
+    assert kind.find("key", "b") == 1

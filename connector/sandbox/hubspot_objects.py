@@ -63,6 +63,8 @@ class ObjectKind:
     """A record merged into another: its id answers with the survivor; lists and search skip it."""
     overlay: dict[int, tuple[dict[str, str | None], datetime]] = field(default_factory=dict)
     _base: int = field(init=False, default=0)
+    _unique: dict[str, dict[str, int]] = field(init=False, default_factory=dict)
+    """Value → index of each unique property looked up so far: upserts find their record in O(1)."""
 
     def __post_init__(self) -> None:
         self._base = self.id_base if self.id_base is not None else ID_BASES[self.name]
@@ -83,15 +85,30 @@ class ObjectKind:
 
     def update(self, index: int, properties: dict[str, str | None], at: datetime) -> CrmRecord:
         """Apply a write: the properties given change, the modification time moves to `at`."""
+        before = self.record(index).properties
         earlier = self.overlay.get(index, ({}, at))[0]
         self.overlay[index] = ({**earlier, **properties, self.modified_property: iso(at)}, at)
+        for name, lookup in self._unique.items():
+            if name in properties:
+                if lookup.get(str(before.get(name))) == index:
+                    del lookup[str(before.get(name))]
+                self._index_value(lookup, properties[name], index)
         return self.record(index)
 
     def find(self, property_name: str, value: str) -> int | None:
-        """The index whose property equals `value` (a unique property), if any."""
-        return next(
-            (i for i in range(self.count) if self.record(i).properties.get(property_name) == value), None
-        )
+        """The index whose property equals `value` (a unique property), if any: the property's values
+        are indexed on its first lookup and kept current by every write after it."""
+        lookup = self._unique.get(property_name)
+        if lookup is None:
+            lookup = self._unique[property_name] = {}
+            for i in range(self.count):
+                self._index_value(lookup, self.record(i).properties.get(property_name), i)
+        return lookup.get(value)
+
+    @staticmethod
+    def _index_value(lookup: dict[str, int], value: str | None, index: int) -> None:
+        if value is not None:
+            lookup.setdefault(value, index)
 
     def object_id(self, index: int) -> str:
         return str(self._base + index)
@@ -131,6 +148,8 @@ class StoredKind(ObjectKind):
         }
         self.rows.append(CrmRecord(object_id, stamped, at, at))
         self.count = len(self.rows)
+        for name, lookup in self._unique.items():
+            self._index_value(lookup, stamped.get(name), self.count - 1)
         self.__dict__.pop("by_modified", None)  # new rows enter the sorted view
         return self.rows[-1]
 
