@@ -15,6 +15,7 @@ touch the store.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -185,6 +186,29 @@ class RequestsAdapter:
 
 
 @dataclass(frozen=True)
+class OwnWrite:
+    """The connector's latest write to one object type of a vendor: every record it wrote carries
+    `write_id` in a property of ours, and `until` is the vendor's modification time of the last of
+    them (the vendor's clock, so no skew between hosts). An incremental read can leave such records out
+    unless they changed after `until` — they changed only because we wrote them."""
+
+    write_id: str
+    until: datetime
+
+    def dump(self) -> str:
+        return json.dumps({"write_id": self.write_id, "until": format_cursor(self.until)})
+
+    @classmethod
+    def parse(cls, text: str) -> OwnWrite:
+        data = json.loads(text)
+        return cls(str(data["write_id"]), parse_cursor(str(data["until"])))
+
+
+OWN_WRITE_STREAM = "own-write:"
+"""Prefix of the store's state entries that hold an `OwnWrite` (the rest: the object type)."""
+
+
+@dataclass(frozen=True)
 class SyncPlan:
     """Where an incremental read starts and ends, shared by every stream of a run."""
 
@@ -193,6 +217,12 @@ class SyncPlan:
     overlap: timedelta = timedelta(minutes=10)
     full: bool = False
     extra: dict[str, timedelta] = field(default_factory=dict)
+    own_writes: dict[str, OwnWrite] = field(default_factory=dict)
+    """Object type → the connector's latest write to it (see `OwnWrite`); ignored by a full read."""
+
+    def own_write(self, object_type: str) -> OwnWrite | None:
+        """What an incremental read of `object_type` may leave out: None on a first or full read."""
+        return None if self.full else self.own_writes.get(object_type)
 
     def start(
         self, cursor: str | None, *, reread: timedelta | None = None, whole_history: bool = False

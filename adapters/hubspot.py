@@ -43,6 +43,7 @@ from urllib3.util.retry import Retry
 from adapters import hubspot_mapping as mapping
 from adapters.base import (
     Batch,
+    OwnWrite,
     Refetched,
     SyncPlan,
     epoch_ms,
@@ -72,6 +73,11 @@ def sdk_model(model: Callable[..., T], **fields: Any) -> T:
 
 SEARCH_LIMIT = 200
 SEARCH_CAP = 10_000
+OWN_WRITE_PROPERTY = "helpdesk_write_id"
+"""Our property that every write of the connector sets to that write's id (see `OwnWrite`). HubSpot's
+search takes up to five filter groups ORed together (25 filters, 10 per group: HubSpot developer
+changelog, "Expanded filtering capabilities… in HubSpot's Search API", 2024-08-26), which is how an
+incremental search leaves our own writes out."""
 BATCH_LIMIT = 100
 LIST_LIMIT = 100
 
@@ -381,9 +387,12 @@ class HubSpotAdapter:
         gone = sorted(set(missing) - {str(item.id) for item in archived}, key=mapping.id_order)
         return Refetched(joined(objects.convert(live), objects.convert(archived, archived=True)), gone)
 
-    def search_page(self, spec: ObjectSpec, properties: list[str], filters: list[Filter], sort: str) -> Any:
+    def search_page(
+        self, spec: ObjectSpec, properties: list[str], groups: list[list[Filter]], sort: str
+    ) -> Any:
+        """One page of a search whose filter `groups` are ORed (each group's filters ANDed)."""
         request = PublicObjectSearchRequest(
-            filter_groups=[FilterGroup(filters=filters)],
+            filter_groups=[FilterGroup(filters=filters) for filters in groups],
             sorts=[{"propertyName": sort, "direction": "ASCENDING"}],
             properties=properties,
             limit=SEARCH_LIMIT,
@@ -418,42 +427,59 @@ class OwnersStream:
 
 
 class _SearchQuery:
-    """A CRM search on the modification date, as the windowing engine's query."""
+    """A CRM search on the modification date, as the windowing engine's query. With the connector's
+    latest write to the object type (`own`), records that changed only because that write touched
+    them are left out: three filter groups read the records it did not write (no write id of ours, or
+    an earlier one's) and those it wrote that changed again after it."""
 
     vendor = "hubspot"
     page_size = SEARCH_LIMIT
     cap: int | None = SEARCH_CAP
     resolution = 1
 
-    def __init__(self, adapter: HubSpotAdapter, spec: ObjectSpec, properties: list[str]) -> None:
+    def __init__(
+        self, adapter: HubSpotAdapter, spec: ObjectSpec, properties: list[str], own: OwnWrite | None = None
+    ) -> None:
         self.adapter = adapter
         self.spec = spec
         self.properties = properties
+        self.own = own
+
+    def _groups(self, window: list[Filter], low: int) -> list[list[Filter]]:
+        """`window` (filters on the modification date from `low` on) as filter groups, our own latest
+        write left out."""
+        if self.own is None or epoch_ms(self.own.until) < low:  # nothing of ours can echo here
+            return [window]
+        prop, mine = self.spec.modified_property, self.own.write_id
+        return [
+            # HubSpot does not say whether NEQ matches a record without the property: both groups
+            [*window, Filter(property_name=OWN_WRITE_PROPERTY, operator="NOT_HAS_PROPERTY")],
+            [*window, Filter(property_name=OWN_WRITE_PROPERTY, operator="NEQ", value=mine)],
+            [
+                *window,
+                Filter(property_name=OWN_WRITE_PROPERTY, operator="EQ", value=mine),
+                Filter(property_name=prop, operator="GT", value=str(epoch_ms(self.own.until))),
+            ],
+        ]
 
     def page(self, low: int, high: int) -> Page:
         prop = self.spec.modified_property
-        answer = self.adapter.search_page(
-            self.spec,
-            self.properties,
-            [
-                Filter(property_name=prop, operator="GTE", value=str(low)),
-                Filter(property_name=prop, operator="LT", value=str(high)),
-            ],
-            prop,
-        )
+        window = [
+            Filter(property_name=prop, operator="GTE", value=str(low)),
+            Filter(property_name=prop, operator="LT", value=str(high)),
+        ]
+        answer = self.adapter.search_page(self.spec, self.properties, self._groups(window, low), prop)
         return Page(answer.results or [], total=answer.total)
 
     def ties(self, key: int) -> Iterator[Sequence[Any]]:
         after = "0"
         while True:
+            window = [
+                Filter(property_name=self.spec.modified_property, operator="EQ", value=str(key)),
+                Filter(property_name="hs_object_id", operator="GT", value=after),
+            ]
             answer = self.adapter.search_page(
-                self.spec,
-                self.properties,
-                [
-                    Filter(property_name=self.spec.modified_property, operator="EQ", value=str(key)),
-                    Filter(property_name="hs_object_id", operator="GT", value=after),
-                ],
-                "hs_object_id",
+                self.spec, self.properties, self._groups(window, key), "hs_object_id"
             )
             results = answer.results or []
             if results:
@@ -484,7 +510,7 @@ class ObjectStream:
     def read(self, cursor: str | None) -> Iterator[Batch]:
         plan = self.adapter.plan
         properties = self.adapter.prepare(self.spec)
-        query = _SearchQuery(self.adapter, self.spec, properties)
+        query = _SearchQuery(self.adapter, self.spec, properties, plan.own_write(self.spec.object_type))
         self.reader = WindowedReader(query)
         start = epoch_ms(plan.start(cursor, whole_history=self.spec.whole_history))
         end = epoch_ms(plan.now)

@@ -58,8 +58,14 @@ def push_results(
     governor: Any = None,
     emit: Emit = log.info,
 ) -> PushReport:
-    """Record-level values and the stored KPI results → HubSpot (see `connector.writer.hubspot`); with
-    the sync's HubSpot `governor` when the same run synced, so reads and writes share one budget."""
+    """Record-level values and the stored KPI results of closed periods → HubSpot (see
+    `connector.writer.hubspot`); with the sync's HubSpot `governor` when the same run synced, so reads
+    and writes share one budget.
+
+    A running period (the month to date) stays out of HubSpot until it ends: its figures move with the
+    clock (open-ticket ages, the share of a month elapsed), so every run would rewrite them, and a
+    snapshot is a period's record, not a reading of a gauge. The dashboard shows the running period;
+    HubSpot gets it once it has closed, and again only when late records change a figure."""
     from connector.writer.hubspot import HubSpotWriter
     from connector.writer.properties import record_values
 
@@ -74,7 +80,11 @@ def push_results(
     writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=emit, api=api)
     targets = set(settings.write_back)
     values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}
-    snapshots = store.kpi_results() if WriteTarget.HUBSPOT_SNAPSHOTS in targets else []
+    snapshots = (
+        [r for r in store.kpi_results() if r["period_end"] <= moment]
+        if WriteTarget.HUBSPOT_SNAPSHOTS in targets
+        else []
+    )
     return writer.push(values, snapshots)
 
 

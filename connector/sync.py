@@ -20,7 +20,7 @@ from datetime import time as clock_time
 
 from sqlalchemy.engine import Connection
 
-from adapters.base import Adapter, Batch, SyncPlan
+from adapters.base import OWN_WRITE_STREAM, Adapter, Batch, OwnWrite, SyncPlan
 from adapters.governor import QuotaExhaustedError, RateGovernor, VendorUsage
 from connector.errors import AuthError, ConfigError, ConnectorError, UnreachableError
 from connector.settings import Settings, Vendor
@@ -100,12 +100,35 @@ def build_adapter(vendor: Vendor, settings: Settings, plan: SyncPlan) -> Adapter
     return LiveAgentAdapter(settings, plan)
 
 
-def sync_plan(settings: Settings, *, full: bool = False, now: datetime | None = None) -> SyncPlan:
+def sync_plan(
+    settings: Settings, *, full: bool = False, now: datetime | None = None, store: Store | None = None
+) -> SyncPlan:
+    """The run's read plan; with the `store`, the connector's own latest HubSpot writes, which an
+    incremental read leaves out (see `adapters.base.OwnWrite`)."""
     current = now or datetime.now(UTC)
     backfill = datetime.combine(settings.backfill_from(current), clock_time(), tzinfo=settings.zone)
+    own = store.cursors(Vendor.HUBSPOT.value, OWN_WRITE_STREAM) if store is not None else {}
     return SyncPlan(
-        now=current, backfill_start=backfill.astimezone(UTC), overlap=settings.sync_overlap, full=full
+        now=current,
+        backfill_start=backfill.astimezone(UTC),
+        overlap=settings.sync_overlap,
+        full=full,
+        own_writes=_own_writes(own),
     )
+
+
+def _own_writes(entries: dict[str, str]) -> dict[str, OwnWrite]:
+    """The stored own-write marks; one that cannot be read is dropped with a warning — the records of
+    that write are then simply read again."""
+    marks = {}
+    for object_type, text in entries.items():
+        try:
+            marks[object_type] = OwnWrite.parse(text)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning(
+                "ignoring the unreadable own-write mark of hubspot %s (%s): %r", object_type, exc, text
+            )
+    return marks
 
 
 def run_sync(
@@ -120,7 +143,7 @@ def run_sync(
     adapters: dict[Vendor, Adapter] | None = None,
 ) -> SyncReport:
     """Sync the chosen vendors (default: the enabled ones) and entities (default: all)."""
-    plan = sync_plan(settings, full=full, now=now)
+    plan = sync_plan(settings, full=full, now=now, store=store)
     progress = progress or Progress()
     report = SyncReport()
     for vendor in sources or settings.sources:

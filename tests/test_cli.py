@@ -219,7 +219,7 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
         and "liveagent/tickets:" in result.output
         and "aircall/calls:" in result.output
     )
-    assert "hubspot: created 2 property groups and 17 properties" in result.output
+    assert "hubspot: created 2 property groups and 19 properties" in result.output
     assert "POST /crm/v3/objects/tickets/batch/update" in result.output  # what the sandbox's HubSpot received
     assert (tmp_path / "r" / "dashboard.html").exists() and "Open the dashboard:" in result.output
     # the demo's world runs up to yesterday, whatever the date: the latest full month has figures
@@ -256,6 +256,9 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     assert again.exit_code == 0, again.output
     assert "hubspot: no property value changed since the last push" in again.output
     assert "tickets/batch/update" not in again.output and "contacts/batch/update" not in again.output
+    assert (
+        "batch/upsert" not in again.output
+    )  # no snapshot: closed periods unchanged, the running one stays out
 
 
 def test_console_script_is_installed() -> None:

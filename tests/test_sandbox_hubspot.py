@@ -152,6 +152,39 @@ def test_search_on_other_properties(client: HubSpot) -> None:
     assert {t.properties["hs_ticket_priority"] for t in result.results} == {"URGENT"}
 
 
+def test_search_ors_its_filter_groups_within_hubspots_limits(client: HubSpot, sandbox: Sandbox) -> None:
+    """Groups are ORed, each group's filters ANDed, a window on the modification date bounding each;
+    more than five groups, ten filters in a group or 25 in all is HubSpot's 400."""
+    _, times = sandbox.hubspot.kinds["tickets"].by_modified
+    window = [
+        {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(times[100])},
+        {"propertyName": "hs_lastmodifieddate", "operator": "LT", "value": str(times[300])},
+    ]
+    groups = [
+        {"filters": [*window, {"propertyName": "hs_ticket_priority", "operator": "EQ", "value": p}]}
+        for p in ("URGENT", "HIGH")
+    ]
+    both = client.crm.tickets.search_api.do_search(PublicObjectSearchRequest(filter_groups=groups, limit=1))
+    alone = [
+        client.crm.tickets.search_api.do_search(PublicObjectSearchRequest(filter_groups=[g], limit=1)).total
+        for g in groups
+    ]
+    assert both.total == sum(alone) and 0 < both.total < 200
+    missing = {"propertyName": "helpdesk_nothing", "operator": "NOT_HAS_PROPERTY"}
+    every = client.crm.tickets.search_api.do_search(
+        PublicObjectSearchRequest(filter_groups=[{"filters": [*window, missing]}], limit=1)
+    )
+    assert every.total == 200
+    for too_many in (
+        [{"filters": window}] * 6,
+        [{"filters": window * 6}],
+        [{"filters": window * 5}, {"filters": window * 5}, {"filters": window * 3}],
+    ):
+        with pytest.raises(ApiException) as caught:
+            client.crm.tickets.search_api.do_search(PublicObjectSearchRequest(filter_groups=too_many))
+        assert caught.value.status == 400 and "VALIDATION_ERROR" in caught.value.body
+
+
 def test_wrong_or_missing_token_is_401_with_hubspots_error_body(sandbox: Sandbox) -> None:
     with pytest.raises(ApiException) as caught:
         HubSpot(access_token="pat-wrong", host=sandbox.hubspot_url).crm.tickets.basic_api.get_page()

@@ -14,7 +14,7 @@ import hmac
 import json
 import uuid
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,9 @@ BATCH_LIMIT = 100
 SEARCH_LIMIT = 200
 SEARCH_CAP = 10_000
 """HubSpot search returns at most 10,000 results per query; asking past that is a 400."""
+SEARCH_GROUPS, SEARCH_GROUP_FILTERS, SEARCH_FILTERS = 5, 10, 25
+"""Search's filter limits since 2024-08-26 (HubSpot developer changelog, "Expanded filtering capabilities
+and error messaging in HubSpot's Search API")."""
 
 STAGES = (
     ("1", "New", "OPEN"),
@@ -325,6 +328,17 @@ class HubSpotEmulator(Emulator):
         only on the modification date bisects the sorted times of the records as rendered; written
         records are checked one by one as search sees them; archived and merged-away ones never match."""
         groups = [group.get("filters", []) for group in body.get("filterGroups") or []]
+        if (
+            len(groups) > SEARCH_GROUPS
+            or any(len(filters) > SEARCH_GROUP_FILTERS for filters in groups)
+            or sum(map(len, groups)) > SEARCH_FILTERS
+        ):
+            raise RegistryError(
+                400,
+                "VALIDATION_ERROR",
+                f"Search allows {SEARCH_GROUPS} filter groups of up to {SEARCH_GROUP_FILTERS} filters, "
+                f"{SEARCH_FILTERS} filters in all.",
+            )
         descending = any(
             (s.get("direction") if isinstance(s, dict) else "ASCENDING") == "DESCENDING"
             for s in body.get("sorts") or []
@@ -349,31 +363,20 @@ class HubSpotEmulator(Emulator):
             def id_matches(index: int) -> bool:
                 return all(_matches({"hs_object_id": kind.object_id(index)}, f) for f in by_id)
 
-            low, high = 0, len(order)
-            for spec in groups[0] if groups else []:
-                if spec.get("propertyName") != kind.modified_property:
-                    continue
-                bound = _comparable(str(spec.get("value", "")))
-                operator = spec.get("operator")
-                if operator in ("GT", "GTE") and isinstance(bound, float):
-                    low = max(
-                        low, bisect_right(times, bound) if operator == "GT" else bisect_left(times, bound)
-                    )
-                elif operator == "EQ" and isinstance(bound, float):
-                    low, high = max(low, bisect_left(times, bound)), min(high, bisect_right(times, bound))
-                elif operator in ("LT", "LTE") and isinstance(bound, float):
-                    high = min(
-                        high, bisect_left(times, bound) if operator == "LT" else bisect_right(times, bound)
-                    )
+            low, high = _date_range(groups[0] if groups else [], kind.modified_property, times)
             entries = [
                 (times[p], order[p])
                 for p in range(low, high)
                 if searchable(order[p]) and id_matches(order[p])
             ]
-        else:
+        else:  # each record checked, within the modification dates any group can match
+            low, high = len(order), 0
+            for filters in groups or [[]]:
+                group_low, group_high = _date_range(filters, kind.modified_property, times)
+                low, high = min(low, group_low), max(high, group_high)
             entries = [
                 (times[p], order[p])
-                for p in range(len(order))
+                for p in range(low, high)
                 if searchable(order[p]) and matches(kind.record(order[p]))
             ]
         for index in written:
@@ -623,6 +626,26 @@ def associated(world: World, source: str, target: str, index: int) -> list[tuple
         survey = world.survey(index)
         target_index = survey.customer_index if target == "contacts" else survey.ticket_index
     return [(target_index, type_id)]
+
+
+def _date_range(filters: list[dict[str, Any]], modified: str, times: Sequence[float]) -> tuple[int, int]:
+    """The positions in the sorted modification `times` that one filter group's conditions on the
+    modification date leave (as rendered; written records are checked apart)."""
+    low, high = 0, len(times)
+    for spec in filters:
+        if spec.get("propertyName") != modified:
+            continue
+        bound = _comparable(str(spec.get("value", "")))
+        operator = spec.get("operator")
+        if not isinstance(bound, float):
+            continue
+        if operator in ("GT", "GTE"):
+            low = max(low, bisect_right(times, bound) if operator == "GT" else bisect_left(times, bound))
+        elif operator == "EQ":
+            low, high = max(low, bisect_left(times, bound)), min(high, bisect_right(times, bound))
+        elif operator in ("LT", "LTE"):
+            high = min(high, bisect_left(times, bound) if operator == "LT" else bisect_right(times, bound))
+    return low, high
 
 
 def _matches(properties: dict[str, str | None], spec: dict[str, Any]) -> bool:

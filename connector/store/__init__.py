@@ -203,6 +203,16 @@ class Store:
                 )
             ).scalar_one_or_none()
 
+    def cursors(self, source: str, prefix: str) -> dict[str, str]:
+        """Every cursor of `source` whose stream name starts with `prefix`, by the rest of the name."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(sync_cursor.c.stream, sync_cursor.c.value).where(
+                    sync_cursor.c.source == source, sync_cursor.c.stream.startswith(prefix, autoescape=True)
+                )
+            )
+            return {stream.removeprefix(prefix): value for stream, value in rows}
+
     def set_cursor(self, connection: Connection, source: str, stream: str, value: str) -> None:
         """Advance a cursor inside the transaction that commits the records it covers."""
         now = datetime.now(UTC)

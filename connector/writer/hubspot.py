@@ -18,6 +18,7 @@ snapshots as records of the custom object `helpdesk_kpi_snapshot`.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,9 @@ from hubspot.crm.properties import BatchInputPropertyCreate, PropertyGroupCreate
 from hubspot.crm.schemas import ObjectSchemaEgg
 from sqlalchemy import select
 
+from adapters.base import OWN_WRITE_STREAM, OwnWrite
 from adapters.governor import RateGovernor
-from adapters.hubspot import HubSpotApi, sdk_model
+from adapters.hubspot import OWN_WRITE_PROPERTY, HubSpotApi, sdk_model
 from adapters.hubspot_mapping import id_order
 from connector.errors import APIError, AuthError, ConnectorError, FatalAPIError
 from connector.settings import Settings
@@ -139,6 +141,7 @@ class HubSpotWriter:
         self.dry_run = dry_run
         self.echo = echo
         self.report = PushReport(dry_run=dry_run)
+        self.write_id = _new_write_id()
         self._properties_ready = False
         self._started: float | None = None
         self._last_line = 0.0
@@ -157,19 +160,25 @@ class HubSpotWriter:
         return self.report
 
     def write_properties(self, values: Mapping[str, Mapping[str, Mapping[str, str | None]]]) -> PushReport:
-        """The changed property values (object type → id → property → value), the properties ensured
-        first — once per writer, so a long-lived writer (the webhook worker's) checks them once."""
+        """The changed property values (object type → id → property → value). The properties are
+        ensured before the first write — once per writer, so a long-lived writer (the webhook worker's)
+        checks them once — and not at all when nothing changed: an idle run costs no call here."""
+        pending = {object_type: self._changed(object_type, by_id) for object_type, by_id in values.items()}
+        if not any(pending.values()):
+            return self.report
         if not self._properties_ready:
             for object_type, specs in PROPERTIES.items():
                 self.ensure_properties(object_type, specs)
             self._properties_ready = True
-        for object_type, by_id in values.items():
-            self.write_values(object_type, by_id)
+        for object_type, changed in pending.items():
+            self.write_values(object_type, changed)
         return self.report
 
     def new_report(self) -> PushReport:
-        """Start counting afresh (a long-lived writer reports each round apart)."""
+        """Start counting afresh (a long-lived writer reports each round apart, each a write of its
+        own)."""
         self.report = PushReport(dry_run=self.dry_run)
+        self.write_id = _new_write_id()
         return self.report
 
     # --- properties ---------------------------------------------------------------------------------
@@ -218,44 +227,67 @@ class HubSpotWriter:
 
     # --- values -------------------------------------------------------------------------------------
 
-    def write_values(self, object_type: str, by_id: Mapping[str, Mapping[str, str | None]]) -> None:
-        changed = self._changed(object_type, by_id)
+    def write_values(self, object_type: str, changed: Sequence[tuple[str, dict[str, str | None]]]) -> None:
+        """Write the `changed` values (see `_changed`), each record stamped with this write's id."""
         if not changed:
             return
         batch_api = self.api.client.crm.objects.batch_api
         written = 0
-        for n in range(0, len(changed), BATCH):
-            chunk = changed[n : n + BATCH]
-            if self.dry_run:
-                for object_id, props in chunk:
-                    self._plan(f"update {object_type} {object_id}: {_describe(props)}")
-                written += len(chunk)
-                continue
-            succeeded = self._batch_update(batch_api, object_type, chunk)
-            self._remember(object_type, [(i, p) for i, p in chunk if i in succeeded])
-            written += len(succeeded)
-            self._progress(f"{object_type} records", n + len(chunk), len(changed))
+        latest: datetime | None = None
+        try:
+            for n in range(0, len(changed), BATCH):
+                chunk = changed[n : n + BATCH]
+                if self.dry_run:
+                    for object_id, props in chunk:
+                        self._plan(f"update {object_type} {object_id}: {_describe(props)}")
+                    written += len(chunk)
+                    continue
+                stamped = [(i, {**p, OWN_WRITE_PROPERTY: self.write_id}) for i, p in chunk]
+                succeeded, modified = self._batch_update(batch_api, object_type, stamped)
+                latest = max(filter(None, (latest, modified)), default=None)
+                self._remember(object_type, [(i, p) for i, p in chunk if i in succeeded])
+                written += len(succeeded)
+                self._progress(f"{object_type} records", n + len(chunk), len(changed))
+        finally:  # even when a later batch failed: the records written so far are ours
+            if latest is not None:
+                self._mark_own_write(object_type, latest)
         self.report.updates[object_type] = self.report.updates.get(object_type, 0) + written
+
+    def _mark_own_write(self, object_type: str, until: datetime) -> None:
+        """Tell the next sync which records changed only by this write (see `adapters.base.OwnWrite`);
+        a second write of the same id to the type moves `until` on."""
+        stream = OWN_WRITE_STREAM + object_type
+        earlier = self.store.cursor(TARGET, stream)
+        if earlier is not None:
+            mark = OwnWrite.parse(earlier)
+            if mark.write_id == self.write_id and mark.until > until:
+                until = mark.until
+        with self.store.transaction() as connection:
+            self.store.set_cursor(connection, TARGET, stream, OwnWrite(self.write_id, until).dump())
 
     def _batch_update(
         self, batch_api: Any, object_type: str, chunk: Sequence[tuple[str, dict[str, str | None]]]
-    ) -> set[str]:
-        """Send one batch; retry the inputs a 207 names as failed once; returns the ids written."""
+    ) -> tuple[set[str], datetime | None]:
+        """Send one batch; retry the inputs a 207 names as failed once. Returns the ids written and
+        HubSpot's latest modification time among them (its `updatedAt`, by HubSpot's clock)."""
         pending = dict(chunk)
         done: set[str] = set()
+        latest: datetime | None = None
         for attempt in (1, 2):
             inputs = [sdk_model(SimplePublicObjectBatchInput, id=i, properties=p) for i, p in pending.items()]
             request = BatchInputSimplePublicObjectBatchInput(inputs=inputs)
             self.report.write_calls += 1
             answer = self.api.call("default", batch_api.update_with_http_info, object_type, request)
             failures = _failed_ids(answer)
-            done |= {str(r.id) for r in answer.results or []} | (set(pending) - set(failures))
+            results = answer.results or []
+            done |= {str(r.id) for r in results} | (set(pending) - set(failures))
+            latest = max(filter(None, (latest, *(r.updated_at for r in results))), default=None)
             pending = {i: pending[i] for i in failures if i in pending}
             if not pending:
                 break
             if attempt == 2:
                 self.report.failed += [f"{object_type} {i}: {failures[i]}" for i in pending]
-        return done
+        return done, latest
 
     def _changed(
         self, object_type: str, by_id: Mapping[str, Mapping[str, str | None]]
@@ -317,11 +349,15 @@ class HubSpotWriter:
     # --- snapshots ----------------------------------------------------------------------------------
 
     def write_snapshots(self, results: Sequence[Mapping[str, Any]]) -> None:
+        """Upsert the snapshots whose values changed since they were last pushed; the schema is looked
+        up (or created) only when there is one to write."""
+        by_key = {str(r["snapshot_key"]): snapshot_properties(r) for r in results}
+        changed = self._changed(SNAPSHOT_OBJECT, by_key)
+        if not changed:
+            return
         object_type = self.ensure_snapshot_schema()
         if object_type is None:
             return
-        by_key = {str(r["snapshot_key"]): snapshot_properties(r) for r in results}
-        changed = self._changed(SNAPSHOT_OBJECT, by_key)
         batch_api = self.api.client.crm.objects.batch_api
         for n in range(0, len(changed), BATCH):
             chunk = changed[n : n + BATCH]
@@ -474,6 +510,12 @@ def snapshot_properties(result: Mapping[str, Any]) -> dict[str, str | None]:
         "denominator": text(result["denominator"]),
         "count": text(result["count"]),
     }
+
+
+def _new_write_id() -> str:
+    """A write's id: the moment it began, to the microsecond, and a random suffix (two hosts may write
+    in the same microsecond)."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(3)}"
 
 
 def _failed_ids(answer: Any) -> dict[str, str]:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from hubspot.crm.properties import PropertyCreate
 from sqlalchemy import or_, select
 
+from adapters.hubspot import OWN_WRITE_PROPERTY
 from connector.kpis import open_workspace
 from connector.kpis.scope import RecordScope
 from connector.kpis.workspace import Workspace
@@ -92,7 +93,17 @@ CONTACT_PROPERTIES = (
     _number("helpdesk_clv", "Customer lifetime value", "Purchases of the last 12 months × gross margin × expected lifespan in years."),
 )  # fmt: skip
 
-PROPERTIES = {"tickets": TICKET_PROPERTIES, "contacts": CONTACT_PROPERTIES}
+WRITE_ID = PropertySpec(
+    OWN_WRITE_PROPERTY,
+    "Last written by the connector",
+    "string",
+    "text",
+    "The id of the connector's write that last set this record's helpdesk properties: its next sync "
+    "skips records that changed only because of that write.",
+)
+"""Sent with every write, never computed per record (see `adapters.base.OwnWrite`)."""
+
+PROPERTIES = {"tickets": (*TICKET_PROPERTIES, WRITE_ID), "contacts": (*CONTACT_PROPERTIES, WRITE_ID)}
 
 
 def _text(value: object) -> str | None:
