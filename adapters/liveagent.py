@@ -78,6 +78,9 @@ INTERNAL_GROUPS = {"1", "I", "U", "Z"}
 EVENT_GROUPS = {"S", "T", "R", "J", "X", "B", "G", "A", "K", "L", "2"}
 """LiveAgent's own records of what happened: start info, transfer, resolve, postpone, delete, spam, tag,
 knowledge-base start, knowledge base, split, merged. Never a reply, whoever triggered them."""
+RESOLVE_GROUP = "R"
+"""The message group LiveAgent adds when a ticket is resolved (QualityUnit/LiveAgent-api-python's message
+group types; shared/specs/NOTES.md)."""
 REPLY_MESSAGES = {"M", "Y", "V"}
 """Message types that are someone's words to the other side: message, message (legacy), voice."""
 INTERNAL_MESSAGES = {"I", "N", "L", "1"}
@@ -175,6 +178,12 @@ def map_messages(
     return records
 
 
+def resolutions(groups: Sequence[dict[str, Any]]) -> list[datetime]:
+    """When the ticket was resolved, oldest first: its resolve events (message groups of type `R`)."""
+    times = (_instant(g.get("datecreated")) for g in groups if str(g.get("type") or "") == RESOLVE_GROUP)
+    return sorted(t for t in times if t is not None)
+
+
 def map_ticket(
     item: dict[str, Any],
     *,
@@ -184,10 +193,13 @@ def map_ticket(
     departments: dict[str, str],
     warn: Warn,
     tags: dict[str, str] | None = None,
+    resolved_at: Sequence[datetime] = (),
 ) -> Ticket:
     """Status and channel from their codes; the first agent reply is the first public agent message
     (see `map_messages`; only when no messages were read, the SLA's first_answer); the first resolution
-    from the SLA's first_resolve (earlier than date_resolved when the ticket was reopened); transfers from
+    from the SLA's first_resolve when it was read, else from the resolve events (`resolved_at`, see
+    `resolutions`): the first of them when there were several — the ticket was reopened — else
+    date_resolved itself (one resolution; its event may be stamped a second apart); transfers from
     the assignment history (a change of agent or department between consecutive rows), escalated when a
     transfer moved the ticket to another department; tag ids resolved to their names through `tags`
     (a value that is no known id is kept as it is: it may be a name already)."""
@@ -206,7 +218,10 @@ def map_ticket(
         channel = "other"
     created = _instant(item.get("date_created"))
     resolved = _instant(item.get("date_resolved")) if status in ("resolved", "closed") else None
-    first_resolved = _instant((sla or {}).get("first_resolve")) or resolved
+    if sla is not None:
+        first_resolved = _instant(sla.get("first_resolve")) or resolved
+    else:
+        first_resolved = resolved_at[0] if len(resolved_at) > 1 else resolved
     if first_resolved and resolved and first_resolved > resolved:
         first_resolved = resolved
     agent_replies = [
@@ -530,15 +545,18 @@ class TicketsStream:
             params = {"_perPage": CURSOR_PAGE, "_cursor": following}
 
     def ticket_records(self, item: dict[str, Any]) -> list[Record]:
-        """The ticket and its messages: a call per page of its message groups, one for its SLA when it
-        was resolved, and one for its history unless a backfill read the whole history already."""
+        """The ticket and its messages: a call per page of its message groups (one, for all but the
+        longest conversations) and one for its history unless a backfill read the whole history already.
+        The SLA (`/tickets/{id}/sla`) is asked only for a resolved ticket whose message groups hold no
+        resolve event or no message at all: its first_resolve and first_answer are otherwise read from
+        the groups already fetched (see `map_ticket`)."""
         adapter = self.adapter
         ticket_id = str(item.get("id"))
-        messages = map_messages(
-            ticket_id, adapter.message_groups(ticket_id), adapter.agent_ids(), adapter.warn
-        )
+        groups = adapter.message_groups(ticket_id)
+        messages = map_messages(ticket_id, groups, adapter.agent_ids(), adapter.warn)
+        resolved_at = resolutions(groups)
         sla = None
-        if item.get("date_resolved"):
+        if item.get("date_resolved") and (not messages or not resolved_at):
             sla, _ = adapter.client.get_json(f"/tickets/{ticket_id}/sla", expect=OBJECT)
         if self.history is not None:
             history: Any = self.history.get(ticket_id, [])
@@ -552,6 +570,7 @@ class TicketsStream:
             departments=adapter.departments(),
             warn=adapter.warn,
             tags=adapter.tag_names(),
+            resolved_at=resolved_at,
         )
         return [ticket, *messages]
 

@@ -248,6 +248,37 @@ def test_liveagent_transfers_reopen_and_unknown_codes(caplog: pytest.LogCaptureF
     assert unknown.status == "open" and any("'Q'" in w for w in warnings)
 
 
+def test_liveagent_first_resolution_from_the_resolve_events_without_the_sla() -> None:
+    """Without the SLA call, the resolve events (message groups of type R) say when a ticket was first
+    resolved: with two, it was reopened and the first is the first resolution; with one, date_resolved
+    stands (the event may be stamped a second apart, which is no reopening)."""
+    item = body("liveagent", "tickets")[0] | {
+        "status": "R",
+        "date_created": "2026-01-05 09:00:00",
+        "date_resolved": "2026-01-07 10:00:00",
+        "date_changed": "2026-01-07 10:00:05",
+    }
+    groups = [
+        {"type": "S", "datecreated": "2026-01-05 09:00:00", "messages": []},
+        {"type": "R", "datecreated": "2026-01-07 10:00:01", "messages": []},
+        {"type": "R", "datecreated": "2026-01-05 12:00:00", "messages": []},
+    ]
+    assert liveagent.resolutions(groups) == [
+        datetime(2026, 1, 5, 12, tzinfo=UTC),
+        datetime(2026, 1, 7, 10, 0, 1, tzinfo=UTC),
+    ]
+
+    def mapped(resolved_at: list[datetime]) -> Any:
+        return liveagent.map_ticket(
+            item, messages=[], sla=None, history=[], departments={}, warn=print, resolved_at=resolved_at
+        )
+
+    reopened = mapped(liveagent.resolutions(groups))
+    assert reopened.first_resolved_at == datetime(2026, 1, 5, 12, tzinfo=UTC) and reopened.reopen_count == 1
+    once = mapped(liveagent.resolutions(groups[:2]))
+    assert once.first_resolved_at == once.resolved_at == datetime(2026, 1, 7, 10, tzinfo=UTC)
+    assert once.reopen_count == 0
+
 def _liveagent() -> liveagent.LiveAgentAdapter:
     config = load_settings(
         sources="liveagent",
