@@ -278,4 +278,9 @@ class CallsStream:
             rejected: list[str] = []
             records = map_each(chunk.items, lambda c: map_call(c, teams), rejected)
             done = datetime.fromtimestamp(chunk.done_until, UTC)
-            yield Batch(records, format_cursor(done), rejected=rejected)
+            yield Batch(
+                records,
+                format_cursor(done),
+                rejected=rejected,
+                progress=self.reader.progress(chunk.done_until),
+            )

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from adapters.governor import RateGovernor
 from adapters.http import Shape, VendorClient
+from adapters.windows import ReadProgress
 from connector.errors import FatalAPIError, RecordValidationError
 from connector.schema import Contact, Record
 from connector.settings import Settings
@@ -49,6 +50,8 @@ class Batch:
     """(kind, merged record id, surviving record id): records a source merged into another."""
     rejected: Sequence[str] = ()
     """Vendor records that did not fit the common schema, each with the reason (logged, counted)."""
+    progress: ReadProgress | None = None
+    """How far the stream's read has come after this batch (None: the stream cannot tell)."""
 
 
 def build(vendor: str, model: type[R], values: dict[str, Any]) -> R:

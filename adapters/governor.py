@@ -96,11 +96,8 @@ class VendorUsage:
     """Answers with status 429."""
     by_budget: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
-
-    def rate(self) -> float:
-        """Requests per second since the governor was made."""
-        elapsed = time.monotonic() - self.started
-        return self.calls / elapsed if elapsed > 0 else 0.0
+    active: float = 0.0
+    """Seconds the sync spent reading this vendor (its calls/s while active, not over the whole job)."""
 
 
 class RateGovernor:
@@ -114,11 +111,15 @@ class RateGovernor:
         *,
         daily_reserve: int = 0,
         sleep: Callable[[float], None] = time.sleep,
+        limits: Mapping[str, float] | None = None,
     ) -> None:
         if "default" not in budgets:
             raise ValueError("a governor needs a default budget")
         self.vendor = vendor
         self.budgets = dict(budgets)
+        self.limits = dict(limits or {name: bucket.rate for name, bucket in budgets.items()})
+        """Each budget's published limit in requests per second (the buckets pace a little below it),
+        for reporting how much of it a run used."""
         self.daily_reserve = daily_reserve
         self.daily_remaining: int | None = None
         self.daily_limit: int | None = None
@@ -140,9 +141,11 @@ class RateGovernor:
         sleep: Callable[[float], None] = time.sleep,
     ) -> RateGovernor:
         budgets = {"default": bucket_for(limit, interval, pace, clock=clock, sleep=sleep)}
+        limits = {"default": limit / interval}
         if search_per_second:
             budgets["search"] = bucket_for(search_per_second, 1.0, pace, clock=clock, sleep=sleep)
-        return cls(vendor, budgets, daily_reserve=daily_reserve, sleep=sleep)
+            limits["search"] = search_per_second
+        return cls(vendor, budgets, daily_reserve=daily_reserve, sleep=sleep, limits=limits)
 
     def acquire(self, budget: str = "default") -> None:
         """Wait until a call of this kind may go out; stop before the daily quota's reserve is touched."""

@@ -517,6 +517,7 @@ class ObjectStream:
         for chunk in self.reader.chunks(start, end):
             batch = self.convert(chunk.items)
             batch.cursor = format_cursor(from_epoch_ms(chunk.done_until))
+            batch.progress = self.reader.progress(chunk.done_until)
             yield batch
 
     def convert(self, items: Sequence[Any], *, archived: bool = False) -> Batch:

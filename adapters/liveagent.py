@@ -521,7 +521,12 @@ class TicketsStream:
                 except RecordValidationError as exc:
                     rejected.append(str(exc))
             done = datetime.fromtimestamp(chunk.done_until, UTC)
-            yield Batch(records, format_cursor(done), rejected=rejected)
+            yield Batch(
+                records,
+                format_cursor(done),
+                rejected=rejected,
+                progress=self.reader.progress(chunk.done_until),
+            )
 
     def all_history(self) -> dict[str, list[dict[str, Any]]]:
         """The whole assignment history, cursor-paged in pages of 500: on a backfill that is one call per
@@ -596,5 +601,8 @@ class CallsStream:
             rejected: list[str] = []
             records = map_each(list(chunk.items), map_call, rejected)
             yield Batch(
-                records, format_cursor(datetime.fromtimestamp(chunk.done_until, UTC)), rejected=rejected
+                records,
+                format_cursor(datetime.fromtimestamp(chunk.done_until, UTC)),
+                rejected=rejected,
+                progress=self.reader.progress(chunk.done_until),
             )

@@ -65,6 +65,15 @@ class WindowedQuery(Protocol):
 
 
 @dataclass(frozen=True)
+class ReadProgress:
+    """How far a read has come, for progress lines: the share of its key range read and, when the vendor
+    reports one, how many items the whole range holds."""
+
+    share: float
+    expected: int | None = None
+
+
+@dataclass(frozen=True)
 class Chunk:
     items: Sequence[Any]
     done_until: int
@@ -80,13 +89,25 @@ class WindowedReader:
         self.windows = 0
         self.halvings = 0
         self.tie_runs = 0
+        self.start = self.end = 0
+        self.expected: int | None = None
+        """The vendor's count of the whole range (from the first probe, when the vendor gives totals)."""
+
+    def progress(self, done_until: int) -> ReadProgress:
+        """The share of `[start, end)` read up to `done_until`, and the vendor's count when known."""
+        span = self.end - self.start
+        share = 1.0 if span <= 0 else min(1.0, max(0.0, (done_until - self.start) / span))
+        return ReadProgress(share, self.expected)
 
     def chunks(self, start: int, end: int) -> Iterator[Chunk]:
+        self.start, self.end = start, end
         low = start
         width = min(end - start, self.max_window or end - start)
         while low < end:
             high = min(end, low + max(width, self.query.resolution))
             first = self.query.page(low, high)
+            if (low, high) == (start, end) and first.total is not None:
+                self.expected = first.total
             if self._over_cap(first) and high - low > self.query.resolution:
                 width = max(self.query.resolution, (high - low) // 2)
                 self.halvings += 1

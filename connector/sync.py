@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as clock_time
@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from adapters.base import OWN_WRITE_STREAM, Adapter, Batch, OwnWrite, SyncPlan
 from adapters.governor import QuotaExhaustedError, RateGovernor, VendorUsage
+from adapters.windows import ReadProgress
 from connector.errors import AuthError, ConfigError, ConnectorError, UnreachableError
 from connector.settings import Settings, Vendor
 from connector.store import Store, UpsertCounts
@@ -62,15 +63,27 @@ class SyncReport:
 
 
 class Progress:
-    """A log line per stream at most every `every` seconds: records, records/s, API calls, retries and
-    429s of the vendor so far."""
+    """A log line per stream at most every `every` seconds: records and records/s; how far the read has
+    come — of how many, when the vendor counts them, the share of the time range read and the time left
+    at the pace so far; the vendor's API calls with their pace since the last line against its limit;
+    retries and 429s."""
 
     def __init__(self, every: float = 2.0, emit: Callable[[str], None] | None = None) -> None:
         self.every = every
         self.emit = emit or log.info
         self._last: float | None = None
+        self._seen: dict[str, tuple[float, dict[str, int]]] = {}
+        """Per vendor: when the last line was, and its calls per budget then."""
 
-    def update(self, report: StreamReport, usage: VendorUsage, *, final: bool = False) -> None:
+    def update(
+        self,
+        report: StreamReport,
+        usage: VendorUsage,
+        *,
+        final: bool = False,
+        read: ReadProgress | None = None,
+        limits: Mapping[str, float] | None = None,
+    ) -> None:
         """A line when `every` seconds passed since the last one (a stream's first after `every` of its
         own), and always its final one — a stream done within seconds shows one line."""
         now = time.monotonic()
@@ -79,11 +92,59 @@ class Progress:
             return
         self._last = None if final else now
         rate = report.records / report.seconds if report.seconds > 0 else 0.0
-        self.emit(
-            f"{report.vendor}/{report.stream}: {report.records} records ({rate:.0f}/s), "
-            f"{usage.calls} API calls, {usage.retries} retries, {usage.throttled} × 429"
-            + ((" — FAILED" if report.error else " — done") if final else "")
-        )
+        head = f"{report.vendor}/{report.stream}: {report.records:,}"
+        if read is not None and read.expected is not None and not final:
+            head += f" of {read.expected:,}"
+        parts = [f"{head} records ({rate:,.0f}/s)"]
+        if read is not None and not final:
+            parts.append(_how_far(read, report.seconds))
+        then, before = self._seen.get(report.vendor, (usage.started, {}))
+        delta = {b: n - before.get(b, 0) for b, n in usage.by_budget.items()}
+        self._seen[report.vendor] = (now, dict(usage.by_budget))
+        parts.append(f"{usage.calls:,} API calls{pace(delta, now - then, limits or {})}")
+        parts.append(f"{usage.retries} retries, {usage.throttled} × 429")
+        self.emit(", ".join(parts) + ((" — FAILED" if report.error else " — done") if final else ""))
+
+
+def _how_far(read: ReadProgress, seconds: float) -> str:
+    text = f"{100 * read.share:.0f} % of the time range"
+    left = seconds * (1 - read.share) / read.share if read.share >= 0.01 else 0.0
+    if left >= 1:
+        text += f", ~{_duration(left)} left"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+BUDGET_NAMES = {"default": "calls", "search": "searches"}
+JUDGED_AFTER = 5.0
+"""Seconds of traffic before a pace is set against the limit: over a shorter span a budget's burst
+allowance alone can exceed the per-second average (HubSpot's ten-second window)."""
+
+
+def pace(calls: Mapping[str, int], seconds: float, limits: Mapping[str, float]) -> str:
+    """` (calls 2.9/s = 97 % of the 3/s limit; searches …)`: each budget's calls per second over
+    `seconds`, against its published limit once the span is long enough to say ('' when nothing can)."""
+    if seconds <= 0 or not any(calls.values()):
+        return ""
+    parts = []
+    for budget, n in sorted(calls.items()):
+        if not n:
+            continue
+        per_second = n / seconds
+        limit = limits.get(budget)
+        name = BUDGET_NAMES.get(budget, budget)
+        share = ""
+        if limit and seconds >= JUDGED_AFTER:
+            share = f" = {100 * per_second / limit:.0f} % of the {limit:g}/s limit"
+        parts.append(f"{name} {per_second:.1f}/s{share}")
+    return " (" + "; ".join(parts) + ")"
 
 
 def build_adapter(vendor: Vendor, settings: Settings, plan: SyncPlan) -> Adapter:
@@ -166,7 +227,19 @@ def run_sync(
 def _sync_vendor(
     adapter: Adapter, store: Store, report: SyncReport, progress: Progress, entities: Sequence[str] | None
 ) -> None:
+    """Every stream of one vendor; the time it takes counts as the vendor's active time."""
+    began = time.monotonic()
+    try:
+        _sync_streams(adapter, store, report, progress, entities)
+    finally:
+        adapter.governor.usage.active += time.monotonic() - began
+
+
+def _sync_streams(
+    adapter: Adapter, store: Store, report: SyncReport, progress: Progress, entities: Sequence[str] | None
+) -> None:
     vendor = adapter.vendor
+    limits = adapter.governor.limits
     for stream in adapter.streams():
         if entities and not set(stream.entities) & set(entities):
             continue
@@ -184,7 +257,7 @@ def _sync_vendor(
                 for problem in batch.rejected:
                     log.error("%s/%s: record skipped: %s", vendor, stream.name, problem)
                 stream_report.seconds = time.monotonic() - started
-                progress.update(stream_report, adapter.governor.usage)
+                progress.update(stream_report, adapter.governor.usage, read=batch.progress, limits=limits)
         except (AuthError, QuotaExhaustedError, UnreachableError) as exc:
             stream_report.error = str(exc)
             report.failures[vendor] = without_vendor(vendor, str(exc))
@@ -201,7 +274,7 @@ def _sync_vendor(
             log.debug("%s/%s traceback", vendor, stream.name, exc_info=True)
         finally:
             stream_report.seconds = time.monotonic() - started
-        progress.update(stream_report, adapter.governor.usage, final=True)
+        progress.update(stream_report, adapter.governor.usage, final=True, limits=limits)
 
 
 def apply_batch(store: Store, connection: Connection, batch: Batch) -> UpsertCounts:
@@ -242,9 +315,14 @@ def summary_lines(report: SyncReport) -> list[str]:
             + (" — FAILED (see below)" if s.error else "")
         )
     for vendor, usage in report.usage.items():
+        governor = report.governors.get(vendor)
+        active = (
+            f" in {usage.active:.1f} s of reading{pace(usage.by_budget, usage.active, governor.limits)}"
+            if governor is not None and usage.active > 0
+            else ""
+        )
         lines.append(
-            f"{vendor}: {usage.calls} API calls ({usage.rate():.1f}/s), {usage.retries} retries, "
-            f"{usage.throttled} × 429"
+            f"{vendor}: {usage.calls} API calls{active}, {usage.retries} retries, {usage.throttled} × 429"
         )
     for where, problem in report.failures.items():
         lines.append(f"FAILED {where}: {problem}")

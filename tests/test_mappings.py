@@ -279,6 +279,7 @@ def test_liveagent_first_resolution_from_the_resolve_events_without_the_sla() ->
     assert once.first_resolved_at == once.resolved_at == datetime(2026, 1, 7, 10, tzinfo=UTC)
     assert once.reopen_count == 0
 
+
 def _liveagent() -> liveagent.LiveAgentAdapter:
     config = load_settings(
         sources="liveagent",

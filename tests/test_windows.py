@@ -111,3 +111,21 @@ def test_a_vendor_ignoring_the_sort_is_an_error_not_silent_loss() -> None:
 
     with pytest.raises(FatalAPIError, match="not ascending"):
         read(Unsorted([]), 0, 10)
+
+
+def test_a_read_says_how_far_it_has_come_and_how_many_the_vendor_counts() -> None:
+    """The first probe of the whole range gives the vendor's count (kept even when it is over the cap
+    and the range gets halved); the share is of the key range read."""
+    data = [(k, f"id{k:04d}") for k in range(0, 300, 2)]
+    reader = WindowedReader(FakeQuery(data))
+    shares = []
+    for chunk in reader.chunks(100, 300):
+        progress = reader.progress(chunk.done_until)
+        assert progress.expected == 100  # keys 100..298 step 2
+        shares.append(progress.share)
+    assert shares == sorted(shares) and shares[-1] == 1.0 and 0 < shares[0] < 0.2
+    assert reader.progress(50).share == 0.0 and reader.progress(500).share == 1.0
+    uncounted = FakeQuery(data)
+    uncounted.page = lambda low, high: Page(FakeQuery.page(uncounted, low, high).items)  # type: ignore[method-assign]
+    silent = WindowedReader(uncounted)
+    assert all(silent.progress(c.done_until).expected is None for c in silent.chunks(0, 300))
