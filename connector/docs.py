@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from connector.kpis import CATALOGUE
+from connector.kpis.catalogue import QUANTILE_METHOD
 from connector.settings import KPI_IDS, iter_setting_docs
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -53,6 +54,7 @@ def kpi_table() -> str:
         formula = definition.formula.replace("|", "\\|")
         cells = [f"{kpi_id}{timed}", f"`{definition.name}`", formula, definition.unit, ", ".join(sources)]
         rows.append("| " + " | ".join(cells) + " |")
+    rows += ["", QUANTILE_METHOD]
     missing = [k for k in KPI_IDS if k not in CATALOGUE]
     if missing:
         rows.append("")

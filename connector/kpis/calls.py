@@ -5,7 +5,6 @@ from __future__ import annotations
 from connector.kpis.catalogue import (
     Basis,
     Context,
-    Group,
     KpiDefinition,
     duration_aggregates,
     duration_results,
@@ -14,6 +13,7 @@ from connector.kpis.catalogue import (
     rate_results,
 )
 from connector.kpis.results import KpiResult
+from connector.kpis.workspace import sql_literal
 
 CALL_CUTS = ("overall", "agent", "team", "source")
 _CALENDAR = (Basis.CALENDAR,)
@@ -74,31 +74,40 @@ def abandoned_call_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     Period: the call's start. Left out of both counts: short abandons (Aircall `short_abandoned`, or an
     abandon after less than `HELPDESK_SHORT_ABANDON_SECONDS` of wait), calls outside opening hours
     (`out_of_opening_hours` or started while the calendar is closed) and internal or outbound calls. A
-    voicemail is not an abandon. The share of each missed reason is reported as stat `reason:<reason>`.
+    voicemail is not an abandon. The share of each missed reason among the group's eligible calls is
+    reported as stat `reason:<reason>`, in every cut (a reason absent from a group has no row).
     """
     relation, aggregates = inbound_query(ctx)
-    groups = ctx.groups(relation, aggregates, ctx.cuts_for(d))
-    results = rate_results(ctx, d, groups, numerator="eligible_abandoned", denominator="eligible")
-    totals = {g.pidx: g["eligible"] or 0 for g in groups if g.cut == "overall"}
-    reasons = ctx.workspace.rows(
-        f"""SELECT pidx, missed_reason, count(*) FROM ({relation}) r
-            WHERE eligible AND status IN ('abandoned', 'missed') AND missed_reason IS NOT NULL
-            GROUP BY ALL ORDER BY ALL"""
-    )
-    for pidx, reason, n in reasons:
-        total = totals.get(pidx, 0)
-        group = Group(pidx, "overall", None, {})
-        results.append(
-            ctx.result(
-                d,
-                group,
-                f"reason:{reason}",
-                100.0 * n / total if total else None,
-                numerator=n,
-                denominator=total,
-                count=total,
-            )
+    missed = "eligible AND status IN ('abandoned', 'missed')"
+    reasons = [
+        reason
+        for (reason,) in ctx.workspace.rows(
+            f"SELECT DISTINCT missed_reason FROM ({relation}) r WHERE {missed} AND missed_reason IS NOT NULL"
+            " ORDER BY 1"
         )
+    ]
+    by_reason = {
+        f"reason_{n}": f"count(*) FILTER (WHERE {missed} AND missed_reason = {sql_literal(reason)})"
+        for n, reason in enumerate(reasons)
+    }
+    groups = ctx.groups(relation, {**aggregates, **by_reason}, ctx.cuts_for(d))
+    results = rate_results(ctx, d, groups, numerator="eligible_abandoned", denominator="eligible")
+    for group in groups:  # each reason's share of the group's own eligible calls, in every cut
+        total = group["eligible"] or 0
+        for n, reason in enumerate(reasons):
+            count = group[f"reason_{n}"] or 0
+            if count:
+                results.append(
+                    ctx.result(
+                        d,
+                        group,
+                        f"reason:{reason}",
+                        100.0 * count / total if total else None,
+                        numerator=count,
+                        denominator=total,
+                        count=total,
+                    )
+                )
     return results
 
 

@@ -205,7 +205,13 @@ def in_period(table: str, timestamp: str, where: str = "TRUE", columns: str = "x
 
 
 DURATION_STATS = ("mean", "median", "p90")
-"""Quantiles are interpolated linearly between the closest ranks (like numpy's default)."""
+QUANTILE_METHOD = (
+    "Medians and p90s interpolate linearly between the closest ranks (numpy's default method): of n "
+    "sorted values x₀ … xₙ₋₁, the p-quantile lies at rank h = p·(n − 1), so it is "
+    "x⌊h⌋ + (h − ⌊h⌋)·(x⌊h⌋₊₁ − x⌊h⌋). A median of 1, 2, 3, 10 is 2.5; their p90 is 7.9."
+)
+"""How every median and p90 is computed (DuckDB's `quantile_cont`), as the README and the dashboard
+state it."""
 
 
 def duration_aggregates(

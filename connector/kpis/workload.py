@@ -79,17 +79,20 @@ def tickets_resolved_per_agent(ctx: Context, d: KpiDefinition) -> list[KpiResult
     """Tickets resolved in the period (`count`), per agent and team; `started`: tickets whose first agent
     reply fell in the period; `efficiency` = resolved per hour / started per hour = resolved / started.
 
-    Period: final resolution for `count`, first reply for `started`.
+    Period: final resolution for `count`, first reply for `started`. Every agent and team with either in
+    a period gets all three: a count of 0 where it resolved none, `started` 0 where it began none, and
+    `efficiency` 0 when it started tickets but resolved none, null when it started none.
     """
     cuts = ctx.cuts_for(d)
-    resolved = ctx.groups(*resolved_query(), cuts)
-    started = ctx.groups(*first_response_query(), cuts)
-    started_by = {(g.pidx, g.cut, g.cut_value): g["n"] or 0 for g in started}
-    results = count_results(ctx, d, resolved) + count_results(ctx, d, started, stat="started")
-    for group in resolved:
-        n = group["n"] or 0
-        begun = started_by.get((group.pidx, group.cut, group.cut_value), 0)
-        results.append(
+    resolved = {(g.pidx, g.cut, g.cut_value): g["n"] or 0 for g in ctx.groups(*resolved_query(), cuts)}
+    started = {(g.pidx, g.cut, g.cut_value): g["n"] or 0 for g in ctx.groups(*first_response_query(), cuts)}
+    results = []
+    for key in sorted(resolved.keys() | started.keys(), key=lambda k: (k[0], k[1], k[2] or "")):
+        group = Group(*key, {"n": resolved.get(key, 0), "started": started.get(key, 0)})
+        n, begun = group["n"], group["started"]
+        results += [
+            *count_results(ctx, d, [group]),
+            *count_results(ctx, d, [group], n="started", stat="started"),
             ctx.result(
                 d,
                 group,
@@ -99,8 +102,8 @@ def tickets_resolved_per_agent(ctx: Context, d: KpiDefinition) -> list[KpiResult
                 numerator=n,
                 denominator=begun,
                 count=begun,
-            )
-        )
+            ),
+        ]
     return results
 
 

@@ -69,7 +69,7 @@ def _load_scanner(con: duckdb.DuckDBPyConnection, name: str) -> None:
         raise StoreError(
             f"DuckDB {version} has no bundled {name} extension at {path}; reinstall the connector"
         )
-    con.execute(f"LOAD {_sql_literal(str(path))}")
+    con.execute(f"LOAD {sql_literal(str(path))}")
 
 
 def attach_store(
@@ -83,7 +83,7 @@ def attach_store(
     if backend == "sqlite":
         if not url.database or url.database == ":memory:":
             raise StoreError("an in-memory SQLite store cannot be read by the calculator; use a file")
-        con.execute(f"ATTACH {_sql_literal(url.database)} AS s (TYPE sqlite{mode})")
+        con.execute(f"ATTACH {sql_literal(url.database)} AS s (TYPE sqlite{mode})")
         return "s.main"
     parts = {
         "host": url.host,
@@ -96,11 +96,11 @@ def attach_store(
     options = url.query.get("options")
     if options:
         conninfo += f" options={_quote(options if isinstance(options, str) else options[0])}"
-    con.execute(f"ATTACH {_sql_literal(conninfo)} AS s (TYPE postgres{mode})")
+    con.execute(f"ATTACH {sql_literal(conninfo)} AS s (TYPE postgres{mode})")
     return f's."{schema or "public"}"'
 
 
-def _sql_literal(value: str) -> str:
+def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -251,7 +251,7 @@ class Workspace:
     def _calendar_buckets(self, first_minute: int, last_minute: int, bucket: int) -> bool:
         """Build `calendar_buckets` and `calendar_codes` with buckets of `bucket` minutes; False (and
         nothing built) when a bucket would span two periods or two local hours."""
-        zone = _sql_literal(self.calendar.zone.key)
+        zone = sql_literal(self.calendar.zone.key)
 
         def local(instant: str) -> str:
             return f"timezone({zone}, CAST({instant} AS TIMESTAMPTZ))"
@@ -439,8 +439,6 @@ class Workspace:
             -- the messages of a ticket deleted in its source go with it
             WHERE NOT coalesce(t.archived, false)""",
         )
-        # tickets deleted in their source are loaded up to here only to drop their messages
-        self.con.execute("DELETE FROM tickets_read WHERE archived")
 
     def _calls(self) -> None:
         p = self.prefix
@@ -505,10 +503,14 @@ class Workspace:
                 utc(r.submitted_at) AS submitted_at,
                 utc(r.responded_at) AS responded_at
             FROM {p}.survey_response r
+            -- archived or not: a response borrows its ticket's cut values as last stored (SPEC §4)
             LEFT JOIN tickets_read t ON t.id = r.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = r.contact_id""",
         )
+        # tickets deleted in their source are loaded up to here only to drop their messages and lend
+        # their cut values to their survey responses; no KPI counts them
+        self.con.execute("DELETE FROM tickets_read WHERE archived")
 
     def _contacts(self) -> None:
         """One row per customer identity: customer since its earliest record says so; churned only when

@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from connector.kpis import CATALOGUE
+from connector.kpis.catalogue import QUANTILE_METHOD
 from connector.kpis.results import KpiResult, to_csv, to_json
 from connector.kpis.tickets import WEEKDAYS
 from connector.kpis.workspace import NONE
@@ -544,6 +545,7 @@ def render_dashboard(
         bar_plot=BAR_PLOT,
         bar_row=BAR_ROW,
         top_reasons=TOP_REASONS,
+        quantile_method=QUANTILE_METHOD,
     )
 
 
