@@ -1,11 +1,13 @@
 """Benchmark of the KPI calculator on a store of realistic size.
 
-Fills a store with 1,000,000 tickets, 1,000,000 calls, 200,000 survey responses and 50,000 contacts
-(deterministic: every value is a hash of the row number), then times `compute` for one year by month with
-every cut and every KPI in the catalogue, and prints seconds, rows per second and peak memory of the
-compute step (measured in a child process, so the data generation does not count).
+Fills a store with 1,000,000 tickets, 1,000,000 calls, 200,000 survey responses and 50,000 contacts per
+year of history (deterministic: every value is a hash of the row number; the last year is 2025), then
+times two computations with every cut and every KPI in the catalogue: the full year 2025 by month, and
+the two months a scheduled `run` computes (November and December 2025). Each is measured in its own child
+process (so the data generation does not count): seconds, rows per second, peak memory.
 
     python bench/kpis.py                          # SQLite, plus PostgreSQL if CONNECTOR_TEST_POSTGRES_URL is set
+    python bench/kpis.py --years 3 --runs 5       # 3M tickets over three years; five runs of each
     python bench/kpis.py --postgres-url postgresql://user@127.0.0.1:5432/db --scale 0.1
 
 The generator writes through DuckDB's scanner straight into the store's tables (validating a million
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,18 +46,19 @@ def _h(n: int) -> str:
     return f"CAST(hash(i * 31 + {n}) % 1000000007 AS BIGINT)"
 
 
-def fill(url: str, scale: float) -> dict[str, int]:
+def fill(url: str, scale: float, years: int = 1) -> dict[str, int]:
     store = Store.open(url)
     schema = None
     if store.engine.dialect.name == "postgresql":
         with store.engine.connect() as connection:
             schema = connection.execute(text("SELECT current_schema()")).scalar_one()
     store.close()
-    sizes = {name: max(1, int(n * scale)) for name, n in SIZES.items()}
+    sizes = {name: max(1, int(n * scale * (years if name != "contact" else 1))) for name, n in SIZES.items()}
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     prefix = attach_store(con, url, schema, read_only=False)
-    start = "TIMESTAMP '2025-01-01 00:00:00'"
+    start = f"TIMESTAMP '{2025 - (years - 1)}-01-01 00:00:00'"
+    span = years * YEAR_SECONDS
     bookkeeping = "'{}' AS raw, '' AS content_hash, now()::TIMESTAMP AS ingested_at"
     t0 = time.perf_counter()
     con.execute(
@@ -67,7 +71,7 @@ def fill(url: str, scale: float) -> dict[str, int]:
             'category-' || ({_h(4)} % 12) AS category, '[]' AS tags,
             'hubspot:c' || ({_h(5)} % {sizes["contact"]}) AS contact_id,
             'hubspot:a' || ({_h(6)} % 150) AS agent_id, 'team-' || ({_h(6)} % 150 % 10) AS team,
-            {start} + to_seconds(CAST({_h(7)} % {YEAR_SECONDS} AS BIGINT)) AS created_at,
+            {start} + to_seconds(CAST({_h(7)} % {span} AS BIGINT)) AS created_at,
             CASE WHEN {_h(8)} % 20 = 0 THEN NULL ELSE created_at + to_seconds(CAST({_h(9)} % 172800 AS BIGINT)) END
                 AS first_agent_reply_at,
             CASE WHEN {_h(3)} % 10 = 0 THEN NULL ELSE created_at + to_seconds(CAST(172800 + {_h(10)} % 604800 AS BIGINT)) END
@@ -88,7 +92,7 @@ def fill(url: str, scale: float) -> dict[str, int]:
              'voicemail', 'answered'][1 + {_h(22)} % 10] AS status,
             CASE WHEN {_h(22)} % 10 = 6 THEN (['abandoned_in_classic', 'short_abandoned'])[1 + {_h(23)} % 2] END
                 AS missed_reason,
-            {start} + to_seconds(CAST({_h(24)} % {YEAR_SECONDS} AS BIGINT)) AS started_at,
+            {start} + to_seconds(CAST({_h(24)} % {span} AS BIGINT)) AS started_at,
             CASE WHEN {_h(22)} % 10 IN (0, 1, 2, 3, 4, 5, 9) THEN started_at + to_seconds(CAST({_h(25)} % 300 AS BIGINT)) END
                 AS answered_at,
             started_at + to_seconds(CAST(300 + {_h(26)} % 900 AS BIGINT)) AS ended_at,
@@ -106,7 +110,7 @@ def fill(url: str, scale: float) -> dict[str, int]:
             CASE kind WHEN 'nps' THEN 0 ELSE 1 END AS scale_min,
             CASE kind WHEN 'nps' THEN 10 WHEN 'csat' THEN 5 ELSE 7 END AS scale_max,
             scale_min + {_h(42)} % CAST(scale_max - scale_min + 1 AS BIGINT) AS score,
-            {start} + to_seconds(CAST({_h(43)} % {YEAR_SECONDS} AS BIGINT)) AS submitted_at,
+            {start} + to_seconds(CAST({_h(43)} % {span} AS BIGINT)) AS submitted_at,
             'hubspot:' || ({_h(44)} % {sizes["ticket"]}) AS ticket_id,
             CASE WHEN {_h(45)} % 4 = 0 THEN submitted_at + INTERVAL 1 DAY END AS responded_at,
             {bookkeeping}
@@ -129,8 +133,12 @@ def fill(url: str, scale: float) -> dict[str, int]:
     return sizes
 
 
-def compute_step(url: str) -> dict[str, float]:
-    """Run in a child process: open the store and compute one year by month with every cut."""
+SPANS = {"year": ("2025-01-01", "2026-01-01"), "two months": ("2025-11-01", "2026-01-01")}
+"""What is computed, by month: the full year, and the two months a scheduled run computes."""
+
+
+def compute_step(url: str, span: str = "year") -> dict[str, float]:
+    """Run in a child process: open the store and compute `span` by month with every cut."""
     from datetime import date
 
     from connector.kpis import ALL_CUTS, compute
@@ -139,7 +147,8 @@ def compute_step(url: str) -> dict[str, float]:
 
     settings = load_settings(database_url=url, timezone="Europe/Amsterdam", holiday_country="NL")
     store = Store.open(url)
-    periods = split_periods(date(2025, 1, 1), date(2026, 1, 1), Grain.MONTH, settings.zone)
+    first, last = (date.fromisoformat(day) for day in SPANS[span])
+    periods = split_periods(first, last, Grain.MONTH, settings.zone)
     started = time.perf_counter()
     results = compute(store, settings, periods, cuts=ALL_CUTS)
     seconds = time.perf_counter() - started
@@ -148,20 +157,34 @@ def compute_step(url: str) -> dict[str, float]:
     return {"seconds": seconds, "figures": len(results), "peak_mb": peak_mb}
 
 
-def measure(url: str, scale: float) -> None:
-    sizes = fill(url, scale)
-    child = subprocess.run(
-        [sys.executable, __file__, "--compute-only", url], capture_output=True, text=True, check=True
-    )
-    figures = json.loads(child.stdout.strip().splitlines()[-1])
+def measure(url: str, scale: float, years: int, runs: int) -> None:
+    sizes = fill(url, scale, years)
     rows = sum(sizes.values())
     backend = make_url(url).get_backend_name()
-    print(
-        f"{backend:<10} compute (12 months × {len(('overall', 'agent', 'team', 'channel', 'source', 'priority', 'category'))} cuts, "
-        f"all KPIs): {figures['seconds']:.2f} s, {rows / figures['seconds']:,.0f} rows/s, "
-        f"peak {figures['peak_mb']:,.0f} MB, {figures['figures']:,} figures",
-        flush=True,
-    )
+    for span in SPANS:
+        seconds, peaks = [], []
+        for _ in range(runs):
+            child = subprocess.run(
+                [sys.executable, __file__, "--compute-only", url, "--span", span],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            figures = json.loads(child.stdout.strip().splitlines()[-1])
+            seconds.append(figures["seconds"])
+            peaks.append(figures["peak_mb"])
+            print(
+                f"{backend:<10} {span} by month ({years}-year store, 7 cuts, all KPIs): {figures['seconds']:.2f} s, "
+                f"{rows / figures['seconds']:,.0f} store rows/s, peak {figures['peak_mb']:,.0f} MB, "
+                f"{figures['figures']:,} figures",
+                flush=True,
+            )
+        if runs > 1:
+            print(
+                f"{backend:<10} {span}: median {statistics.median(seconds):.2f} s (min {min(seconds):.2f}, "
+                f"max {max(seconds):.2f}) over {runs} runs; peak memory {min(peaks):,.0f}–{max(peaks):,.0f} MB",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -170,13 +193,16 @@ def main() -> None:
     )
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes (default 1.0)")
     parser.add_argument("--postgres-url", default=os.environ.get("CONNECTOR_TEST_POSTGRES_URL"))
+    parser.add_argument("--years", type=int, default=1, help="years of history in the store (default 1)")
+    parser.add_argument("--runs", type=int, default=1, help="computations of each span (default 1)")
     parser.add_argument("--compute-only", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--span", choices=sorted(SPANS), default="year", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.compute_only:
-        print(json.dumps(compute_step(args.compute_only)))
+        print(json.dumps(compute_step(args.compute_only, args.span)))
         return
     with tempfile.TemporaryDirectory() as scratch:
-        measure(f"sqlite:///{Path(scratch) / 'bench.db'}", args.scale)
+        measure(f"sqlite:///{Path(scratch) / 'bench.db'}", args.scale, args.years, args.runs)
     if args.postgres_url:
         schema = f"bench_{int(time.time())}"
         engine = create_store_engine(args.postgres_url)
@@ -184,7 +210,7 @@ def main() -> None:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:
             url = make_url(args.postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-            measure(url.render_as_string(hide_password=False), args.scale)
+            measure(url.render_as_string(hide_password=False), args.scale, args.years, args.runs)
         finally:
             with engine.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -13,7 +13,7 @@ import gc
 import logging
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
@@ -28,7 +28,7 @@ from connector.periods import Period
 from connector.settings import KPI_IDS, Settings
 from connector.store import Store
 
-__all__ = ["ALL_CUTS", "CATALOGUE", "KpiResult", "compute", "definitions"]
+__all__ = ["ALL_CUTS", "CATALOGUE", "KpiResult", "compute", "definitions", "load_bounds"]
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ def compute(
         raise ConfigError(f"unknown cuts: {', '.join(unknown_cuts)} (choose from {', '.join(ALL_CUTS)})")
     chosen = definitions(kpi_ids)
     started = time.perf_counter()
-    workspace = open_workspace(store, settings, periods, now=now)
+    workspace = open_workspace(
+        store, settings, periods, now=now, bounds=load_bounds(chosen, settings, periods)
+    )
     loaded = time.perf_counter()
     try:
         context = Context(workspace, settings, periods, tuple(dict.fromkeys(("overall", *cuts))))
@@ -86,6 +88,28 @@ def compute(
     return results
 
 
+LOOK_MARGIN = timedelta(days=1)
+"""Added to a look-ahead window: a call's window runs from its end, which can be after its period."""
+
+
+def load_bounds(
+    chosen: Sequence[KpiDefinition], settings: Settings, periods: Sequence[Period]
+) -> tuple[datetime, datetime]:
+    """[from, until) of the facts computing `chosen` for `periods` can need: the periods, the period
+    before the first for a KPI that compares with it (K09), and the longest look-ahead window of the
+    chosen KPIs after the last (FCR, repeat contacts). Computed from the definitions, not a fixed
+    margin, so a two-month run reads two months of a store that holds years."""
+    low = min(p.start for p in periods)
+    high = max(p.end for p in periods)
+    if any(d.looks_back for d in chosen):
+        first = min(periods, key=lambda p: p.start)
+        low = min(low, first.previous(settings.zone).start)
+    ahead = [timedelta(days=float(getattr(settings, name))) for d in chosen for name in d.looks_ahead]
+    if ahead:
+        high += max(ahead) + LOOK_MARGIN
+    return low, high
+
+
 def open_workspace(
     store: Store,
     settings: Settings,
@@ -93,10 +117,12 @@ def open_workspace(
     *,
     now: datetime | None = None,
     scope: RecordScope | None = None,
+    bounds: tuple[datetime, datetime] | None = None,
 ) -> Workspace:
     """The store's records loaded for `periods`, with the settings' business calendar and call
     de-duplication: what the KPIs, the record-level figures of the writer and tests all read. With a
-    `scope`, only the rows those records' figures need (see `connector.kpis.scope`)."""
+    `scope`, only the rows those records' figures need (see `connector.kpis.scope`); with `bounds`,
+    only the facts whose life touches them (see `load_bounds`)."""
     url = store.engine.url.render_as_string(hide_password=False)
     calendar = BusinessCalendar.from_settings(settings)
     if scope is not None:
@@ -114,7 +140,7 @@ def open_workspace(
         periods,
         schema=_schema(store),
         now=now,
-        earliest=store.earliest_instant(),
+        bounds=bounds,
         call_duplicate_seconds=settings.call_duplicate_seconds,
     )
 

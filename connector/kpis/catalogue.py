@@ -47,6 +47,11 @@ class KpiDefinition:
     better: str | None = None
     """Which way is good for the headline figure: `lower` (times, abandon and churn rates), `higher`
     (satisfaction, resolution and retention), or None (volumes: neither)."""
+    looks_back: bool = False
+    """Compares each period with the one before the first (K09's change): that period is loaded too."""
+    looks_ahead: tuple[str, ...] = ()
+    """Settings (in days) for how far after a period its figures look (the FCR and repeat-contact
+    windows): the records that far after the last period are loaded too."""
 
     @property
     def formula(self) -> str:
@@ -71,9 +76,12 @@ def kpi(
     cuts: Sequence[str] = ALL_CUTS,
     timed: bool = False,
     better: str | None = None,
+    looks_back: bool = False,
+    looks_ahead: Sequence[str] = (),
 ) -> Callable[[Callable[[Context, KpiDefinition], list[KpiResult]]], Callable[..., list[KpiResult]]]:
     """Register a KPI. `timed` KPIs are durations reported in calendar and in business time; `better`
-    says which way its headline figure improves (`lower`, `higher`, or None for volumes)."""
+    says which way its headline figure improves (`lower`, `higher`, or None for volumes); `looks_back`
+    and `looks_ahead` say which records beyond its periods it reads (see `KpiDefinition`)."""
     if better not in (None, "lower", "higher"):
         raise ValueError(f"{kpi_id}: better is 'lower', 'higher' or None")
 
@@ -83,7 +91,16 @@ def kpi(
         if kpi_id in CATALOGUE:
             raise ValueError(f"{kpi_id} is defined twice")
         CATALOGUE[kpi_id] = KpiDefinition(
-            kpi_id, name, unit, tuple(reads), tuple(cuts), timed, function, better
+            kpi_id,
+            name,
+            unit,
+            tuple(reads),
+            tuple(cuts),
+            timed,
+            function,
+            better,
+            looks_back,
+            tuple(looks_ahead),
         )
         return function
 

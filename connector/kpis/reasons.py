@@ -19,7 +19,14 @@ from connector.kpis.tickets import hour_of_week_label
 from connector.kpis.workspace import NONE, naive_utc
 
 
-@kpi("K07", "first_contact_resolution", unit="percent", reads=("ticket", "message", "call"), better="higher")
+@kpi(
+    "K07",
+    "first_contact_resolution",
+    unit="percent",
+    reads=("ticket", "message", "call"),
+    better="higher",
+    looks_ahead=("fcr_window_days",),
+)
 def first_contact_resolution(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Contacts resolved at the first contact / contacts resolved × 100. A ticket: resolved with exactly
     one public agent reply and never reopened. A call: an answered inbound call after which the same
@@ -64,6 +71,7 @@ def first_contact_resolution(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     reads=("ticket",),
     cuts=("overall", "category", "source", "channel"),
     better="lower",
+    looks_ahead=("repeat_contact_window_days",),
 )
 def repeat_contact_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Customers who contact again about the same category within N days / customers who contacted
@@ -89,7 +97,14 @@ def repeat_contact_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return rate_results(ctx, d, groups)
 
 
-@kpi("K09", "contact_reasons", unit="count", reads=("ticket",), cuts=("overall", "category", "tag"))
+@kpi(
+    "K09",
+    "contact_reasons",
+    unit="count",
+    reads=("ticket",),
+    cuts=("overall", "category", "tag"),
+    looks_back=True,
+)
 def contact_reasons(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Ticket count (`count`) and share of all tickets (`share`, %) per category and per tag, their rank
     (`rank`, 1 = most frequent: the dashboard shows the top N) and the change of the count against the

@@ -122,7 +122,7 @@ class Workspace:
         schema: str | None = None,
         lookaround: timedelta = timedelta(days=31),
         now: datetime | None = None,
-        earliest: datetime | None = None,
+        bounds: tuple[datetime, datetime] | None = None,
         call_duplicate_seconds: float = 0,
         loader: Callable[[duckdb.DuckDBPyConnection], str] | None = None,
     ) -> None:
@@ -138,9 +138,10 @@ class Workspace:
         self.span_start = min(p.start for p in self.periods)
         self.span_end = max(p.end for p in self.periods)
         self.lookaround = lookaround
-        self.earliest = earliest
+        self.bounds = bounds
+        """[from, until): load only the facts a computation of the periods can need (see `_within`); None
+        loads the store whole."""
         self.call_duplicate_seconds = call_duplicate_seconds
-        """The earliest instant in the store (the calendar starts there); found by scanning when not given."""
         # the store's tables: attached whole, or (`loader`, see `connector.kpis.scope`) a few rows copied in
         self.attached = loader is None
         self.prefix = attach_store(self.con, database_url, schema) if loader is None else loader(self.con)
@@ -164,18 +165,19 @@ class Workspace:
 
     def _build(self) -> None:
         self._periods_table()
-        self._calendar_table()
-        # the instant a period is judged at: its end, or now for a period still running
-        self._with_epochs(
-            "period_bounds",
-            f"SELECT pidx, least(p_end, TIMESTAMP '{naive_utc(self.now).isoformat()}') AS as_of FROM periods",
-        )
         self._identity_tables()
         self._agents()
         self._tickets()
         self._messages()
         self._calls()
         self._surveys()
+        # the calendar spans the facts read, so it is built once they are
+        self._calendar_table()
+        # the instant a period is judged at: its end, or now for a period still running
+        self._with_epochs(
+            "period_bounds",
+            f"SELECT pidx, least(p_end, TIMESTAMP '{naive_utc(self.now).isoformat()}') AS as_of FROM periods",
+        )
         self._finish_facts()
         self._drop_duplicate_calls()
         self._contacts()
@@ -213,8 +215,8 @@ class Workspace:
         )
 
     def _calendar_table(self) -> None:
-        """The business calendar as one packed list of buckets (`calendar_codes`), from the store's
-        earliest instant to a lookaround past the periods. Opening hours are whole local minutes and
+        """The business calendar as one packed list of buckets (`calendar_codes`), from the earliest
+        instant of the facts read to a lookaround past the periods. Opening hours are whole local minutes and
         every time zone's offset is a whole number of minutes, so a minute is open or closed throughout,
         and `B(t) = 60 · (open minutes before minute(t)) + open[minute(t)] · (t − minute(t))` is exact.
 
@@ -228,7 +230,7 @@ class Workspace:
         The calendar ends a lookaround after the last period, not at now: every figure is assigned to a
         period by its ending event, so no duration ends later, and the instant a period is judged at
         (`as_of`) is at most its end. An instant after the calendar's end has no business time."""
-        earliest = self.earliest or self._scan_earliest()
+        earliest = self._earliest_read()
         start = min([self.span_start - self.lookaround] + ([earliest] if earliest else [])) - timedelta(
             days=2
         )
@@ -305,14 +307,41 @@ class Workspace:
         )
         return True
 
-    def _scan_earliest(self) -> datetime | None:
+    def _earliest_read(self) -> datetime | None:
+        """The earliest instant of the facts read (the calendar starts there)."""
         first = self.con.execute(
-            f"""SELECT min(t) FROM (SELECT min(utc(created_at)) AS t FROM {self.prefix}.ticket
-                UNION ALL SELECT min(utc(started_at)) FROM {self.prefix}.call
-                UNION ALL SELECT min(utc(submitted_at)) FROM {self.prefix}.survey_response
-                UNION ALL SELECT min(utc(created_at)) FROM {self.prefix}.message)"""
+            """SELECT min(t) FROM (SELECT min(created_at) AS t FROM tickets_read
+                UNION ALL SELECT min(started_at) FROM calls_read
+                UNION ALL SELECT min(submitted_at) FROM surveys_read
+                UNION ALL SELECT min(created_at) FROM messages_read)"""
         ).fetchone()
         return _aware(first[0]) if first and first[0] else None
+
+    def _within(self, column: str, *, margin: timedelta = timedelta(0)) -> str:
+        """SQL: the stored instant `column` lies in the load bounds widened by `margin` before them
+        (TRUE without bounds)."""
+        if self.bounds is None:
+            return "TRUE"
+        low, high = (
+            f"TIMESTAMP '{naive_utc(t).isoformat()}'" for t in (self.bounds[0] - margin, self.bounds[1])
+        )
+        return f"(utc({column}) >= {low} AND utc({column}) < {high})"
+
+    def _ticket_needed(self) -> str:
+        """SQL over the stored ticket `t`: its life touches the load bounds — created before they end,
+        and still open, or with an event (reply, resolution, escalation) or a message from their start
+        on. A ticket resolved before them, without a later message, can change no figure of the
+        periods: open-ticket ages and waiting counts are of tickets still open then."""
+        if self.bounds is None:
+            return "TRUE"
+        low, high = (f"TIMESTAMP '{naive_utc(t).isoformat()}'" for t in self.bounds)
+        last = (
+            "greatest(utc(t.created_at), utc(t.first_agent_reply_at), utc(t.first_resolved_at), "
+            "utc(t.resolved_at), utc(t.closed_at), utc(t.escalation_at))"
+        )
+        return f"""(utc(t.created_at) < {high} AND (
+            (t.resolved_at IS NULL AND t.closed_at IS NULL) OR {last} >= {low}
+            OR t.id IN (SELECT m.ticket_id FROM {self.prefix}.message m WHERE {self._within("m.created_at")})))"""
 
     def _read(self, table: str, source_sql: str) -> None:
         """Copy a fact table from the store as `<table>_read`; `_finish_facts` makes it `table`."""
@@ -418,7 +447,8 @@ class Workspace:
                     AS waiting_until
             FROM {p}.ticket t
             LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
-            LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id""",
+            LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id
+            WHERE {self._ticket_needed()}""",
         )
 
     def _messages(self) -> None:
@@ -436,8 +466,9 @@ class Workspace:
             FROM {p}.message m
             LEFT JOIN tickets_read t ON t.id = m.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id
-            -- the messages of a ticket deleted in its source go with it
-            WHERE NOT coalesce(t.archived, false)""",
+            -- the messages of a ticket deleted in its source go with it; with load bounds, those of
+            -- the tickets read, and any other within them (a ticket with a message there is read)
+            WHERE NOT coalesce(t.archived, false) AND (t.id IS NOT NULL OR {self._within("m.created_at")})""",
         )
 
     def _calls(self) -> None:
@@ -459,7 +490,9 @@ class Workspace:
             FROM {p}.call c
             LEFT JOIN agent_identity ai ON ai.record_id = c.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = c.contact_id
-            WHERE NOT coalesce(CAST(c.archived AS BOOLEAN), false)""",
+            WHERE NOT coalesce(CAST(c.archived AS BOOLEAN), false)
+            -- a copy of a call just before the bounds still decides which copy is kept
+              AND {self._within("c.started_at", margin=timedelta(seconds=self.call_duplicate_seconds + 1))}""",
         )
 
     def _drop_duplicate_calls(self) -> None:
@@ -506,7 +539,10 @@ class Workspace:
             -- archived or not: a response borrows its ticket's cut values as last stored (SPEC §4)
             LEFT JOIN tickets_read t ON t.id = r.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id
-            LEFT JOIN contact_identity ci ON ci.record_id = r.contact_id""",
+            LEFT JOIN contact_identity ci ON ci.record_id = r.contact_id
+            -- with load bounds: those submitted within them, and any about a ticket read (K28 judges a
+            -- social ticket by its survey, whenever it came)
+            WHERE {self._within("r.submitted_at")} OR t.id IS NOT NULL""",
         )
         # tickets deleted in their source are loaded up to here only to drop their messages and lend
         # their cut values to their survey responses; no KPI counts them

@@ -148,20 +148,6 @@ class Store:
             }
         return found
 
-    def earliest_instant(self) -> datetime | None:
-        """The earliest creation/start/submission instant of any ticket, call, survey response or
-        message, read from the indexes (milliseconds even for millions of rows)."""
-        columns = [
-            table_for(ENTITIES["ticket"]).c.created_at,
-            table_for(ENTITIES["call"]).c.started_at,
-            table_for(ENTITIES["survey_response"]).c.submitted_at,
-            table_for(ENTITIES["message"]).c.created_at,
-        ]
-        with self.engine.connect() as connection:
-            found = [connection.execute(select(func.min(column))).scalar_one_or_none() for column in columns]
-        present = [value for value in found if value is not None]
-        return min(present) if present else None
-
     # --- identities ---------------------------------------------------------------------------------
 
     def identity_of(self, kind: IdentityKind, record_id: str) -> str | None:
