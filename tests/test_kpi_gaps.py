@@ -112,3 +112,28 @@ def test_medians_and_p90s_interpolate_as_written_in_the_definitions(database_url
     assert "interpolate linearly between the closest ranks" in html
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert QUANTILE_METHOD in readme
+
+
+def test_every_group_with_activity_gets_every_stat(database_url: str) -> None:
+    """SPEC §4: "Every group with any activity in a period gets every stat of its KPI (a zero count is a
+    figure, not a missing row)." A team whose tickets were all answered has K01 `waiting` 0; a team whose
+    only ticket is still unanswered has K01's mean, median and p90 — null, over no ticket — and K04's
+    resolution stats null beside its open-ticket ages."""
+    records = [
+        ticket(
+            MONDAY,
+            team="Answered",
+            first_agent_reply_at=plus(MONDAY, hours=1),
+            resolved_at=plus(MONDAY, hours=2),
+        ),
+        ticket(MONDAY, team="Waiting"),
+    ]
+    results = run(database_url, records, **JAN, kpis=["K01", "K04"], cuts=["team"])
+    assert results.value("K01", "waiting", cut="team", cut_value="Answered") == 0
+    assert results.value("K01", "waiting", cut="team", cut_value="Waiting") == 1
+    for stat in ("mean", "median", "p90"):
+        found = results.find("K01", stat, cut="team", cut_value="Waiting")
+        assert found.value is None and found.count == 0
+        assert results.find("K01", stat, basis="business", cut="team", cut_value="Waiting").value is None
+        assert results.find("K04", stat, cut="team", cut_value="Waiting").value is None
+    assert results.value("K04", "open_age_mean", cut="team", cut_value="Waiting") is not None

@@ -21,7 +21,7 @@ from connector.calendar import BusinessCalendar
 from connector.errors import ConfigError
 from connector.kpis import calls, customers, feedback, reasons, tickets, workload  # noqa: F401  (registration)
 from connector.kpis.catalogue import ALL_CUTS, CATALOGUE, Context, KpiDefinition
-from connector.kpis.results import KpiResult
+from connector.kpis.results import KpiResult, with_every_stat
 from connector.kpis.scope import RecordScope, copy_scope
 from connector.kpis.workspace import Workspace
 from connector.periods import Period
@@ -71,7 +71,7 @@ def compute(
         gc.disable()
         try:
             for definition in chosen:
-                results += definition.compute(context, definition)
+                results += with_every_stat(definition.compute(context, definition))
         finally:
             if collecting:
                 gc.enable()

@@ -75,6 +75,37 @@ class KpiResult(NamedTuple):
 assert KpiResult._fields == RESULT_KEYS
 
 
+def with_every_stat(results: Sequence[KpiResult]) -> list[KpiResult]:
+    """One KPI's results, completed so that every group with any activity in a period has every stat
+    (and basis) its cut has anywhere: a missing count is 0, any other missing stat null (SPEC §4: "a
+    zero count is a figure, not a missing row"). An agent with answered tickets but none waiting gets
+    `waiting` 0; a team whose tickets are all still open gets its resolution stats, null. Named
+    breakdowns (`reason:<r>`, `handle_median:<category>`…) exist only where they occurred and are left
+    as they are."""
+    shapes: dict[str, dict[tuple[str, str], KpiResult]] = {}
+    present: dict[tuple[datetime, datetime, str, str | None], set[tuple[str, str]]] = {}
+    for r in results:
+        if ":" in r.stat:
+            continue
+        shapes.setdefault(r.cut, {}).setdefault((r.stat, r.basis), r)
+        present.setdefault((r.period_start, r.period_end, r.cut, r.cut_value), set()).add((r.stat, r.basis))
+    missing = [
+        sample._replace(
+            period_start=start,
+            period_end=end,
+            cut_value=cut_value,
+            value=0 if sample.unit == "count" else None,
+            numerator=None,
+            denominator=None,
+            count=0,
+        )
+        for (start, end, cut, cut_value), stats in present.items()
+        for key, sample in shapes[cut].items()
+        if key not in stats
+    ]
+    return [*results, *missing]
+
+
 def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
