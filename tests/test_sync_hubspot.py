@@ -226,11 +226,12 @@ def test_an_oauth_portal_without_daily_headers_syncs_whole_and_a_search_429_slow
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under OAuth HubSpot sends no daily-quota headers: the sync neither stops for a reserve it cannot
-    know nor fails. With the sandbox's search limit at HubSpot's real 5/s (the ten-second window wide
-    open) and the governor's search budget set too high, the 429s come from search alone and are
-    retried; every ticket arrives."""
+    know nor fails. With the sandbox's search limit at 1/s (the ten-second window wide open; tighter
+    than HubSpot's 5/s so that a sync of a few searches surely trips it, however fast the machine) and
+    the governor's search budget set far too high, the 429s come from search alone and are retried;
+    every ticket arrives."""
     with Sandbox(
-        seed=12, size=300, hubspot_requests_per_10s=100_000, hubspot_search_per_second=5, hubspot_auth="oauth"
+        seed=12, size=300, hubspot_requests_per_10s=100_000, hubspot_search_per_second=1, hubspot_auth="oauth"
     ) as sandbox:
         settings = sandbox_settings(sandbox, monkeypatch, hubspot__search_per_second="50")
         report = sync(settings, store, "hubspot", now=LATER)
