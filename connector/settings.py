@@ -252,6 +252,10 @@ class FirstResponseTargets(BaseModel):
     low: Duration = Field(timedelta(hours=24), description="First-response target for low-priority tickets.")
 
 
+PRIORITIES = tuple(FirstResponseTargets.model_fields)
+"""The ticket priorities the connector knows, most urgent first: those that have a first-response target."""
+
+
 class Settings(BaseSettings):
     """Every setting of the connector. Build it once at the entry point and pass it down."""
 

@@ -19,6 +19,7 @@ from connector.kpis.catalogue import (
     rate_results,
 )
 from connector.kpis.results import KpiResult
+from connector.settings import PRIORITIES
 
 # One grouped pass serves every KPI that reads the same rows: each query below carries the aggregates of
 # all its readers, and `Context.groups` answers the later readers from memory.
@@ -87,10 +88,7 @@ def first_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
 def _target_seconds(ctx: Context) -> str:
     """SQL for the first-response target of a ticket's priority (no priority: the medium target)."""
     targets = ctx.settings.first_response_targets
-    cases = " ".join(
-        f"WHEN '{name}' THEN {getattr(targets, name).total_seconds()}"
-        for name in ("urgent", "high", "medium", "low")
-    )
+    cases = " ".join(f"WHEN '{name}' THEN {getattr(targets, name).total_seconds()}" for name in PRIORITIES)
     return f"CASE priority {cases} ELSE {targets.medium.total_seconds()} END"
 
 

@@ -29,7 +29,7 @@ from connector.kpis.catalogue import QUANTILE_METHOD
 from connector.kpis.results import KpiResult, to_csv, to_json
 from connector.kpis.tickets import WEEKDAYS
 from connector.kpis.workspace import NONE
-from connector.settings import Settings
+from connector.settings import PRIORITIES, Settings
 
 CHART_W, CHART_H, PAD = 320, 120, 28
 HEADLINE_STATS = ("value", "mean", "rate", "count")
@@ -47,7 +47,6 @@ TEAM = (FRT, RESOLUTION, CSAT,
         ("K30", "value", "calendar", "Contacts per agent-hour"), TICKETS)  # fmt: skip
 PRIORITY = (FRT, ("K02", "value", "business", "Answered within target (business hours)"), RESOLUTION,
             ("K27", "value", "calendar", "Escalated"), TICKETS)  # fmt: skip
-PRIORITIES = ("urgent", "high", "medium", "low")
 SHARE = ("K09", "share", "calendar", "Share of tickets")
 REASON_TICKETS = ("K09", "count", "calendar", "Tickets")
 CATEGORY = (RESOLUTION, ("K08", "value", "calendar", "Repeat contacts"), CSAT, SHARE, REASON_TICKETS)
@@ -443,11 +442,6 @@ def _heat_map(results: Sequence[KpiResult], start: datetime) -> HeatMap | None:
                 )
     hours = [(HEAT_LEFT + h * HEAT_CELL + HEAT_CELL / 2, f"{h:02d}") for h in range(0, 24, 3)]
     return HeatMap(list(WEEKDAYS), cells, hours, int(peak))
-
-
-def agent_names(store: Any) -> dict[str, str]:
-    """Agent identity → a display name (the first named record of the identity), for the leaderboard."""
-    return {identity: name for identity, (name, _) in agent_roster(store).items()}
 
 
 def agent_roster(store: Any) -> dict[str, tuple[str, bool]]:
