@@ -202,9 +202,15 @@ class OwnWrite:
         return json.dumps({"write_id": self.write_id, "until": format_cursor(self.until)})
 
     @classmethod
-    def parse(cls, text: str) -> OwnWrite:
-        data = json.loads(text)
-        return cls(str(data["write_id"]), parse_cursor(str(data["until"])))
+    def parse(cls, text: str) -> OwnWrite | None:
+        """The stored mark; None, with a warning, when it cannot be read — the records of that write are
+        then simply read again, and the next write stores a fresh mark."""
+        try:
+            data = json.loads(text)
+            return cls(str(data["write_id"]), parse_cursor(str(data["until"])))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring an unreadable own-write mark (%s): %r", exc, text)
+            return None
 
 
 OWN_WRITE_STREAM = "own-write:"

@@ -174,22 +174,8 @@ def sync_plan(
         backfill_start=backfill.astimezone(UTC),
         overlap=settings.sync_overlap,
         full=full,
-        own_writes=_own_writes(own),
+        own_writes={t: mark for t, text in own.items() if (mark := OwnWrite.parse(text)) is not None},
     )
-
-
-def _own_writes(entries: dict[str, str]) -> dict[str, OwnWrite]:
-    """The stored own-write marks; one that cannot be read is dropped with a warning — the records of
-    that write are then simply read again."""
-    marks = {}
-    for object_type, text in entries.items():
-        try:
-            marks[object_type] = OwnWrite.parse(text)
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning(
-                "ignoring the unreadable own-write mark of hubspot %s (%s): %r", object_type, exc, text
-            )
-    return marks
 
 
 def run_sync(

@@ -80,3 +80,21 @@ def test_the_readme_states_the_idle_run_calls() -> None:
         f"{IDLE_RUN_CALLS['aircall']} Aircall calls"
     )
     assert stated in " ".join(readme.split()), stated
+
+
+def test_an_unreadable_own_write_mark_is_ignored_not_fatal(tmp_path: Path) -> None:
+    """A damaged mark costs a re-read of that write's records, never the sync or the push."""
+    from adapters.base import OWN_WRITE_STREAM, OwnWrite
+    from connector.settings import load_settings
+    from connector.sync import sync_plan
+
+    mark = OwnWrite("w1", datetime(2026, 12, 1, tzinfo=UTC))
+    assert OwnWrite.parse(mark.dump()) == mark
+    assert OwnWrite.parse("not json") is None and OwnWrite.parse('{"write_id": "w1"}') is None
+    store = Store.open(f"sqlite:///{tmp_path / 'marks.db'}")
+    with store.transaction() as connection:
+        store.set_cursor(connection, "hubspot", OWN_WRITE_STREAM + "tickets", mark.dump())
+        store.set_cursor(connection, "hubspot", OWN_WRITE_STREAM + "contacts", "{broken")
+    plan = sync_plan(load_settings(), store=store)
+    store.close()
+    assert plan.own_writes == {"tickets": mark}

@@ -258,10 +258,9 @@ class HubSpotWriter:
         a second write of the same id to the type moves `until` on."""
         stream = OWN_WRITE_STREAM + object_type
         earlier = self.store.cursor(TARGET, stream)
-        if earlier is not None:
-            mark = OwnWrite.parse(earlier)
-            if mark.write_id == self.write_id and mark.until > until:
-                until = mark.until
+        mark = OwnWrite.parse(earlier) if earlier is not None else None
+        if mark is not None and mark.write_id == self.write_id and mark.until > until:
+            until = mark.until
         with self.store.transaction() as connection:
             self.store.set_cursor(connection, TARGET, stream, OwnWrite(self.write_id, until).dump())
 
