@@ -1,7 +1,8 @@
 """Benchmark of the KPI calculator on a store of realistic size.
 
 Fills a store with 1,000,000 tickets, 1,000,000 calls, 200,000 survey responses and 50,000 contacts per
-year of history (deterministic: every value is a hash of the row number; the last year is 2025), then
+year of history (deterministic: every value is a hash of the row number; the last year is 2025; still
+open: half the tickets of the last two weeks and one in 500 of any age, as in a desk keeping up), then
 times two computations with every cut and every KPI in the catalogue: the full year 2025 by month, and
 the two months a scheduled `run` computes (November and December 2025). Each is measured in its own child
 process (so the data generation does not count): seconds, rows per second, peak memory.
@@ -59,6 +60,8 @@ def fill(url: str, scale: float, years: int = 1) -> dict[str, int]:
     prefix = attach_store(con, url, schema, read_only=False)
     start = f"TIMESTAMP '{2025 - (years - 1)}-01-01 00:00:00'"
     span = years * YEAR_SECONDS
+    # open today: half the tickets of the last two weeks, and a stale one in 500 of any age
+    still_open = f"({_h(7)} % {span} >= {span - 14 * 86400} AND {_h(3)} % 2 = 0 OR {_h(3)} % 500 = 0)"
     bookkeeping = "'{}' AS raw, '' AS content_hash, now()::TIMESTAMP AS ingested_at"
     t0 = time.perf_counter()
     con.execute(
@@ -66,7 +69,7 @@ def fill(url: str, scale: float, years: int = 1) -> dict[str, int]:
         SELECT *, created_at AS updated_at FROM (
         SELECT 'hubspot:' || i AS id, 'hubspot' AS source, CAST(i AS VARCHAR) AS source_id, 'Ticket ' || i AS subject,
             ['email', 'chat', 'phone', 'form', 'social:facebook'][1 + {_h(1)} % 5] AS channel,
-            CASE WHEN {_h(3)} % 10 = 0 THEN 'open' ELSE 'closed' END AS status,
+            CASE WHEN {still_open} THEN 'open' ELSE 'closed' END AS status,
             ['low', 'medium', 'high', 'urgent'][1 + {_h(2)} % 4] AS priority,
             'category-' || ({_h(4)} % 12) AS category, '[]' AS tags,
             'hubspot:c' || ({_h(5)} % {sizes["contact"]}) AS contact_id,
@@ -74,7 +77,7 @@ def fill(url: str, scale: float, years: int = 1) -> dict[str, int]:
             {start} + to_seconds(CAST({_h(7)} % {span} AS BIGINT)) AS created_at,
             CASE WHEN {_h(8)} % 20 = 0 THEN NULL ELSE created_at + to_seconds(CAST({_h(9)} % 172800 AS BIGINT)) END
                 AS first_agent_reply_at,
-            CASE WHEN {_h(3)} % 10 = 0 THEN NULL ELSE created_at + to_seconds(CAST(172800 + {_h(10)} % 604800 AS BIGINT)) END
+            CASE WHEN {still_open} THEN NULL ELSE created_at + to_seconds(CAST(172800 + {_h(10)} % 604800 AS BIGINT)) END
                 AS resolved_at,
             resolved_at AS first_resolved_at, resolved_at AS closed_at,
             CAST({_h(11)} % 20 = 0 AS INTEGER) AS reopen_count, {_h(12)} % 10 = 0 AS escalated,

@@ -13,7 +13,7 @@ import pytest
 
 import connector.kpis as kpis
 from connector.importer import import_lines
-from connector.kpis import ALL_CUTS, CATALOGUE, compute, load_bounds
+from connector.kpis import ALL_CUTS, CATALOGUE, compute, load_bounds, workspace
 from connector.periods import Grain, split_periods
 from connector.sandbox import Sandbox
 from connector.sandbox.extras import extra_records
@@ -50,9 +50,22 @@ def _incomplete(results: list[Any]) -> list[tuple[Any, ...]]:
     ]
 
 
+@pytest.mark.parametrize("read_by", ["index", "scanner"])
 def test_bounded_loading_gives_the_figures_of_the_whole_store(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch, read_by: str
 ) -> None:
+    """Both ways of reading within the bounds: the database's queries by index (`connector.store.facts`)
+    and DuckDB's scanner with the calculator's filter."""
+    monkeypatch.setattr(workspace, "INDEXED_SHARE", 100.0 if read_by == "index" else 0.0)
+    windows: list[bool] = []
+    opened = workspace.Workspace._fact_window
+
+    def watched(self: workspace.Workspace, *args: Any) -> Any:
+        window = opened(self, *args)
+        windows.append(window is not None)
+        return window
+
+    monkeypatch.setattr(workspace.Workspace, "_fact_window", watched)
     store = Store.open(database_url)
     limits = {"hubspot_requests_per_10s": 100_000, "aircall_requests_per_minute": 1_000_000,
               "liveagent_requests_per_minute": 1_000_000}  # fmt: skip
@@ -85,6 +98,7 @@ def test_bounded_loading_gives_the_figures_of_the_whole_store(
             ]
             assert differing == [], differing[:5]
             assert _incomplete(bounded) == [], _incomplete(bounded)[:5]
+        assert windows == [read_by == "index", False] * len(cases)  # bounded, then whole
     finally:
         store.close()
 

@@ -23,6 +23,7 @@ import json
 import logging
 import pathlib
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ from sqlalchemy.engine import make_url
 from connector.calendar import BusinessCalendar
 from connector.errors import StoreError
 from connector.periods import Period
+from connector.store.facts import FactWindow
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ each is a million-row column to compute and hold: `e` → `x_e` (calendar second
 hour of the week)."""
 BUCKET_MINUTES = 15
 """Minutes per calendar bucket (see `Workspace._calendar_table`)."""
+FACT_TABLES = ("ticket", "message", "call", "survey_response")
+INDEXED_SHARE = 1 / 4
+"""Load bounds spanning less than this share of the store's ticket history are read by index (see
+`Workspace._fact_window`)."""
 CUT_COLUMNS = ("agent", "team", "channel", "source", "priority", "category")
 _SCANNERS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner"}
 
@@ -142,8 +148,29 @@ class Workspace:
         """[from, until): load only the facts a computation of the periods can need (see `_within`); None
         loads the store whole."""
         self.call_duplicate_seconds = call_duplicate_seconds
-        # the store's tables: attached whole, or (`loader`, see `connector.kpis.scope`) a few rows copied in
         self.attached = loader is None
+        self.prefix = ""
+        self.window: FactWindow | None = None
+        """Set when the facts are read by index (see `_fact_window`)."""
+        self.bucket_minutes, self.first_minute = 1, 0
+        """Set by the calendar: minutes per bucket, and the calendar's first minute since the epoch."""
+        self._unfinished: list[str] = []
+        self._staged: list[str] = []
+        try:  # a failed build leaves no connection to the store open (it would hold PostgreSQL locks)
+            self._open(database_url, schema, loader)
+            self._build()
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _open(
+        self,
+        database_url: str,
+        schema: str | None,
+        loader: Callable[[duckdb.DuckDBPyConnection], str] | None,
+    ) -> None:
+        """Reach the store's tables: attached whole, or (`loader`, see `connector.kpis.scope`) a few rows
+        copied in; and choose how the facts are read (`_fact_window`)."""
         self.prefix = attach_store(self.con, database_url, schema) if loader is None else loader(self.con)
         # `utc(x)`: a stored instant as the naive UTC timestamp the workspace holds. PostgreSQL's
         # timestamptz by arithmetic on its epoch (DuckDB's cast to TIMESTAMP goes through ICU: twice the time)
@@ -153,10 +180,7 @@ class Workspace:
             else "CAST(x AS TIMESTAMP)"
         )
         self.con.execute(f"CREATE MACRO utc(x) AS {stored}")
-        self.bucket_minutes, self.first_minute = 1, 0
-        """Set by the calendar: minutes per bucket, and the calendar's first minute since the epoch."""
-        self._unfinished: list[str] = []
-        self._build()
+        self.window = self._fact_window(database_url, schema) if self.attached else None
 
     def close(self) -> None:
         self.con.close()
@@ -167,10 +191,13 @@ class Workspace:
         self._periods_table()
         self._identity_tables()
         self._agents()
+        self._stage_facts()
         self._tickets()
         self._messages()
         self._calls()
         self._surveys()
+        for table in self._staged:
+            self.con.execute(f"DROP TABLE {table}")
         # the calendar spans the facts read, so it is built once they are
         self._calendar_table()
         # the instant a period is judged at: its end, or now for a period still running
@@ -317,6 +344,54 @@ class Workspace:
         ).fetchone()
         return _aware(first[0]) if first and first[0] else None
 
+    def _fact_window(self, database_url: str, schema: str | None) -> FactWindow | None:
+        """The database's own queries for the facts within the load bounds (`connector.store.facts`),
+        when they are the cheaper read. DuckDB's scanner reads a table whole, in parallel; a query by
+        index reads only the rows it needs, on one thread, several times slower a row (a SQLite row costs
+        DuckDB about 5 µs that way), and finding the tickets and answers a span needs costs about half a
+        second of index lookups. Measured on two cores, a two-month computation takes the same time both
+        ways on a one-year store (4.5 s), and 5.5 s by index against 6.2 s by scanner on a three-year one:
+        the scanner's time grows with the history, the index's with the span. So bounds spanning less than
+        `INDEXED_SHARE` of the store's ticket history are read by index; wider ones, or none, by scanner."""
+        if self.bounds is None:
+            return None
+        window = FactWindow(make_url(database_url).get_backend_name(), schema, *self.bounds)
+        span = self.con.execute(f"SELECT utc(COLUMNS(*)) FROM {self._native(window.history())}").fetchone()
+        if span is None or span[0] is None or span[1] is None:
+            return None
+        first, last = (_aware(value) for value in span)
+        wide = self.bounds[1] - self.bounds[0] >= INDEXED_SHARE * (last - first)
+        return None if wide else window
+
+    def _native(self, sql: str) -> str:
+        """A table function running `sql` in the attached store's own database."""
+        function = "sqlite_query" if self.prefix == "s.main" else "postgres_query"
+        return f"{function}('s', {sql_literal(sql)})"
+
+    def _facts(self, table: str) -> str:
+        """What a fact table is read from: the store's table through the scanner, or (with a fact window)
+        the rows the database's queries staged (`_stage_facts`)."""
+        return f"{self.prefix}.{table}" if self.window is None else f"staged_{table}"
+
+    def _stage_facts(self) -> None:
+        """With a fact window: run its queries in the database, all at once, each into a table
+        `staged_<table>` (and the messages within the bounds into `staged_message_tickets`). Each query is
+        one thread of the database's work, so side by side they take the time of the longest."""
+        window = self.window
+        if window is None:
+            return
+        queries = {table: window.rows(table, self._call_margin()) for table in FACT_TABLES}
+        queries["message_tickets"] = window.message_tickets()
+
+        def stage(table: str, sql: str) -> None:
+            with self.con.cursor() as cursor:
+                cursor.execute(f"CREATE TABLE staged_{table} AS SELECT * FROM {self._native(sql)}")
+
+        with ThreadPoolExecutor(max_workers=len(queries)) as pool:
+            for staged in [pool.submit(stage, table, sql) for table, sql in queries.items()]:
+                staged.result()
+        self._staged = [f"staged_{table}" for table in queries]
+
     def _within(self, column: str, *, margin: timedelta = timedelta(0)) -> str:
         """SQL: the stored instant `column` lies in the load bounds widened by `margin` before them
         (TRUE without bounds)."""
@@ -335,13 +410,16 @@ class Workspace:
         if self.bounds is None:
             return "TRUE"
         low, high = (f"TIMESTAMP '{naive_utc(t).isoformat()}'" for t in self.bounds)
+        messages = (
+            f"{self.prefix}.message" if self.window is None else self._native(self.window.message_tickets())
+        )
         last = (
             "greatest(utc(t.created_at), utc(t.first_agent_reply_at), utc(t.first_resolved_at), "
             "utc(t.resolved_at), utc(t.closed_at), utc(t.escalation_at))"
         )
         return f"""(utc(t.created_at) < {high} AND (
             (t.resolved_at IS NULL AND t.closed_at IS NULL) OR {last} >= {low}
-            OR t.id IN (SELECT m.ticket_id FROM {self.prefix}.message m WHERE {self._within("m.created_at")})))"""
+            OR t.id IN (SELECT m.ticket_id FROM {messages} m WHERE {self._within("m.created_at")})))"""
 
     def _read(self, table: str, source_sql: str) -> None:
         """Copy a fact table from the store as `<table>_read`; `_finish_facts` makes it `table`."""
@@ -417,7 +495,6 @@ class Workspace:
         self.con.execute(f"CREATE TABLE {table} AS {query}")
 
     def _tickets(self) -> None:
-        p = self.prefix
         self._read(
             "tickets",
             f"""SELECT t.id, t.source, t.tags,
@@ -445,14 +522,13 @@ class Workspace:
                 least(coalesce(utc(t.first_agent_reply_at), TIMESTAMP 'infinity'),
                       coalesce(utc(coalesce(t.resolved_at, t.closed_at)), TIMESTAMP 'infinity'))
                     AS waiting_until
-            FROM {p}.ticket t
+            FROM {self._facts("ticket")} t
             LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id
             WHERE {self._ticket_needed()}""",
         )
 
     def _messages(self) -> None:
-        p = self.prefix
         self._read(
             "messages",
             f"""SELECT m.id, m.ticket_id, m.author_type, CAST(m.is_public AS BOOLEAN) AS is_public,
@@ -463,7 +539,7 @@ class Workspace:
                 coalesce(t.priority, '{NONE}') AS priority,
                 coalesce(t.category, '{NONE}') AS category,
                 utc(m.created_at) AS created_at
-            FROM {p}.message m
+            FROM {self._facts("message")} m
             LEFT JOIN tickets_read t ON t.id = m.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id
             -- the messages of a ticket deleted in its source go with it; with load bounds, those of
@@ -472,7 +548,6 @@ class Workspace:
         )
 
     def _calls(self) -> None:
-        p = self.prefix
         self._read(
             "calls",
             f"""SELECT c.id, c.source, c.direction, c.status, c.missed_reason, c.phone_number, c.ticket_id,
@@ -487,13 +562,18 @@ class Workspace:
                 CAST(c.talk_seconds AS DOUBLE) AS talk_seconds,
                 CAST(c.hold_seconds AS DOUBLE) AS hold_seconds,
                 CAST(c.wrap_up_seconds AS DOUBLE) AS wrap_up_seconds
-            FROM {p}.call c
+            FROM {self._facts("call")} c
             LEFT JOIN agent_identity ai ON ai.record_id = c.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = c.contact_id
             WHERE NOT coalesce(CAST(c.archived AS BOOLEAN), false)
             -- a copy of a call just before the bounds still decides which copy is kept
-              AND {self._within("c.started_at", margin=timedelta(seconds=self.call_duplicate_seconds + 1))}""",
+              AND {self._within("c.started_at", margin=self._call_margin())}""",
         )
+
+    def _call_margin(self) -> timedelta:
+        """Calls read before the load bounds: a copy of a call just before them still decides which copy
+        is kept."""
+        return timedelta(seconds=self.call_duplicate_seconds + 1)
 
     def _drop_duplicate_calls(self) -> None:
         """One call logged by two systems counts once. Telephony systems log their calls into the CRM
@@ -521,7 +601,6 @@ class Workspace:
         )
 
     def _surveys(self) -> None:
-        p = self.prefix
         self._read(
             "surveys",
             f"""SELECT r.id, r.source, r.kind, CAST(r.score AS DOUBLE) AS score,
@@ -535,7 +614,7 @@ class Workspace:
                 coalesce(t.category, '{NONE}') AS category,
                 utc(r.submitted_at) AS submitted_at,
                 utc(r.responded_at) AS responded_at
-            FROM {p}.survey_response r
+            FROM {self._facts("survey_response")} r
             -- archived or not: a response borrows its ticket's cut values as last stored (SPEC §4)
             LEFT JOIN tickets_read t ON t.id = r.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id

@@ -35,6 +35,8 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
 
 from connector.schema import ENTITIES, Record
@@ -113,13 +115,46 @@ _ENTITY_INDEXES: dict[str, list[tuple[str, ...]]] = {
         ("contact_id",),
         ("updated_at",),
     ],
-    "message": [("ticket_id", "created_at")],
+    "message": [("ticket_id", "created_at"), ("created_at",)],
     "call": [("started_at",), ("agent_id",), ("contact_id",)],
-    "survey_response": [("submitted_at",), ("kind", "submitted_at"), ("contact_id",)],
+    "survey_response": [("submitted_at",), ("kind", "submitted_at"), ("contact_id",), ("ticket_id",)],
     "quality_review": [("reviewed_at",), ("agent_id",)],
     "purchase": [("contact_id",), ("occurred_at",)],
     "service_cost": [],
 }
+
+
+TICKET_EVENTS = (
+    "created_at",
+    "first_agent_reply_at",
+    "first_resolved_at",
+    "resolved_at",
+    "closed_at",
+    "escalation_at",
+)
+"""A ticket's event instants: the latest of them says until when the ticket can change a figure."""
+LAST_EVENT_INDEX = "ix_ticket_last_event"
+
+
+class LastEvent(FunctionElement[datetime]):
+    """SQL: a ticket's latest event instant (`TICKET_EVENTS`), indexed as `LAST_EVENT_INDEX` so the
+    tickets whose life reaches into a span are found without reading the others (see
+    `connector.store.facts`). A query finds the index only with this very expression."""
+
+    name = "last_event"
+    inherit_cache = True
+
+
+@compiles(LastEvent, "sqlite")
+def _last_event_sqlite(element: LastEvent, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps instants as UTC text that sorts as time; its max() of several values is null when
+    # any is, so a missing instant counts as the empty string
+    return "max(" + ", ".join(f"coalesce({c}, '')" for c in TICKET_EVENTS) + ")"
+
+
+@compiles(LastEvent, "postgresql")
+def _last_event_postgresql(element: LastEvent, compiler: Any, **kw: Any) -> str:
+    return "greatest(" + ", ".join(TICKET_EVENTS) + ")"  # greatest() skips nulls
 
 
 def _entity_table(model: type[Record]) -> Table:
@@ -138,6 +173,8 @@ def _entity_table(model: type[Record]) -> Table:
     indexes = [Index(None, *cols) for cols in _ENTITY_INDEXES[model.entity]]
     if "source" in model.model_fields:
         indexes.append(Index(None, "source"))
+    if model.entity == "ticket":
+        indexes.append(Index(LAST_EVENT_INDEX, LastEvent()))
     return Table(model.entity, metadata, *columns, *indexes)
 
 
