@@ -22,6 +22,7 @@ import importlib
 import json
 import logging
 import pathlib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -196,8 +197,8 @@ class Workspace:
         self._messages()
         self._calls()
         self._surveys()
-        for table in self._staged:
-            self.con.execute(f"DROP TABLE {table}")
+        for staged in self._staged:  # none left: each was dropped by the read that used it
+            self.con.execute(f"DROP TABLE {staged}")
         # the calendar spans the facts read, so it is built once they are
         self._calendar_table()
         # the instant a period is judged at: its end, or now for a period still running
@@ -422,9 +423,14 @@ class Workspace:
             OR t.id IN (SELECT m.ticket_id FROM {messages} m WHERE {self._within("m.created_at")})))"""
 
     def _read(self, table: str, source_sql: str) -> None:
-        """Copy a fact table from the store as `<table>_read`; `_finish_facts` makes it `table`."""
+        """Copy a fact table from the store as `<table>_read`; `_finish_facts` makes it `table`. The staged
+        rows it read (`_stage_facts`; each staged table serves one read) are dropped at once, so their
+        memory serves what follows."""
         self.con.execute(f"CREATE TABLE {table}_read AS {source_sql}")
         self._unfinished.append(table)
+        for staged in [name for name in self._staged if re.search(rf"\b{name}\b", source_sql)]:
+            self.con.execute(f"DROP TABLE {staged}")
+            self._staged.remove(staged)
 
     def _finish_facts(self) -> None:
         """Give every fact table its calendar columns (`_with_epochs`) and its cut columns as ENUM types
