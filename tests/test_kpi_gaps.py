@@ -137,3 +137,37 @@ def test_every_group_with_activity_gets_every_stat(database_url: str) -> None:
         assert results.find("K01", stat, basis="business", cut="team", cut_value="Waiting").value is None
         assert results.find("K04", stat, cut="team", cut_value="Waiting").value is None
     assert results.value("K04", "open_age_mean", cut="team", cut_value="Waiting") is not None
+
+
+@pytest.mark.parametrize("read_by", ["index", "scanner"])
+def test_a_survey_keeps_the_cut_values_of_a_ticket_closed_long_before(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, read_by: str
+) -> None:
+    """SPEC §4: "A record that borrows cut values from another (a survey response from its ticket) takes
+    them from that record as last stored." A computation reads only the facts its periods need: the
+    ticket an answer within them is about is one of them, however long ago it was resolved — by the
+    database's index queries and by the scanner alike."""
+    from connector.kpis import workspace
+
+    monkeypatch.setattr(workspace, "INDEXED_SHARE", 100.0 if read_by == "index" else 0.0)
+    old = ticket(
+        "2025-06-02T10:00:00Z",
+        channel="chat",
+        priority="low",
+        category="returns",
+        team="Tier 1",
+        agent_id="hubspot:3",
+        first_agent_reply_at="2025-06-02T10:30:00Z",
+        resolved_at="2025-06-02T12:00:00Z",
+    )
+    records = [
+        ticket("2024-01-08T10:00:00Z", source_id="first", resolved_at="2024-01-08T12:00:00Z"),
+        old,
+        survey("csat", 4, MONDAY, ticket_id=old.id, scale_min=1, scale_max=5),
+    ]
+    cuts = ["overall", "agent", "team", "channel", "priority", "category"]
+    results = run(database_url, records, **JAN, kpis=["K14"], cuts=cuts)
+    assert results.value("K14") == 100.0
+    for cut, value in (("agent", "hubspot:3"), ("team", "Tier 1"), ("channel", "chat"),
+                       ("priority", "low"), ("category", "returns")):  # fmt: skip
+        assert results.find("K14", cut=cut, cut_value=value).count == 1, cut

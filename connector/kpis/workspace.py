@@ -376,13 +376,14 @@ class Workspace:
 
     def _stage_facts(self) -> None:
         """With a fact window: run its queries in the database, all at once, each into a table
-        `staged_<table>` (and the messages within the bounds into `staged_message_tickets`). Each query is
-        one thread of the database's work, so side by side they take the time of the longest."""
+        `staged_<table>` (and the tickets that messages and answers within the bounds refer to into
+        `staged_ticket_references`). Each query is one thread of the database's work, so side by side
+        they take the time of the longest."""
         window = self.window
         if window is None:
             return
         queries = {table: window.rows(table, self._call_margin()) for table in FACT_TABLES}
-        queries["message_tickets"] = window.message_tickets()
+        queries["ticket_references"] = window.ticket_references()
 
         def stage(table: str, sql: str) -> None:
             with self.con.cursor() as cursor:
@@ -405,14 +406,18 @@ class Workspace:
 
     def _ticket_needed(self) -> str:
         """SQL over the stored ticket `t`: its life touches the load bounds — created before they end,
-        and still open, or with an event (reply, resolution, escalation) or a message from their start
-        on. A ticket resolved before them, without a later message, can change no figure of the
-        periods: open-ticket ages and waiting counts are of tickets still open then."""
+        and still open, or with an event (reply, resolution, escalation) from their start on, or referred
+        to by a message or a survey answer within them (the answer borrows the ticket's cut values). A
+        ticket resolved before them, without such a reference, can change no figure of the periods:
+        open-ticket ages and waiting counts are of tickets still open then."""
         if self.bounds is None:
             return "TRUE"
         low, high = (f"TIMESTAMP '{naive_utc(t).isoformat()}'" for t in self.bounds)
-        messages = (
-            f"{self.prefix}.message" if self.window is None else self._native(self.window.message_tickets())
+        references = (
+            "staged_ticket_references"
+            if self.window is not None
+            else f"(SELECT ticket_id, created_at AS at FROM {self.prefix}.message "
+            f"UNION ALL SELECT ticket_id, submitted_at FROM {self.prefix}.survey_response)"
         )
         last = (
             "greatest(utc(t.created_at), utc(t.first_agent_reply_at), utc(t.first_resolved_at), "
@@ -420,7 +425,7 @@ class Workspace:
         )
         return f"""(utc(t.created_at) < {high} AND (
             (t.resolved_at IS NULL AND t.closed_at IS NULL) OR {last} >= {low}
-            OR t.id IN (SELECT m.ticket_id FROM {messages} m WHERE {self._within("m.created_at")})))"""
+            OR t.id IN (SELECT r.ticket_id FROM {references} r WHERE {self._within("r.at")})))"""
 
     def _read(self, table: str, source_sql: str) -> None:
         """Copy a fact table from the store as `<table>_read`; `_finish_facts` makes it `table`. The staged

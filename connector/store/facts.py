@@ -5,8 +5,8 @@ The calculator reads the store through DuckDB's scanners, which read a table who
 store holding years would read every year. With load bounds `[low, high)` it asks the database instead,
 with the queries here, for a superset of the rows its own filter keeps (each bound is widened by a second,
 so how the database compares stored instants with the bounds cannot lose a row):
-- tickets created before `high` that are still open, or whose latest event (`LastEvent`) or any message
-  falls from `low` on;
+- tickets created before `high` that are still open, or whose latest event (`LastEvent`) falls from `low`
+  on, or that a message or survey answer within the bounds refers to;
 - the messages and survey answers of those tickets, and any others within the bounds;
 - calls that started within the bounds (widened before by the caller's margin).
 
@@ -76,10 +76,18 @@ class FactWindow:
     def survey_responses(self, columns: Sequence[str]) -> str:
         return self._of_needed_tickets("survey_response", columns, "submitted_at")
 
-    def message_tickets(self) -> str:
-        """The ticket and time of each message within the bounds (one index range)."""
-        within = self._between("created_at")
-        return f"SELECT ticket_id, created_at FROM {self._table('message')} WHERE {within}"
+    def ticket_references(self) -> str:
+        """The ticket and time (`ticket_id`, `at`) of each message and survey answer within the bounds
+        (two index ranges): their tickets are needed, for their cut values and figures."""
+        messages = (
+            f"SELECT ticket_id, created_at AS at FROM {self._table('message')} "
+            f"WHERE {self._between('created_at')}"
+        )
+        answers = (
+            f"SELECT ticket_id, submitted_at AS at FROM {self._table('survey_response')} "
+            f"WHERE {self._between('submitted_at')}"
+        )
+        return f"{messages} UNION ALL {answers}"
 
     def _needed_tickets(self) -> str:
         """SQL condition on a ticket: its life touches the bounds — created before they end, and still
@@ -87,15 +95,16 @@ class FactWindow:
         return f"created_at < {self._instant(self.high + SLACK)} AND {self._key()} IN ({self._touching()})"
 
     def _touching(self) -> str:
-        """The keys of the tickets still open, or with an event or a message from the bounds' start on
-        (SQLite's rowid: no second lookup by id). Each part is one index lookup."""
+        """The keys of the tickets still open, or with an event from the bounds' start on, or referred to
+        by a message or survey answer within them (SQLite's rowid: no second lookup by id). Each part is
+        one index lookup."""
         ticket, key = self._table("ticket"), self._key()
         last_event = str(LastEvent().compile(dialect=_DIALECTS[self.dialect]))
         return (
             f"SELECT {key} FROM {ticket} WHERE {last_event} >= {self._instant(self.low - SLACK)} "
             f"UNION SELECT {key} FROM {ticket} WHERE resolved_at IS NULL AND closed_at IS NULL "
             f"UNION SELECT {key} FROM {ticket} WHERE id IN "
-            f"(SELECT ticket_id FROM ({self.message_tickets()}) m)"
+            f"(SELECT ticket_id FROM ({self.ticket_references()}) r)"
         )
 
     def _of_needed_tickets(self, table: str, columns: Sequence[str], instant: str) -> str:
