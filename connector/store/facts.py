@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from connector.store.tables import LastEvent, entity_tables
+from connector.store.tables import TICKET_EVENTS, LastEvent, entity_tables
 
 SLACK = timedelta(seconds=1)
 """Added to each side of the bounds: the database's comparison of stored instants (text in SQLite) with
@@ -64,7 +64,27 @@ class FactWindow:
         return queries[table](columns)
 
     def tickets(self, columns: Sequence[str]) -> str:
+        if self.dialect == "postgresql":
+            return self._postgresql_tickets(columns)
         return f"SELECT {', '.join(columns)} FROM {self._table('ticket')} WHERE {self._needed_tickets()}"
+
+    def _postgresql_tickets(self, columns: Sequence[str]) -> str:
+        """PostgreSQL's planner answers `id IN (a union of index lookups)` with a scan of the whole table
+        (3 s for 3,000,000 tickets): the same tickets as three disjoint parts, each found by its index,
+        take a quarter of that. Each part excludes the rows of those before it, so none repeats."""
+        ticket = self._table("ticket")
+        last_event = str(LastEvent().compile(dialect=_DIALECTS[self.dialect]))
+        recent = f"coalesce({last_event} >= {self._instant(self.low - SLACK)}, false)"
+        still_open = "(resolved_at IS NULL AND closed_at IS NULL)"
+        referred = f"id IN (SELECT ticket_id FROM ({self.ticket_references()}) r)"
+        select = (
+            f"SELECT {', '.join(columns)} FROM {ticket} WHERE created_at < {self._instant(self.high + SLACK)}"
+        )
+        return (
+            f"{select} AND {recent} "
+            f"UNION ALL {select} AND {still_open} AND NOT {recent} "
+            f"UNION ALL {select} AND {referred} AND NOT {still_open} AND NOT {recent}"
+        )
 
     def messages(self, columns: Sequence[str]) -> str:
         return self._of_needed_tickets("message", columns, "created_at")
@@ -111,6 +131,16 @@ class FactWindow:
         """The rows of `table` within the bounds (by `instant`), or about a ticket whose life touches them
         (by `ticket_id`; created after them too: a superset, cheaper to find)."""
         rows, ticket, key = self._table(table), self._table("ticket"), self._key()
+        if self.dialect == "postgresql":  # two disjoint parts, as in `_postgresql_tickets`
+            within = f"coalesce({self._between(instant)}, false)"
+            events = ", ".join(f"t.{column}" for column in TICKET_EVENTS)
+            about_touching = (
+                f"EXISTS (SELECT 1 FROM {ticket} t WHERE t.id = x.ticket_id AND (greatest({events}) >= "
+                f"{self._instant(self.low - SLACK)} OR (t.resolved_at IS NULL AND t.closed_at IS NULL) "
+                f"OR t.id IN (SELECT ticket_id FROM ({self.ticket_references()}) r)))"
+            )
+            select = f"SELECT {', '.join(f'x.{c}' for c in columns)} FROM {rows} x"
+            return f"{select} WHERE {within} UNION ALL {select} WHERE NOT {within} AND {about_touching}"
         touching = f"SELECT id FROM {ticket} WHERE {key} IN ({self._touching()})"
         return (
             f"SELECT {', '.join(columns)} FROM {rows} WHERE {key} IN ("
