@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +15,25 @@ from tests.kpi_helpers import call, plus, run, survey, ticket
 
 JAN = {"start": date(2026, 1, 1), "end": date(2026, 2, 1)}
 MONDAY = "2026-01-05T10:00:00Z"
+
+
+CUT_VALUES = {
+    "agent": "hubspot:7",
+    "team": "Tier 2",
+    "channel": "email",
+    "priority": "high",
+    "category": "billing",
+}
+"""The cut values of the ticket a survey answer borrows them from (the survey-cut tests)."""
+CUT_VALUES_AS_FIELDS = {("agent_id" if cut == "agent" else cut): value for cut, value in CUT_VALUES.items()}
+
+
+def _answer_counts_in_its_tickets_cuts(database_url: str, records: list[Any]) -> None:
+    """K14 counts the one answer overall and in each of `CUT_VALUES`, not in `(none)`."""
+    results = run(database_url, records, **JAN, kpis=["K14"], cuts=["overall", *CUT_VALUES])
+    assert results.value("K14") == 100.0
+    for cut, value in CUT_VALUES.items():
+        assert results.find("K14", cut=cut, cut_value=value).count == 1, cut
 
 
 def test_k12_every_agent_with_any_activity_gets_all_three_stats(database_url: str) -> None:
@@ -74,26 +94,12 @@ def test_a_survey_keeps_its_archived_tickets_cut_values(database_url: str) -> No
     """SPEC §4: "A record that borrows cut values from another (a survey response from its ticket) takes
     them from that record as last stored, archived or not." The response counts, and in its ticket's
     channel, priority, category and team — not in `(none)`."""
-    deleted = ticket(
-        MONDAY,
-        source_id="gone",
-        channel="email",
-        priority="high",
-        category="billing",
-        team="Tier 2",
-        agent_id="hubspot:7",
-        archived=True,
-    )
+    deleted = ticket(MONDAY, source_id="gone", archived=True, **CUT_VALUES_AS_FIELDS)
     records = [
         deleted,
         survey("csat", 5, plus(MONDAY, hours=2), ticket_id=deleted.id, scale_min=1, scale_max=5),
     ]
-    cuts = ["overall", "agent", "team", "channel", "priority", "category"]
-    results = run(database_url, records, **JAN, kpis=["K14"], cuts=cuts)
-    assert results.value("K14") == 100.0
-    for cut, value in (("agent", "hubspot:7"), ("team", "Tier 2"), ("channel", "email"),
-                       ("priority", "high"), ("category", "billing")):  # fmt: skip
-        assert results.find("K14", cut=cut, cut_value=value).count == 1, cut
+    _answer_counts_in_its_tickets_cuts(database_url, records)
 
 
 def test_medians_and_p90s_interpolate_as_written_in_the_definitions(database_url: str) -> None:
@@ -152,22 +158,13 @@ def test_a_survey_keeps_the_cut_values_of_a_ticket_closed_long_before(
     monkeypatch.setattr(workspace, "INDEXED_SHARE", 100.0 if read_by == "index" else 0.0)
     old = ticket(
         "2025-06-02T10:00:00Z",
-        channel="chat",
-        priority="low",
-        category="returns",
-        team="Tier 1",
-        agent_id="hubspot:3",
         first_agent_reply_at="2025-06-02T10:30:00Z",
         resolved_at="2025-06-02T12:00:00Z",
+        **CUT_VALUES_AS_FIELDS,
     )
     records = [
         ticket("2024-01-08T10:00:00Z", source_id="first", resolved_at="2024-01-08T12:00:00Z"),
         old,
         survey("csat", 4, MONDAY, ticket_id=old.id, scale_min=1, scale_max=5),
     ]
-    cuts = ["overall", "agent", "team", "channel", "priority", "category"]
-    results = run(database_url, records, **JAN, kpis=["K14"], cuts=cuts)
-    assert results.value("K14") == 100.0
-    for cut, value in (("agent", "hubspot:3"), ("team", "Tier 1"), ("channel", "chat"),
-                       ("priority", "low"), ("category", "returns")):  # fmt: skip
-        assert results.find("K14", cut=cut, cut_value=value).count == 1, cut
+    _answer_counts_in_its_tickets_cuts(database_url, records)
