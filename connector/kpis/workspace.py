@@ -151,6 +151,7 @@ class Workspace:
         self.call_duplicate_seconds = call_duplicate_seconds
         self.attached = loader is None
         self.prefix = ""
+        self.backend = make_url(database_url).get_backend_name()
         self.window: FactWindow | None = None
         """Set when the facts are read by index (see `_fact_window`)."""
         self.bucket_minutes, self.first_minute = 1, 0
@@ -177,11 +178,11 @@ class Workspace:
         # timestamptz by arithmetic on its epoch (DuckDB's cast to TIMESTAMP goes through ICU: twice the time)
         stored = (
             "make_timestamp(epoch_us(x))"
-            if self.attached and make_url(database_url).get_backend_name() == "postgresql"
+            if self.attached and self.backend == "postgresql"
             else "CAST(x AS TIMESTAMP)"
         )
         self.con.execute(f"CREATE MACRO utc(x) AS {stored}")
-        self.window = self._fact_window(database_url, schema) if self.attached else None
+        self.window = self._fact_window(schema) if self.attached else None
 
     def close(self) -> None:
         self.con.close()
@@ -345,18 +346,19 @@ class Workspace:
         ).fetchone()
         return _aware(first[0]) if first and first[0] else None
 
-    def _fact_window(self, database_url: str, schema: str | None) -> FactWindow | None:
+    def _fact_window(self, schema: str | None) -> FactWindow | None:
         """The database's own queries for the facts within the load bounds (`connector.store.facts`),
         when they are the cheaper read. DuckDB's scanner reads a table whole, in parallel; a query by
         index reads only the rows it needs, on one thread, several times slower a row (a SQLite row costs
         DuckDB about 5 µs that way), and finding the tickets and answers a span needs costs about half a
         second of index lookups. Measured on two cores, a two-month computation takes the same time both
-        ways on a one-year store (4.5 s), and 5.5 s by index against 6.2 s by scanner on a three-year one:
-        the scanner's time grows with the history, the index's with the span. So bounds spanning less than
+        ways on a one-year store (4.5 s), and about 5.5–5.9 s by index against 6.2 s by scanner on a
+        three-year one (PostgreSQL: 6.3 s against 9.3 s): the scanner's time grows with the history, the
+        index's with the span. So bounds spanning less than
         `INDEXED_SHARE` of the store's ticket history are read by index; wider ones, or none, by scanner."""
         if self.bounds is None:
             return None
-        window = FactWindow(make_url(database_url).get_backend_name(), schema, *self.bounds)
+        window = FactWindow(self.backend, schema, *self.bounds)
         span = self.con.execute(f"SELECT utc(COLUMNS(*)) FROM {self._native(window.history())}").fetchone()
         if span is None or span[0] is None or span[1] is None:
             return None
@@ -366,7 +368,7 @@ class Workspace:
 
     def _native(self, sql: str) -> str:
         """A table function running `sql` in the attached store's own database."""
-        function = "sqlite_query" if self.prefix == "s.main" else "postgres_query"
+        function = "sqlite_query" if self.backend == "sqlite" else "postgres_query"
         return f"{function}('s', {sql_literal(sql)})"
 
     def _facts(self, table: str) -> str:
