@@ -11,8 +11,8 @@ so how the database compares stored instants with the bounds cannot lose a row):
 - calls that started within the bounds (widened before by the caller's margin).
 
     >>> window = FactWindow("sqlite", None, low, high)
-    >>> window.tickets(["id", "created_at"])
-    "SELECT id, created_at FROM ticket WHERE created_at < '…' AND id IN (…)"
+    >>> window.rows("call")
+    'SELECT id, source, … FROM "call" WHERE started_at >= \'…\' AND started_at < \'…\''
 """
 
 from __future__ import annotations
