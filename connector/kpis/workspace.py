@@ -35,6 +35,7 @@ from connector.calendar import BusinessCalendar
 from connector.errors import StoreError
 from connector.periods import Period
 from connector.store.facts import FactWindow
+from connector.store.tables import TICKET_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -421,10 +422,7 @@ class Workspace:
             else f"(SELECT ticket_id, created_at AS at FROM {self.prefix}.message "
             f"UNION ALL SELECT ticket_id, submitted_at FROM {self.prefix}.survey_response)"
         )
-        last = (
-            "greatest(utc(t.created_at), utc(t.first_agent_reply_at), utc(t.first_resolved_at), "
-            "utc(t.resolved_at), utc(t.closed_at), utc(t.escalation_at))"
-        )
+        last = "greatest(" + ", ".join(f"utc(t.{event})" for event in TICKET_EVENTS) + ")"
         return f"""(utc(t.created_at) < {high} AND (
             (t.resolved_at IS NULL AND t.closed_at IS NULL) OR {last} >= {low}
             OR t.id IN (SELECT r.ticket_id FROM {references} r WHERE {self._within("r.at")})))"""
