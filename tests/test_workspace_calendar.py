@@ -100,3 +100,44 @@ def test_calendar_columns_match_the_business_calendar(
     database_url: str, zone: str, periods_for: str, expected_bucket: int
 ) -> None:
     _check(database_url, zone, periods_for, expected_bucket)
+
+
+def test_instants_before_the_calendar_start_keep_exact_business_durations(database_url: str) -> None:
+    """The calendar covers the periods and the load bounds; a ticket created years before them (still open
+    then, or resolved in them) gets its business seconds from the open intervals directly, as negative
+    offsets from the calendar's start, so `resolved_at_b − created_at_b` is still the open time between the
+    two — for spans ending before the start, across it, and after it."""
+    settings = load_settings(
+        database_url=database_url, timezone="Europe/Amsterdam", business_hours=HOURS, holiday_country="NL"
+    )
+    calendar = BusinessCalendar.from_settings(settings)
+    created = _instants(2, datetime(2023, 1, 1, tzinfo=UTC), 3 * 365, 300)
+    rng = random.Random(3)
+    latest = datetime(2026, 4, 15, tzinfo=UTC)  # within the calendar's end (a lookaround after the periods)
+    resolved = [
+        min(c + timedelta(seconds=rng.choice([5, 700, 86400 * 3, 86400 * 200, 86400 * 900])), latest)
+        for c in created
+    ]
+    tickets = [
+        Ticket(source="hubspot", source_id=str(i), created_at=c, resolved_at=r, status="closed")
+        for i, (c, r) in enumerate(zip(created, resolved, strict=True))
+    ]
+    periods = split_periods(date(2026, 2, 1), date(2026, 5, 1), Grain.MONTH, settings.zone)
+    store = Store.open(database_url)
+    with store.transaction() as tx:
+        store.upsert(tx, tickets)
+    workspace = open_workspace(store, settings, periods, now=datetime(2026, 11, 1, tzinfo=UTC))
+    try:
+        start = datetime.fromtimestamp(workspace.first_minute * 60, UTC)
+        rows = workspace.rows("SELECT created_at_e, created_at_b, resolved_at_b FROM tickets")
+    finally:
+        workspace.close()
+        store.close()
+    by_epoch = {round(c.timestamp(), 6): (c, r) for c, r in zip(created, resolved, strict=True)}
+    assert len(rows) == len(created)
+    assert sum(c < start for c in created) > 250 and sum(r < start for r in resolved) > 100
+    assert sum(c < start <= r for c, r in zip(created, resolved, strict=True)) > 30
+    for created_e, created_b, resolved_b in rows:
+        c, r = by_epoch[round(created_e, 6)]
+        assert resolved_b - created_b == pytest.approx(calendar.business_seconds(c, r), abs=1e-5), (c, r)
+        assert created_b == pytest.approx(-calendar.business_seconds(c, start) if c < start else created_b)

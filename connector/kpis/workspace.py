@@ -6,14 +6,17 @@ records a computation needs are copied once into in-memory tables with:
   vendors counts once;
 - the cut columns every fact table shares: `agent`, `team`, `channel`, `source`, `priority`, `category`
   (`(none)` where unknown), so one grouping routine serves every KPI; they are ENUM types of the values
-  found (`cut_<column>`, see `_finish_facts`), which read as text;
+  found (`cut_<column>`, see `_cut_codes`), which read as text;
 - each timestamp `x` also as `x_e` (calendar seconds since the epoch), `x_b` (business seconds since the
   calendar's start), `x_p` (index of the period it falls in, null outside them) and, where a KPI needs
   them, `x_open` (whether the desk was open then) and `x_how` (local hour of the week, Monday 00h = 0), so
   a duration is a subtraction in either basis and assigning a period or a heat-map cell is no join.
 
 Business seconds `B(t)` (open seconds since the calendar's start) come from a table of quarter-hour buckets
-with a bit per open minute, built from `BusinessCalendar`'s open intervals (see `_calendar_table`).
+with a bit per open minute, built from `BusinessCalendar`'s open intervals (see `_calendar_table`) before
+the facts are read, so each fact table is read and given its calendar columns in one pass; the few
+instants before the calendar's start get theirs from the open intervals directly
+(`_early_business_seconds`).
 """
 
 from __future__ import annotations
@@ -157,7 +160,7 @@ class Workspace:
         """Set when the facts are read by index (see `_fact_window`)."""
         self.bucket_minutes, self.first_minute = 1, 0
         """Set by the calendar: minutes per bucket, and the calendar's first minute since the epoch."""
-        self._unfinished: list[str] = []
+        self._fact_tables: list[str] = []
         self._staged: list[str] = []
         try:  # a failed build leaves no connection to the store open (it would hold PostgreSQL locks)
             self._open(database_url, schema, loader)
@@ -194,6 +197,13 @@ class Workspace:
         self._periods_table()
         self._identity_tables()
         self._agents()
+        # the calendar first, so each fact table is read with its calendar columns in one pass
+        self._calendar_table()
+        # the instant a period is judged at: its end, or now for a period still running
+        self._with_epochs(
+            "period_bounds",
+            f"SELECT pidx, least(p_end, TIMESTAMP '{naive_utc(self.now).isoformat()}') AS as_of FROM periods",
+        )
         self._stage_facts()
         self._tickets()
         self._messages()
@@ -201,14 +211,12 @@ class Workspace:
         self._surveys()
         for staged in self._staged:  # none left: each was dropped by the read that used it
             self.con.execute(f"DROP TABLE {staged}")
-        # the calendar spans the facts read, so it is built once they are
-        self._calendar_table()
-        # the instant a period is judged at: its end, or now for a period still running
-        self._with_epochs(
-            "period_bounds",
-            f"SELECT pidx, least(p_end, TIMESTAMP '{naive_utc(self.now).isoformat()}') AS as_of FROM periods",
-        )
-        self._finish_facts()
+        self._early_business_seconds()
+        self._cut_codes()
+        # tickets deleted in their source are loaded up to here only to drop their messages and lend
+        # their cut values to their survey responses; no KPI counts them. (After `_cut_codes`: DuckDB's
+        # ALTER TYPE converts deleted rows too, whose values need not be in the type.)
+        self.con.execute("DELETE FROM tickets WHERE archived")
         self._drop_duplicate_calls()
         self._contacts()
         self._purchases_reviews_costs()
@@ -245,25 +253,24 @@ class Workspace:
         )
 
     def _calendar_table(self) -> None:
-        """The business calendar as one packed list of buckets (`calendar_codes`), from the earliest
-        instant of the facts read to a lookaround past the periods. Opening hours are whole local minutes and
-        every time zone's offset is a whole number of minutes, so a minute is open or closed throughout,
-        and `B(t) = 60 · (open minutes before minute(t)) + open[minute(t)] · (t − minute(t))` is exact.
+        """The business calendar as one packed list of buckets (`calendar_codes`), from before the
+        periods and the load bounds (`_calendar_start`) to a lookaround past the periods. Opening hours
+        are whole local minutes and every time zone's offset is a whole number of minutes, so a minute is
+        open or closed throughout, and `B(t) = 60 · (open minutes before minute(t)) + open[minute(t)] ·
+        (t − minute(t))` is exact.
 
         A bucket is `BUCKET_MINUTES` (15) UTC minutes: one list entry holds the business minutes before
         it, which of its minutes are open (a bit each), the period it lies in and its local hour of the
         week. Every real time zone's offset is a multiple of 15 minutes and periods start at local
         midnights, so a bucket lies in one period and one local hour; when that does not hold (a period
         starting at another instant) the buckets are single minutes. A short list matters: DuckDB copies
-        the list into every chunk of 2,048 rows that looks it up.
+        the list into every chunk of 2,048 rows that looks it up — so it does not stretch back to a
+        ticket opened years ago (`_early_business_seconds`).
 
         The calendar ends a lookaround after the last period, not at now: every figure is assigned to a
         period by its ending event, so no duration ends later, and the instant a period is judged at
         (`as_of`) is at most its end. An instant after the calendar's end has no business time."""
-        earliest = self._earliest_read()
-        start = min([self.span_start - self.lookaround] + ([earliest] if earliest else [])) - timedelta(
-            days=2
-        )
+        start = self._calendar_start()
         end = self.span_end + self.lookaround + timedelta(days=2)
         start, end = _floor_minutes(start, BUCKET_MINUTES), _floor_minutes(end, BUCKET_MINUTES)
         first_minute, last_minute = _epoch_minute(start), _epoch_minute(end)
@@ -337,15 +344,15 @@ class Workspace:
         )
         return True
 
-    def _earliest_read(self) -> datetime | None:
-        """The earliest instant of the facts read (the calendar starts there)."""
-        first = self.con.execute(
-            """SELECT min(t) FROM (SELECT min(created_at) AS t FROM tickets_read
-                UNION ALL SELECT min(started_at) FROM calls_read
-                UNION ALL SELECT min(submitted_at) FROM surveys_read
-                UNION ALL SELECT min(created_at) FROM messages_read)"""
-        ).fetchone()
-        return _aware(first[0]) if first and first[0] else None
+    def _calendar_start(self) -> datetime:
+        """Where the calendar starts: a lookaround before the periods and the load bounds (less a call's
+        margin: the earliest call read), so the tickets touching them that began shortly before are in
+        it; two days early for any time zone. Older instants (a ticket open for months) get their
+        business seconds from `_early_business_seconds`."""
+        earliest = [self.span_start]
+        if self.bounds is not None:
+            earliest.append(self.bounds[0] - self._call_margin())
+        return min(earliest) - self.lookaround - timedelta(days=2)
 
     def _fact_window(self, schema: str | None) -> FactWindow | None:
         """The database's own queries for the facts within the load bounds (`connector.store.facts`),
@@ -428,34 +435,76 @@ class Workspace:
             OR t.id IN (SELECT r.ticket_id FROM {references} r WHERE {self._within("r.at")})))"""
 
     def _read(self, table: str, source_sql: str) -> None:
-        """Copy a fact table from the store as `<table>_read`; `_finish_facts` makes it `table`. The staged
-        rows it read (`_stage_facts`; each staged table serves one read) are dropped at once, so their
-        memory serves what follows."""
-        self.con.execute(f"CREATE TABLE {table}_read AS {source_sql}")
-        self._unfinished.append(table)
+        """Copy a fact table from the store with its calendar columns (`_with_epochs`); `_cut_codes`
+        turns its cut columns into codes once every table is read. The staged rows it read
+        (`_stage_facts`; each staged table serves one read) are dropped at once, so their memory serves
+        what follows."""
+        self._with_epochs(table, source_sql)
+        self._fact_tables.append(table)
         for staged in [name for name in self._staged if re.search(rf"\b{name}\b", source_sql)]:
             self.con.execute(f"DROP TABLE {staged}")
             self._staged.remove(staged)
 
-    def _finish_facts(self) -> None:
-        """Give every fact table its calendar columns (`_with_epochs`) and its cut columns as ENUM types
-        of the values found in any of them (`cut_<column>`, in alphabetical order so that sorting them
-        sorts their text). Grouping by a one- or two-byte code instead of a string takes about a fifth
-        off every grouped query, and the tables take less memory."""
-        tables = self._unfinished
+    def _early_business_seconds(self) -> None:
+        """Business seconds of the facts' instants before the calendar's start (`_calendar_start`), as
+        negative offsets from it: `B(t) = −Σ |[t, start) ∩ I|` over the open intervals I, so every
+        duration `B(b) − B(a)` stays the open time between them. Such instants are of the few tickets
+        open since long before the periods, so they are computed here — each matched to the first open
+        interval closing after it, with the open seconds from there to the start — from the same open
+        intervals the calendar table is built of, instead of stretching the calendar every row looks up."""
+        start = naive_utc(datetime.fromtimestamp(self.first_minute * 60, UTC))
+        columns = [
+            (table, name)
+            for table in self._fact_tables
+            for name, kinds in CALENDAR_COLUMNS[table].items()
+            if "b" in kinds
+        ]
+        firsts = self.con.execute(
+            "SELECT min(t) FROM ("
+            + " UNION ALL ".join(f"SELECT min({name}) AS t FROM {table}" for table, name in columns)
+            + ")"
+        ).fetchone()
+        if not firsts or firsts[0] is None or firsts[0] >= start:
+            return
+        intervals = list(self.calendar.open_intervals(_aware(firsts[0]), _aware(start)))
+        opens = [a.timestamp() for a, _ in intervals]
+        closes = [b.timestamp() for _, b in intervals]
+        self.con.execute(
+            f"""CREATE TEMP TABLE early_intervals AS SELECT opens, closes,
+                sum(closes - opens) OVER (ORDER BY closes ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+                    AS open_after
+            FROM (SELECT {unnested("DOUBLE")} AS opens, {unnested("DOUBLE")} AS closes)""",
+            [json_list(opens), json_list(closes)],
+        )
+        for table, name in columns:
+            self.con.execute(
+                f"""UPDATE {table} SET {name}_b = e.b FROM (
+                    SELECT r.rowid AS rid,
+                        -coalesce(i.closes - greatest(i.opens, r.{name}_e) + coalesce(i.open_after, 0), 0) AS b
+                    FROM {table} r ASOF LEFT JOIN early_intervals i ON r.{name}_e < i.closes
+                    WHERE r.{name} < ?) e
+                WHERE {table}.rowid = e.rid""",
+                [start],
+            )
+        self.con.execute("DROP TABLE early_intervals")
+
+    def _cut_codes(self) -> None:
+        """Turn the fact tables' cut columns into ENUM types of the values found in any of them
+        (`cut_<column>`, in alphabetical order so that sorting them sorts their text). Grouping by a
+        one- or two-byte code instead of a string takes about a fifth off every grouped query, and the
+        tables take less memory."""
+        tables = self._fact_tables
         for column in CUT_COLUMNS:
             # `(none)` always: DuckDB cannot query an ENUM without values
             values = " UNION ALL ".join(
-                [f"SELECT '{NONE}' AS v", *(f"SELECT {column} FROM {table}_read" for table in tables)]
+                [f"SELECT '{NONE}' AS v", *(f"SELECT {column} FROM {table}" for table in tables)]
             )
             self.con.execute(
                 f"CREATE TYPE cut_{column} AS ENUM (SELECT DISTINCT v FROM ({values}) WHERE v IS NOT NULL ORDER BY v)"
             )
-        as_codes = ", ".join(f"CAST({column} AS cut_{column}) AS {column}" for column in CUT_COLUMNS)
-        for table in tables:
-            self._with_epochs(table, f"SELECT * REPLACE ({as_codes}) FROM {table}_read")
-            self.con.execute(f"DROP TABLE {table}_read")
-        self._unfinished = []
+            for table in tables:
+                self.con.execute(f"ALTER TABLE {table} ALTER {column} TYPE cut_{column}")
+        self._fact_tables = []
 
     def _with_epochs(self, table: str, source_sql: str) -> None:
         """CREATE TABLE `table` from `source_sql` in one pass, adding the calendar columns of its
@@ -467,10 +516,12 @@ class Workspace:
         epochs = [f"epoch(r.{name}) AS {name}_e" for name in wanted]
         # each timestamp's minute since the calendar's start, its bucket's code, and from the code the
         # bucket's open minutes (`__mask`) and the timestamp's minute within the bucket (`__within`)
-        minutes = [f"CAST(floor({name}_e / 60) AS BIGINT) - {first} AS {name}__min" for name in looked_up]
-        lookups = [
-            f"CASE WHEN {name}__min >= 0 THEN list_extract(mc.codes, {name}__min // {bucket} + 1) END AS {name}__code"
+        minutes = [
+            f"CASE WHEN {name}_e >= {first * 60} THEN CAST(floor({name}_e / 60) AS BIGINT) - {first} END AS {name}__min"
             for name in looked_up
+        ]
+        lookups = [
+            f"list_extract(mc.codes, {name}__min // {bucket} + 1) AS {name}__code" for name in looked_up
         ]
         parts = [
             f"({name}__code >> 24) & {(1 << bucket) - 1} AS {name}__mask, "
@@ -551,7 +602,7 @@ class Workspace:
                 coalesce(t.category, '{NONE}') AS category,
                 utc(m.created_at) AS created_at
             FROM {self._facts("message")} m
-            LEFT JOIN tickets_read t ON t.id = m.ticket_id
+            LEFT JOIN tickets t ON t.id = m.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id
             -- the messages of a ticket deleted in its source go with it; with load bounds, those of
             -- the tickets read, and any other within them (a ticket with a message there is read)
@@ -627,16 +678,13 @@ class Workspace:
                 utc(r.responded_at) AS responded_at
             FROM {self._facts("survey_response")} r
             -- archived or not: a response borrows its ticket's cut values as last stored (SPEC §4)
-            LEFT JOIN tickets_read t ON t.id = r.ticket_id
+            LEFT JOIN tickets t ON t.id = r.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = r.contact_id
             -- with load bounds: those submitted within them, and any about a ticket read (K28 judges a
             -- social ticket by its survey, whenever it came)
             WHERE {self._within("r.submitted_at")} OR t.id IS NOT NULL""",
         )
-        # tickets deleted in their source are loaded up to here only to drop their messages and lend
-        # their cut values to their survey responses; no KPI counts them
-        self.con.execute("DELETE FROM tickets_read WHERE archived")
 
     def _contacts(self) -> None:
         """One row per customer identity: customer since its earliest record says so; churned only when
