@@ -55,14 +55,18 @@ def run(
     cuts: Sequence[str] = ("overall",),
     kpis: Sequence[str] | None = None,
     now: datetime = NOW,
+    merged_tickets: Sequence[tuple[str, str]] = (),
     **settings: Any,
 ) -> Results:
-    """Store `records` in a fresh store at `database_url` and compute the KPIs."""
+    """Store `records` (and the (merged-away, surviving) ticket pairs `merged_tickets`) in a fresh store at
+    `database_url` and compute the KPIs."""
     config = load_settings(database_url=database_url, **settings)
     store = Store.open(database_url)
     try:
         with store.transaction() as tx:
             store.upsert(tx, list(records))
+            for away, survivor in merged_tickets:
+                store.fold(tx, "ticket", away, survivor)
         periods = split_periods(start, end, grain, config.zone)
         return Results(compute(store, config, periods, cuts=cuts, kpi_ids=kpis, now=now))
     finally:

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.kpi_helpers import call, plus, run, survey, ticket
+from connector.schema import Message
+from tests.kpi_helpers import at, call, plus, run, survey, ticket
 
 JAN = {"start": date(2026, 1, 1), "end": date(2026, 2, 1)}
 MONDAY = "2026-01-05T10:00:00Z"
@@ -168,3 +169,57 @@ def test_a_survey_keeps_the_cut_values_of_a_ticket_closed_long_before(
         survey("csat", 4, MONDAY, ticket_id=old.id, scale_min=1, scale_max=5),
     ]
     _answer_counts_in_its_tickets_cuts(database_url, records)
+
+
+@pytest.mark.parametrize("read_by", ["index", "scanner"])
+def test_a_merged_tickets_survey_belongs_to_the_surviving_ticket(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, read_by: str
+) -> None:
+    """SPEC §4 / issue 16: "a merged ticket's survey belongs to the surviving ticket". The answer about a
+    ticket merged into another takes the survivor's cut values, and the survivor is read for it however
+    long ago both were resolved — by the database's index queries and by the scanner alike."""
+    from connector.kpis import workspace
+
+    monkeypatch.setattr(workspace, "INDEXED_SHARE", 100.0 if read_by == "index" else 0.0)
+    closed = {"first_agent_reply_at": "2025-06-02T10:30:00Z", "resolved_at": "2025-06-02T12:00:00Z"}
+    away = ticket("2025-06-02T10:00:00Z", source_id="away", team="Tier 1", channel="chat", **closed)
+    survivor = ticket("2025-06-02T10:00:00Z", source_id="survivor", **closed, **CUT_VALUES_AS_FIELDS)
+    records = [
+        ticket("2024-01-08T10:00:00Z", source_id="first", resolved_at="2024-01-08T12:00:00Z"),
+        away,
+        survivor,
+        survey("csat", 4, MONDAY, ticket_id=away.id, scale_min=1, scale_max=5),
+    ]
+    results = run(
+        database_url,
+        records,
+        **JAN,
+        kpis=["K14"],
+        cuts=["overall", *CUT_VALUES],
+        merged_tickets=[(away.id, survivor.id)],
+    )
+    for cut, value in CUT_VALUES.items():
+        assert results.find("K14", cut=cut, cut_value=value).count == 1, cut
+
+
+def test_a_merged_away_ticket_counts_no_more(database_url: str) -> None:
+    """Merging two tickets leaves one: the merged-away ticket is in no volume or resolution figure, its
+    messages are the survivor's."""
+    first = ticket(MONDAY, source_id="a", resolved_at=plus(MONDAY, hours=2))
+    second = ticket(plus(MONDAY, hours=1), source_id="b", resolved_at=plus(MONDAY, hours=3))
+    # one public agent reply on each: the survivor, with both, was not resolved at the first contact
+    replies = [
+        Message(
+            source="hubspot", source_id=f"m{n}", ticket_id=t.id, author_type="agent", created_at=at(MONDAY)
+        )
+        for n, t in enumerate((first, second))
+    ]
+    kpis = ["K04", "K07", "K11"]
+    apart = run(database_url, [first, second, *replies], **JAN, kpis=kpis)
+    assert (apart.value("K11", "count"), apart.find("K04", "mean").count, apart.value("K07")) == (2, 2, 100.0)
+    merged = run(
+        database_url, [first, second, *replies], **JAN, kpis=kpis, merged_tickets=[(second.id, first.id)]
+    )
+    assert merged.value("K11", "count") == 1
+    assert merged.find("K04", "mean").count == 1
+    assert (merged.value("K07"), merged.find("K07").denominator) == (0.0, 1)

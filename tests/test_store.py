@@ -281,3 +281,20 @@ def test_database_from_a_newer_connector_is_refused_clearly(database_url: str) -
 def test_unsupported_database_url_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="unsupported database"):
         create_store_engine("mysql://localhost/x")
+
+
+def test_ticket_merges_resolve_in_one_lookup_whatever_their_order(store: Store) -> None:
+    """A merged-away ticket points at a survivor that is not merged itself: a merge into a ticket that
+    was merged onward follows the chain, and tickets merged into one that is merged later move along.
+    A merge into itself, or one closing a loop, changes nothing."""
+    with store.transaction() as tx:
+        assert store.fold(tx, "ticket", "hubspot:1", "hubspot:2") == "hubspot:2"
+        assert store.fold(tx, "ticket", "hubspot:2", "hubspot:3") == "hubspot:3"  # 1 moves along to 3
+        assert store.fold(tx, "ticket", "hubspot:4", "hubspot:1") == "hubspot:3"  # into a merged one
+        assert store.fold(tx, "ticket", "hubspot:5", "hubspot:5") == "hubspot:5"
+        assert store.fold(tx, "ticket", "hubspot:3", "hubspot:1") == "hubspot:3"  # would close a loop
+    assert store.merged_tickets() == {
+        "hubspot:1": "hubspot:3",
+        "hubspot:2": "hubspot:3",
+        "hubspot:4": "hubspot:3",
+    }

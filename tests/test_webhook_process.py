@@ -127,6 +127,46 @@ def test_a_hubspot_ticket_event_updates_that_tickets_properties_once(
     assert forged.status_code == 401 and "62515:1003" not in outcomes(store)
 
 
+def test_a_hubspot_ticket_merge_event_folds_the_merged_tickets_into_the_new_one(
+    synced: tuple[Sandbox, Settings, Store],
+) -> None:
+    """A ticket merge makes a new record (HubSpot knowledge base, "Merge tickets"); its event names the
+    primary, the merged-away tickets and the new one (developer changelog, "New subscription types for
+    Webhooks"). The store keeps both old tickets folded into the new one, which is re-read; a merge event
+    is applied even when an event about the same object processed later came first; a merge event
+    without its ids is refused with the reason."""
+    sandbox, settings, store = synced
+    tickets = sandbox.hubspot.kinds["tickets"]
+    new, primary, merged = (tickets.object_id(n) for n in (5, 6, 7))
+    client = processing_client(settings, store)
+    later = hubspot_event(
+        1, objectId=int(new), occurredAt=int((NOW + timedelta(minutes=5)).timestamp() * 1000)
+    )
+    assert post_hubspot(client, [later]).status_code == 200
+    event = hubspot_event(
+        2,
+        subscriptionType="ticket.merge",
+        objectId=int(new),
+        primaryObjectId=int(primary),
+        mergedObjectIds=[int(merged)],
+        newObjectId=int(new),
+    )
+    reads = len(sandbox.hubspot.requests)
+
+    answer = post_hubspot(client, [event])
+    assert answer.status_code == 200 and answer.json == {"accepted": 1, "new": 1}
+    assert outcomes(store)["62515:1002"] == ("applied", 1)
+    assert store.merged_tickets() == {
+        f"hubspot:{primary}": f"hubspot:{new}",
+        f"hubspot:{merged}": f"hubspot:{new}",
+    }
+    assert len(sandbox.hubspot.requests) > reads  # the new ticket re-read
+
+    broken = hubspot_event(3, subscriptionType="ticket.merge", primaryObjectId=int(primary))
+    refused = post_hubspot(client, [broken])
+    assert refused.status_code == 400 and b"mergedObjectIds" in refused.data
+
+
 def test_an_aircall_call_reaches_the_callers_hubspot_contact(synced: tuple[Sandbox, Settings, Store]) -> None:
     sandbox, settings, store = synced
     world = sandbox.world

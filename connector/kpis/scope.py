@@ -9,7 +9,8 @@ What a scope loads:
 - tickets: each ticket in `tickets`, and every ticket of a customer in `contacts`, with their messages;
 - customers: each contact identity in `contacts` — every contact record linked to it, and their calls,
   survey answers and purchases;
-- the identity links and agents those rows name (their cuts), nothing of reviews or costs.
+- the identity links and agents those rows name (their cuts), the merges of the tickets they name,
+  nothing of reviews or costs.
 
 A figure over these rows equals the figure the whole store gives for the same record: ticket figures
 depend on the ticket and its messages only, customer figures on the rows of that customer's identity
@@ -32,7 +33,7 @@ from sqlalchemy.engine import Connection
 from connector.kpis.workspace import json_list, unnested
 from connector.store import Store
 from connector.store.records import id_chunks
-from connector.store.tables import UtcDateTime, entity_tables, identity_link
+from connector.store.tables import UtcDateTime, entity_tables, identity_link, ticket_merge
 
 SCHEMA = "s"
 
@@ -54,7 +55,11 @@ def copy_scope(con: duckdb.DuckDBPyConnection, store: Store, scope: RecordScope)
     con.execute(f"CREATE SCHEMA {SCHEMA}")
     with store.engine.connect() as connection:
         rows = _scoped_rows(connection, scope)
-    for name, table in [*entity_tables.items(), ("identity_link", identity_link)]:
+    for name, table in [
+        *entity_tables.items(),
+        ("identity_link", identity_link),
+        ("ticket_merge", ticket_merge),
+    ]:
         _copy(con, name, table, rows.get(name, []))
     return SCHEMA
 
@@ -78,6 +83,13 @@ def _scoped_rows(connection: Connection, scope: RecordScope) -> dict[str, list[M
     }
     tickets = {row["id"] for row in rows["ticket"]}
     rows["message"] = _where_in(connection, t["message"], t["message"].c.ticket_id, tickets)
+    merges = ticket_merge.c
+    referred = tickets | {row["ticket_id"] for row in rows["survey_response"] if row.get("ticket_id")}
+    rows["ticket_merge"] = _unique(
+        _where_in(connection, ticket_merge, merges.ticket_id, referred)
+        + _where_in(connection, ticket_merge, merges.into_ticket_id, tickets),
+        key=("ticket_id",),
+    )
     named = {
         kind: {row[column] for table in rows.values() for row in table if row.get(column)}
         for kind, column in (("agent", "agent_id"), ("contact", "contact_id"))

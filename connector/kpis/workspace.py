@@ -213,8 +213,8 @@ class Workspace:
             self.con.execute(f"DROP TABLE {staged}")
         self._early_business_seconds()
         self._cut_codes()
-        # tickets deleted in their source are loaded up to here only to drop their messages and lend
-        # their cut values to their survey responses; no KPI counts them. (After `_cut_codes`: DuckDB's
+        # tickets deleted in their source (or merged into another) are loaded up to here only to drop
+        # their messages and lend their cut values to their survey responses; no KPI counts them. (After `_cut_codes`: DuckDB's
         # ALTER TYPE converts deleted rows too, whose values need not be in the type.)
         self.con.execute("DELETE FROM tickets WHERE archived")
         self._drop_duplicate_calls()
@@ -234,12 +234,17 @@ class Workspace:
         )
 
     def _identity_tables(self) -> None:
+        """Who is who: agent and contact records → their identity, and merged-away tickets → the ticket
+        that survives them (`connector.store.merges`)."""
         for kind in ("agent", "contact"):
             self.con.execute(
                 f"""CREATE TABLE {kind}_identity AS
                 SELECT record_id, identity_id FROM {self.prefix}.identity_link
                 WHERE kind = '{kind}' AND identity_id <> record_id"""
             )
+        self.con.execute(
+            f"CREATE TABLE merged_ticket AS SELECT ticket_id, into_ticket_id FROM {self.prefix}.ticket_merge"
+        )
 
     def _agents(self) -> None:
         """One row per agent identity: active when any of its records is active; its teams."""
@@ -430,9 +435,11 @@ class Workspace:
             f"UNION ALL SELECT ticket_id, submitted_at FROM {self.prefix}.survey_response)"
         )
         last = "greatest(" + ", ".join(f"utc(t.{event})" for event in TICKET_EVENTS) + ")"
+        # a reference to a merged-away ticket is one to its survivor
+        referred = f"""SELECT coalesce(mt.into_ticket_id, r.ticket_id) FROM {references} r
+            LEFT JOIN merged_ticket mt ON mt.ticket_id = r.ticket_id WHERE {self._within("r.at")}"""
         return f"""(utc(t.created_at) < {high} AND (
-            (t.resolved_at IS NULL AND t.closed_at IS NULL) OR {last} >= {low}
-            OR t.id IN (SELECT r.ticket_id FROM {references} r WHERE {self._within("r.at")})))"""
+            (t.resolved_at IS NULL AND t.closed_at IS NULL) OR {last} >= {low} OR t.id IN ({referred})))"""
 
     def _read(self, table: str, source_sql: str) -> None:
         """Copy a fact table from the store with its calendar columns (`_with_epochs`); `_cut_codes`
@@ -578,13 +585,15 @@ class Workspace:
                 CAST(t.transfer_count AS INTEGER) AS transfer_count,
                 CAST(t.is_complaint AS BOOLEAN) AS is_complaint,
                 CAST(t.handle_seconds AS DOUBLE) AS handle_seconds,
-                coalesce(CAST(t.archived AS BOOLEAN), false) AS archived,
+                -- deleted in its source, or merged into another ticket there: counted no more
+                coalesce(CAST(t.archived AS BOOLEAN), false) OR mt.ticket_id IS NOT NULL AS archived,
                 -- open until its final resolution; waiting for an agent until its first reply or resolution
                 coalesce(utc(coalesce(t.resolved_at, t.closed_at)), TIMESTAMP 'infinity') AS open_until,
                 least(coalesce(utc(t.first_agent_reply_at), TIMESTAMP 'infinity'),
                       coalesce(utc(coalesce(t.resolved_at, t.closed_at)), TIMESTAMP 'infinity'))
                     AS waiting_until
             FROM {self._facts("ticket")} t
+            LEFT JOIN merged_ticket mt ON mt.ticket_id = t.id
             LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id
             WHERE {self._ticket_needed()}""",
@@ -593,7 +602,8 @@ class Workspace:
     def _messages(self) -> None:
         self._read(
             "messages",
-            f"""SELECT m.id, m.ticket_id, m.author_type, CAST(m.is_public AS BOOLEAN) AS is_public,
+            f"""SELECT m.id, coalesce(mt.into_ticket_id, m.ticket_id) AS ticket_id, m.author_type,
+                CAST(m.is_public AS BOOLEAN) AS is_public,
                 coalesce(ai.identity_id, m.agent_id, '{NONE}') AS agent,
                 coalesce(t.team, '{NONE}') AS team,
                 coalesce(m.channel, t.channel, '{NONE}') AS channel,
@@ -602,7 +612,9 @@ class Workspace:
                 coalesce(t.category, '{NONE}') AS category,
                 utc(m.created_at) AS created_at
             FROM {self._facts("message")} m
-            LEFT JOIN tickets t ON t.id = m.ticket_id
+            -- a merged-away ticket's messages are the survivor's
+            LEFT JOIN merged_ticket mt ON mt.ticket_id = m.ticket_id
+            LEFT JOIN tickets t ON t.id = coalesce(mt.into_ticket_id, m.ticket_id)
             LEFT JOIN agent_identity ai ON ai.record_id = m.agent_id
             -- the messages of a ticket deleted in its source go with it; with load bounds, those of
             -- the tickets read, and any other within them (a ticket with a message there is read)
@@ -667,7 +679,7 @@ class Workspace:
             "surveys",
             f"""SELECT r.id, r.source, r.kind, CAST(r.score AS DOUBLE) AS score,
                 CAST(r.scale_min AS DOUBLE) AS scale_min, CAST(r.scale_max AS DOUBLE) AS scale_max,
-                r.dimension, r.measure, r.ticket_id,
+                r.dimension, r.measure, coalesce(mt.into_ticket_id, r.ticket_id) AS ticket_id,
                 coalesce(ci.identity_id, r.contact_id) AS contact,
                 coalesce(ai.identity_id, r.agent_id, t.agent, '{NONE}') AS agent,
                 coalesce(t.team, '{NONE}') AS team,
@@ -677,8 +689,10 @@ class Workspace:
                 utc(r.submitted_at) AS submitted_at,
                 utc(r.responded_at) AS responded_at
             FROM {self._facts("survey_response")} r
-            -- archived or not: a response borrows its ticket's cut values as last stored (SPEC §4)
-            LEFT JOIN tickets t ON t.id = r.ticket_id
+            -- archived or not: a response borrows its ticket's cut values as last stored (SPEC §4); a
+            -- merged-away ticket's response belongs to the survivor
+            LEFT JOIN merged_ticket mt ON mt.ticket_id = r.ticket_id
+            LEFT JOIN tickets t ON t.id = coalesce(mt.into_ticket_id, r.ticket_id)
             LEFT JOIN agent_identity ai ON ai.record_id = r.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = r.contact_id
             -- with load bounds: those submitted within them, and any about a ticket read (K28 judges a

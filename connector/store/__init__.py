@@ -38,8 +38,16 @@ from connector.store.identity import (
     link_identities,
     linked_records,
 )
+from connector.store.merges import MergeKind, merge_ticket
 from connector.store.records import UpsertCounts, dialect_insert, id_chunks, read_records, upsert_records
-from connector.store.tables import identity_link, kpi_result, sync_cursor, table_for, webhook_event
+from connector.store.tables import (
+    identity_link,
+    kpi_result,
+    sync_cursor,
+    table_for,
+    ticket_merge,
+    webhook_event,
+)
 
 __all__ = ["Store", "UpsertCounts"]
 log = logging.getLogger(__name__)
@@ -170,10 +178,19 @@ class Store:
                 found.update({row.record_id: row.identity_id for row in rows})
         return found
 
-    def fold(self, connection: Connection, kind: IdentityKind, record_id: str, into_record_id: str) -> str:
-        """Fold a record merged away in its source into the survivor's identity (same transaction as the
-        survivor's upsert)."""
+    def fold(self, connection: Connection, kind: MergeKind, record_id: str, into_record_id: str) -> str:
+        """Fold a record merged away in its source into the survivor (same transaction as the survivor's
+        upsert): an agent or contact into the survivor's identity (`connector.store.identity`), a ticket
+        into the surviving ticket (`connector.store.merges`). Returns the identity or the survivor."""
+        if kind == "ticket":
+            return merge_ticket(connection, record_id, into_record_id)
         return fold_identity(connection, kind, record_id, into_record_id)
+
+    def merged_tickets(self) -> dict[str, str]:
+        """Every merged-away ticket → the ticket that survives it."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(ticket_merge.c.ticket_id, ticket_merge.c.into_ticket_id))
+            return {ticket_id: into for ticket_id, into in rows}
 
     def linked_records(self, kind: IdentityKind, identity_id: str) -> list[str]:
         with self.engine.connect() as connection:

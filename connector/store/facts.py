@@ -7,7 +7,8 @@ with the queries here, for a superset of the rows its own filter keeps (each bou
 so how the database compares stored instants with the bounds cannot lose a row):
 - tickets created before `high` that are still open, or whose latest event (`LastEvent`) falls from `low`
   on, or that a message or survey answer within the bounds refers to;
-- the messages and survey answers of those tickets, and any others within the bounds;
+- the messages and survey answers of those tickets (or of tickets merged into them), and any others
+  within the bounds;
 - calls that started within the bounds (widened before by the caller's margin).
 
     >>> window = FactWindow("sqlite", None, low, high)
@@ -98,7 +99,8 @@ class FactWindow:
 
     def ticket_references(self) -> str:
         """The ticket and time (`ticket_id`, `at`) of each message and survey answer within the bounds
-        (two index ranges): their tickets are needed, for their cut values and figures."""
+        (two index ranges): their tickets are needed, for their cut values and figures — the survivor,
+        when the ticket referred to was merged into another (`ticket_merge`)."""
         messages = (
             f"SELECT ticket_id, created_at AS at FROM {self._table('message')} "
             f"WHERE {self._between('created_at')}"
@@ -107,7 +109,11 @@ class FactWindow:
             f"SELECT ticket_id, submitted_at AS at FROM {self._table('survey_response')} "
             f"WHERE {self._between('submitted_at')}"
         )
-        return f"{messages} UNION ALL {answers}"
+        return (
+            f"SELECT coalesce(m.into_ticket_id, r.ticket_id) AS ticket_id, r.at "
+            f"FROM ({messages} UNION ALL {answers}) r "
+            f"LEFT JOIN {self._table('ticket_merge')} m ON m.ticket_id = r.ticket_id"
+        )
 
     def _needed_tickets(self) -> str:
         """SQL condition on a ticket: its life touches the bounds — created before they end, and still
@@ -129,22 +135,30 @@ class FactWindow:
 
     def _of_needed_tickets(self, table: str, columns: Sequence[str], instant: str) -> str:
         """The rows of `table` within the bounds (by `instant`), or about a ticket whose life touches them
-        (by `ticket_id`; created after them too: a superset, cheaper to find)."""
+        or one merged into it (by `ticket_id`; created after them too: a superset, cheaper to find)."""
         rows, ticket, key = self._table(table), self._table("ticket"), self._key()
         if self.dialect == "postgresql":  # two disjoint parts, as in `_postgresql_tickets`
             within = f"coalesce({self._between(instant)}, false)"
             events = ", ".join(f"t.{column}" for column in TICKET_EVENTS)
+            survivor = (
+                f"coalesce((SELECT m.into_ticket_id FROM {self._table('ticket_merge')} m "
+                f"WHERE m.ticket_id = x.ticket_id), x.ticket_id)"
+            )
             about_touching = (
-                f"EXISTS (SELECT 1 FROM {ticket} t WHERE t.id = x.ticket_id AND (greatest({events}) >= "
+                f"EXISTS (SELECT 1 FROM {ticket} t WHERE t.id = {survivor} AND (greatest({events}) >= "
                 f"{self._instant(self.low - SLACK)} OR (t.resolved_at IS NULL AND t.closed_at IS NULL) "
                 f"OR t.id IN (SELECT ticket_id FROM ({self.ticket_references()}) r)))"
             )
             select = f"SELECT {', '.join(f'x.{c}' for c in columns)} FROM {rows} x"
             return f"{select} WHERE {within} UNION ALL {select} WHERE NOT {within} AND {about_touching}"
         touching = f"SELECT id FROM {ticket} WHERE {key} IN ({self._touching()})"
+        merged_into_touching = (
+            f"SELECT ticket_id FROM {self._table('ticket_merge')} WHERE into_ticket_id IN ({touching})"
+        )
         return (
             f"SELECT {', '.join(columns)} FROM {rows} WHERE {key} IN ("
             f"SELECT {key} FROM {rows} WHERE ticket_id IN ({touching}) "
+            f"UNION SELECT {key} FROM {rows} WHERE ticket_id IN ({merged_into_touching}) "
             f"UNION SELECT {key} FROM {rows} WHERE {self._between(instant)})"
         )
 

@@ -201,6 +201,19 @@ identity_link = Table(
     Index(None, "kind", "identity_id"),
 )
 
+ticket_merge = Table(
+    "ticket_merge",
+    metadata,
+    Column("ticket_id", Text(), primary_key=True, comment="a ticket its source merged into another"),
+    Column(
+        "into_ticket_id", Text(), nullable=False, comment="the ticket that survives it (never merged itself)"
+    ),
+    Column("merged_at", UtcDateTime(), nullable=False),
+    Index(None, "into_ticket_id"),
+    comment="HubSpot merges tickets into a new record (webhook merge events): the merged-away ones count no "
+    "more, and what referred to them (survey answers, messages) belongs to the survivor",
+)
+
 sync_cursor = Table(
     "sync_cursor",
     metadata,

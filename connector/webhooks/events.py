@@ -98,6 +98,8 @@ def parse_hubspot(payload: Any) -> list[WebhookEvent]:
         event_id = f"{portal}:{_identifier(item.get('eventId'), f'event {n}: eventId')}"
         object_id = _identifier(item.get("objectId"), f"event {n}: objectId")
         occurred = _millis(item.get("occurredAt"), f"event {n}: occurredAt")
+        if kind.endswith(".merge"):
+            _merge_ids(item, f"event {n}")
         if object_type is None:  # an object the connector does not follow: left out, the rest recorded
             unknown.append(kind)
             continue
@@ -105,6 +107,35 @@ def parse_hubspot(payload: Any) -> list[WebhookEvent]:
     if not events:
         raise WebhookPayloadError(f"unknown event {unknown[0][:60]!r}")
     return events
+
+
+def hubspot_merges(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(merged-away id, surviving id) pairs of a HubSpot merge event; none for another event. A merge
+    names the primary object (`primaryObjectId`), the ones merged into it (`mergedObjectIds`) and, when
+    the merge made a new record — as a ticket merge does — that record (`newObjectId`), which then
+    survives the primary too (HubSpot developer changelog, "New subscription types for Webhooks";
+    knowledge base, "Merge tickets")."""
+    kind = event.get("subscriptionType")
+    if not isinstance(kind, str) or not kind.endswith(".merge"):
+        return []
+    primary, merged, new = _merge_ids(event, "merge event")
+    survivor = new or primary
+    away = [*merged, *([primary] if survivor != primary else [])]
+    return [(object_id, survivor) for object_id in dict.fromkeys(away) if object_id != survivor]
+
+
+def _merge_ids(event: dict[str, Any], what: str) -> tuple[str, list[str], str | None]:
+    """A merge event's primary, merged-away and new object ids, checked."""
+    primary = _identifier(event.get("primaryObjectId"), f"{what}: primaryObjectId")
+    merged = event.get("mergedObjectIds")
+    if not isinstance(merged, list) or not merged:
+        raise WebhookPayloadError(f"{what}: mergedObjectIds is not a list of ids")
+    new = event.get("newObjectId")
+    return (
+        primary,
+        [_identifier(value, f"{what}: mergedObjectIds") for value in merged],
+        None if new is None else _identifier(new, f"{what}: newObjectId"),
+    )
 
 
 def _hubspot_object_type(kind: str, type_id: Any) -> str | None:

@@ -33,6 +33,7 @@ from connector.schema import Contact, Record, Ticket
 from connector.settings import Settings, Vendor, WriteTarget
 from connector.store import Store, UpsertCounts
 from connector.sync import apply_batch, build_adapter, sync_plan
+from connector.webhooks.events import WebhookPayloadError, hubspot_merges
 
 log = logging.getLogger(__name__)
 ROUND = 250
@@ -41,6 +42,8 @@ COMMIT = 100
 """Records upserted per transaction."""
 Key = tuple[str, str, str]
 """(vendor, object type, object id)."""
+MERGED_KINDS = {"tickets": "ticket", "contacts": "contact"}
+"""HubSpot object types whose merge events the store keeps (`Store.fold`), as the store names them."""
 
 
 @dataclass
@@ -95,6 +98,8 @@ class _Event:
     key: Key
     occurred_at: datetime | None
     received_at: datetime
+    merges: tuple[tuple[str, str], ...] = ()
+    """(merged-away id, surviving id) pairs a merge event names (`hubspot_merges`)."""
 
 
 class EventProcessor:
@@ -156,7 +161,12 @@ class EventProcessor:
             return report
         with self.store.exclusive("webhooks"):
             latest = self.store.latest_processed({e.key for e in events})
-            stale = [e for e in events if e.occurred_at and e.key in latest and e.occurred_at < latest[e.key]]
+            # a merge is a fact, not a state to re-read: never stale
+            stale = [
+                e
+                for e in events
+                if not e.merges and e.occurred_at and e.key in latest and e.occurred_at < latest[e.key]
+            ]
             live = [e for e in events if e not in set(stale)] if stale else list(events)
             self._finish(stale, "stale", report)
             by_type: dict[tuple[str, str], list[_Event]] = defaultdict(list)
@@ -204,7 +214,13 @@ class EventProcessor:
     ) -> set[str]:
         """Re-read the objects of `events`, upsert them; note the HubSpot tickets and the customers
         (contact identities, before and after) whose figures they touch. Returns the ids gone."""
-        ids = sorted({e.key[2] for e in events})
+        merged = [
+            (MERGED_KINDS[object_type], f"{vendor}:{away}", f"{vendor}:{survivor}")
+            for e in events
+            for away, survivor in e.merges
+            if object_type in MERGED_KINDS
+        ]
+        ids = sorted({e.key[2] for e in events} | {survivor for e in events for _, survivor in e.merges})
         refetched = self._adapter(vendor).refetch(object_type, ids)
         report.reads += len(ids)
         for problem in refetched.batch.rejected:
@@ -212,9 +228,8 @@ class EventProcessor:
         records = list(refetched.batch.records)
         customers = _customers(records) | _customers(self._stored_versions(records))
         for n in range(0, max(1, len(records)), COMMIT):  # short transactions: the app records meanwhile
-            part = Batch(
-                records[n : n + COMMIT], merged=refetched.batch.merged if n + COMMIT >= len(records) else ()
-            )
+            last = n + COMMIT >= len(records)
+            part = Batch(records[n : n + COMMIT], merged=[*refetched.batch.merged, *merged] if last else ())
             with self.store.transaction() as connection:
                 report.records.merge(apply_batch(self.store, connection, part))
         tickets.update(r.id for r in records if isinstance(r, Ticket) and r.source == "hubspot")
@@ -288,7 +303,22 @@ def _event(row: dict[str, Any]) -> _Event:
         (row["source"], row["object_type"] or "", row["object_id"] or ""),
         row["occurred_at"],
         row["received_at"],
+        _merges(row),
     )
+
+
+def _merges(row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The merges a recorded event names. Events are checked when received; one recorded before merges
+    were read and malformed is processed as a plain change (its object is re-read)."""
+    envelope = row.get("payload")  # {"kind", "body"}: `Store.record_webhook_events`
+    body = envelope.get("body") if isinstance(envelope, dict) else None
+    if row["source"] != "hubspot" or not isinstance(body, dict):
+        return ()
+    try:
+        return tuple(hubspot_merges(body))
+    except WebhookPayloadError as exc:
+        log.warning("hubspot: webhook event %s: its merge is not read: %s", row["event_id"], exc)
+        return ()
 
 
 def _customers(records: Iterable[Record]) -> set[str]:
