@@ -16,7 +16,7 @@ and then there is no daily cap to keep a reserve of.
 Each budget is a token bucket sized so that no sliding window of `interval` seconds can hold more than
 `limit` requests: it refills at `pace · limit / interval` per second and holds at most
 `(1 − pace) · limit` tokens, so a burst plus a full interval of refill equals the limit at most. With the
-default pace of 0.93 a long sync runs at 93 % of the limit, and the 2 % left over absorbs clock skew
+default pace of 0.93 a long sync runs at 93 % of the limit, and the 7 % left over absorbs clock skew
 between us and the vendor.
 """
 
@@ -27,11 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from connector.errors import ConnectorError
-
-
-class QuotaExhaustedError(ConnectorError):
-    """The vendor's daily quota is (nearly) used up: the sync stops, with its cursors saved."""
+from connector.errors import QuotaExhaustedError
 
 
 class TokenBucket:

@@ -16,11 +16,7 @@ from typing import Any
 
 import requests
 
-from connector.errors import FatalAPIError
-
-
-class PaginationLoopError(FatalAPIError):
-    """The vendor handed out a cursor it had already given: following it would never end."""
+from connector.errors import PaginationLoopError
 
 
 class _LoopGuard:

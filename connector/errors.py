@@ -9,8 +9,12 @@ ConnectorError                 anything the connector raises on purpose
 │   ├── AuthError              401/403: the credential is wrong or lacks a scope
 │   ├── RetryableAPIError      429/5xx/timeouts: worth retrying after a pause
 │   └── FatalAPIError          other 4xx: retrying will not help
-│       └── UnreachableError   no connection at all (refused, unknown host): the vendor is skipped
-└── WebhookSignatureError      a webhook failed verification: reject it, store nothing
+│       ├── UnreachableError   no connection at all (refused, unknown host): the vendor is skipped
+│       └── PaginationLoopError  the vendor handed out a cursor twice: the list would never end
+├── QuotaExhaustedError        a vendor's daily quota is (nearly) used up: the sync stops, cursors kept
+├── WriteBackError             HubSpot holds what the connector must not overwrite: fix it there
+├── WebhookSignatureError      a webhook failed verification: reject it (401), store nothing
+└── WebhookPayloadError        a webhook body is malformed or an unknown event: reject it (400)
 ```
 """
 
@@ -92,3 +96,19 @@ class UnreachableError(FatalAPIError):
 
 class WebhookSignatureError(ConnectorError):
     """A webhook request failed signature, token or timestamp verification."""
+
+
+class PaginationLoopError(FatalAPIError):
+    """The vendor handed out a cursor it had already given: following it would never end."""
+
+
+class QuotaExhaustedError(ConnectorError):
+    """The vendor's daily quota is (nearly) used up: the sync stops, with its cursors saved."""
+
+
+class WriteBackError(ConnectorError):
+    """HubSpot holds something the connector must not overwrite (e.g. a property of another type)."""
+
+
+class WebhookPayloadError(ConnectorError):
+    """A webhook body the connector cannot use: malformed, of the wrong types, or an unknown event."""

@@ -21,9 +21,9 @@ from datetime import time as clock_time
 from sqlalchemy.engine import Connection
 
 from adapters.base import OWN_WRITE_STREAM, Adapter, Batch, OwnWrite, SyncPlan
-from adapters.governor import QuotaExhaustedError, RateGovernor, VendorUsage
+from adapters.governor import RateGovernor, VendorUsage
 from adapters.windows import ReadProgress
-from connector.errors import AuthError, ConfigError, ConnectorError, UnreachableError
+from connector.errors import AuthError, ConfigError, ConnectorError, QuotaExhaustedError, UnreachableError
 from connector.settings import Settings, Vendor
 from connector.store import Store, UpsertCounts
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.governor import QuotaExhaustedError, RateGovernor
+from adapters.governor import RateGovernor
+from connector.errors import QuotaExhaustedError
 
 
 class FakeClock:

@@ -22,8 +22,7 @@ from hubspot.crm.pipelines import CollectionResponsePipelineNoPaging
 from adapters import aircall, hubspot_mapping, liveagent
 from adapters.base import SyncPlan
 from adapters.http import RetryPolicy
-from adapters.paging import PaginationLoopError
-from connector.errors import RecordValidationError, RetryableAPIError
+from connector.errors import PaginationLoopError, RecordValidationError, RetryableAPIError
 from connector.settings import load_settings
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"

@@ -12,13 +12,14 @@ import pytest
 from adapters.governor import RateGovernor
 from adapters.http import RetryPolicy
 from adapters.hubspot import OWN_WRITE_PROPERTY, HubSpotApi
+from connector.errors import WriteBackError
 from connector.kpis import compute
 from connector.periods import Grain, split_periods
 from connector.sandbox import Sandbox
 from connector.schema import Call, Ticket
 from connector.settings import Settings
 from connector.store import Store
-from connector.writer.hubspot import HubSpotWriter, WriteBackError
+from connector.writer.hubspot import HubSpotWriter
 from connector.writer.properties import CONTACT_PROPERTIES, TICKET_PROPERTIES, record_values
 from tests.sync_helpers import sandbox_settings, sync
 

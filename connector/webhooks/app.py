@@ -21,10 +21,10 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from connector.errors import WebhookSignatureError
+from connector.errors import WebhookPayloadError, WebhookSignatureError
 from connector.settings import Settings
 from connector.store import Store
-from connector.webhooks.events import PARSERS, WebhookEvent, WebhookPayloadError, parse_json
+from connector.webhooks.events import PARSERS, WebhookEvent, parse_json
 from connector.webhooks.verify import IncomingRequest, verify_aircall, verify_hubspot, verify_liveagent
 
 log = logging.getLogger(__name__)

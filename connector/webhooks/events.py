@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.errors import ConnectorError
+from connector.errors import WebhookPayloadError
 
 MAX_EVENTS = 100
 """HubSpot batches at most 100 events in one request."""
@@ -30,10 +30,6 @@ HUBSPOT_OBJECT_TYPE_IDS = {"0-1": "contacts", "0-5": "tickets", "0-48": "calls",
 AIRCALL_EVENTS = {"call.created", "call.answered", "call.hungup", "call.ended", "call.tagged",
                   "call.commented", "call.voicemail_left"}  # fmt: skip
 LIVEAGENT_EVENTS = {"ticket_created", "ticket_changed", "message_added", "call_started"}
-
-
-class WebhookPayloadError(ConnectorError):
-    """A webhook body the connector cannot use: malformed, of the wrong types, or an unknown event."""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from adapters.base import OWN_WRITE_STREAM, OwnWrite
 from adapters.governor import RateGovernor
 from adapters.hubspot import OWN_WRITE_PROPERTY, HubSpotApi, sdk_model
 from adapters.hubspot_mapping import id_order
-from connector.errors import APIError, AuthError, ConnectorError, FatalAPIError
+from connector.errors import APIError, AuthError, FatalAPIError, WriteBackError
 from connector.settings import Settings
 from connector.store import Store
 from connector.store.records import dialect_insert, id_chunks
@@ -70,10 +70,6 @@ SNAPSHOT_FIELDS = (
     ("denominator", "Denominator", "number", "number"),
     ("count", "Count", "number", "number"),
 )
-
-
-class WriteBackError(ConnectorError):
-    """HubSpot holds something the connector must not overwrite (e.g. a property of another type)."""
 
 
 @dataclass
