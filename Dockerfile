@@ -14,7 +14,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY connector ./connector
 COPY adapters ./adapters
-RUN pip install . "awslambdaric>=3" \
+RUN pip install ".[postgres]" "awslambdaric>=3" \
     && useradd --system --create-home --uid 10001 connector \
     && mkdir /data && chown connector /data
 

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.errors import StoreError
+from connector.errors import ConfigError, StoreError
 from connector.schema import ENTITIES, Agent, Contact, Record, Ticket, entity_model
 from connector.store import Store
 from connector.store.engine import create_store_engine, head_revision, migrate
@@ -298,3 +298,14 @@ def test_ticket_merges_resolve_in_one_lookup_whatever_their_order(store: Store) 
         "hubspot:2": "hubspot:3",
         "hubspot:4": "hubspot:3",
     }
+
+
+def test_a_postgresql_store_without_its_driver_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """psycopg is the `postgres` extra: without it a PostgreSQL URL is a clear configuration error."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg → ModuleNotFoundError
+    with pytest.raises(ConfigError, match=r"helpdesk-kpi-connector\[postgres\]"):
+        create_store_engine("postgresql://user@127.0.0.1:5432/db")

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 
-from connector.errors import StoreError
+from connector.errors import ConfigError, StoreError
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 CONNECT_TIMEOUT = 10
@@ -36,11 +36,16 @@ def create_store_engine(url: str) -> Engine:
     """An Engine for `url`; `postgresql://` URLs get the psycopg 3 driver, SQLite files real transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
-        engine = create_engine(
-            parsed.set(drivername="postgresql+psycopg"),
-            pool_pre_ping=True,
-            connect_args={"connect_timeout": CONNECT_TIMEOUT},
-        )
+        try:
+            engine = create_engine(
+                parsed.set(drivername="postgresql+psycopg"),
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": CONNECT_TIMEOUT},
+            )
+        except ModuleNotFoundError as exc:
+            raise ConfigError(
+                "a PostgreSQL store needs the psycopg driver: pip install 'helpdesk-kpi-connector[postgres]'"
+            ) from exc
     elif parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed)
         _use_real_sqlite_transactions(engine)
