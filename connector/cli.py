@@ -27,13 +27,9 @@ from connector.kpis import ALL_CUTS, CATALOGUE
 from connector.kpis import compute as compute_kpis
 from connector.kpis.results import to_csv, to_json, to_table
 from connector.periods import Grain, split_periods
-from connector.schema import Agent, Contact
 from connector.settings import ENV_PREFIX, Settings, Vendor, effective_settings, env_name, load_settings
 from connector.store import Store
-from connector.store.identity import IdentityKind
 from connector.store.records import OUTCOMES
-
-EXAMPLE_FILE = "example.jsonl"
 
 
 class _Context:
@@ -581,20 +577,6 @@ def _sandbox_writes(sandbox: Any) -> Iterator[str]:
         record = tickets.record(index)
         shown = {k: v for k, v in record.properties.items() if k.startswith("helpdesk_")}
         yield f"e.g. ticket {record.id}: " + ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
-
-
-def _linked_people(store: Store) -> Iterator[str]:
-    """One line per agent or contact found in more than one record, labelled by an email if any."""
-    kinds: tuple[tuple[IdentityKind, type[Agent | Contact]], ...] = (("agent", Agent), ("contact", Contact))
-    for kind, model in kinds:
-        groups: dict[str, list[Agent | Contact]] = {}
-        for record in store.records(model):
-            identity = store.identity_of(kind, record.id) or record.id
-            groups.setdefault(identity, []).append(record)
-        for members in groups.values():
-            if len(members) > 1:
-                label = next((m.email for m in members if m.email), None) or members[0].name or members[0].id
-                yield f"{kind} {label.lower()}: {', '.join(sorted(m.id for m in members))}"
 
 
 def _settings_or_exit(obj: _Context, **overrides: Any) -> Settings:

@@ -23,9 +23,11 @@ from responses import _recorder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.sandbox import Sandbox  # noqa: E402
+from connector.sandbox import Sandbox
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
+TIMEOUT = 30
+"""Seconds a sandbox request may take (the sandbox is on the loopback: it answers at once)."""
 PUBLIC = {
     "hubspot": "https://api.hubapi.com",
     "aircall": "https://api.aircall.io/v1",
@@ -45,7 +47,9 @@ def main() -> None:
         ticket_id = hubspot.get(f"{h}/crm/v3/objects/tickets", params={"limit": 1}).json()["results"][0]["id"]
         la_ticket = liveagent.get(f"{la}/tickets", params={"_perPage": 1}).json()[0]["id"]
         search = {
-            "filterGroups": [{"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "0"}]}],
+            "filterGroups": [
+                {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": "0"}]}
+            ],
             "sorts": [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
             "properties": ["subject", "hs_lastmodifieddate"],
             "limit": 3,
@@ -55,20 +59,21 @@ def main() -> None:
                 "owners": lambda: hubspot.get(f"{h}/crm/v3/owners", params={"limit": 2}),
                 "pipelines": lambda: hubspot.get(f"{h}/crm/v3/pipelines/tickets"),
                 "tickets-list": lambda: hubspot.get(
-                    f"{h}/crm/v3/objects/tickets", params={"limit": 2, "properties": "subject,hs_pipeline_stage"}
+                    f"{h}/crm/v3/objects/tickets",
+                    params={"limit": 2, "properties": "subject,hs_pipeline_stage"},
                 ),
                 "tickets-get": lambda: hubspot.get(f"{h}/crm/v3/objects/tickets/{ticket_id}"),
                 "tickets-search": lambda: hubspot.post(f"{h}/crm/v3/objects/tickets/search", json=search),
                 "contacts-list": lambda: hubspot.get(f"{h}/crm/v3/objects/contacts", params={"limit": 2}),
                 "properties-tickets": lambda: hubspot.get(f"{h}/crm/v3/properties/tickets/subject"),
-                "auth-error": lambda: requests.get(f"{h}/crm/v3/objects/tickets"),
+                "auth-error": lambda: requests.get(f"{h}/crm/v3/objects/tickets", timeout=TIMEOUT),
             },
             "aircall": {
                 "calls": lambda: aircall.get(f"{a}/calls", params={"per_page": 2}),
                 "users": lambda: aircall.get(f"{a}/users", params={"per_page": 2}),
                 "teams": lambda: aircall.get(f"{a}/teams"),
                 "contacts": lambda: aircall.get(f"{a}/contacts", params={"per_page": 2}),
-                "auth-error": lambda: requests.get(f"{a}/calls"),
+                "auth-error": lambda: requests.get(f"{a}/calls", timeout=TIMEOUT),
             },
             "liveagent": {
                 "tickets": lambda: liveagent.get(f"{la}/tickets", params={"_perPage": 2}),
@@ -89,7 +94,9 @@ def main() -> None:
                 "agents": lambda: liveagent.get(f"{la}/agents", params={"_perPage": 2}),
                 "departments": lambda: liveagent.get(f"{la}/departments"),
                 "tags": lambda: liveagent.get(f"{la}/tags"),
-                "auth-error": lambda: requests.get(f"{la}/tickets", headers={"apikey": "wrong"}),
+                "auth-error": lambda: requests.get(
+                    f"{la}/tickets", headers={"apikey": "wrong"}, timeout=TIMEOUT
+                ),
             },
         }
         base = {"hubspot": h, "aircall": a, "liveagent": la}

@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
 
-"$BIN/ruff" check connector adapters tests bench
-"$BIN/ruff" format --check connector adapters tests bench
+"$BIN/ruff" check connector adapters tests bench scripts
+"$BIN/ruff" format --check connector adapters tests bench scripts
 "$BIN/mypy"
 "$BIN/cfn-lint" template.yaml   # the AWS SAM template, offline
 

@@ -70,7 +70,10 @@ def test_query_parameters_are_sent() -> None:
     responses.get(
         f"{BASE}/calls", match=[matchers.query_param_matcher({"from": "100", "per_page": "50"})], json={}
     )
-    client([]).get_json("/calls", params={"from": 100, "per_page": 50})
+    # the matcher answers only a request carrying exactly these parameters (any other is a ConnectionError)
+    body, _ = client([]).get_json("/calls", params={"from": 100, "per_page": 50})
+    assert body == {}
+    assert len(responses.calls) == 1
 
 
 def test_retry_after_forms() -> None:

@@ -602,8 +602,3 @@ def write_report_for(
         kpi_ids=settings.kpis,
         targets=targets_from(settings),
     )
-
-
-def results_from_rows(rows: Iterable[dict[str, Any]]) -> list[KpiResult]:
-    """Stored KPI results (the store's rows) as result records."""
-    return [KpiResult(**{k: v for k, v in row.items() if k in KpiResult._fields}) for row in rows]
