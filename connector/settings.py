@@ -271,7 +271,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         "sqlite:///helpdesk.db",
-        description="Store: `sqlite:///path.db` or `postgresql://user:pass@host:port/db` (install the `postgres` extra: `pip install '.[postgres]'`).",
+        description="Store: `sqlite:///path.db` or `postgresql://user:pass@host:port/db` "
+        "(install the `postgres` extra: `pip install '.[postgres]'`).",
         repr=False,  # may carry a password; `effective_settings` shows it with the password hidden
     )
     timezone: str = Field("UTC", description="IANA time zone of periods and business hours.")
