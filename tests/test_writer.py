@@ -300,3 +300,35 @@ def test_writes_under_faults_then_a_clean_rerun_equal_a_fault_free_push(
             if a[key] != b[key]
         ]
         assert differing == [], (part, differing[:3])
+
+
+def test_a_contacts_last_nps_is_the_last_answer_nps_counts_in_its_groups(file_store: Store) -> None:
+    """The contact's `helpdesk_last_nps_*` come from K15's definition (`connector.kpis.feedback`): only
+    answers on the 0–10 scale count, and the groups are K15's (promoter 9–10, detractor 0–6, passive in
+    between — a 6.5 is passive, not a detractor). A later answer on another scale is not an NPS answer."""
+    from connector.schema import Contact, SurveyResponse
+
+    def answer(contact: Contact, score: float, days_ago: int, high: int = 10) -> SurveyResponse:
+        return SurveyResponse(
+            source="hubspot",
+            source_id=f"{contact.source_id}-{days_ago}",
+            kind="nps",
+            score=score,
+            scale_min=0 if high == 10 else 1,
+            scale_max=high,
+            submitted_at=NOW - timedelta(days=days_ago),
+            contact_id=contact.id,
+        )
+
+    first, second = (Contact(source="hubspot", source_id=n) for n in ("1", "2"))
+    with file_store.transaction() as tx:
+        file_store.upsert(
+            tx, [first, second, answer(first, 9, 5), answer(first, 5, 1, high=5), answer(second, 6.5, 2)]
+        )
+    settings = Settings(database_url=str(file_store.engine.url))
+    contacts = record_values(file_store, settings, now=NOW)["contacts"]
+    assert (contacts["1"]["helpdesk_last_nps_score"], contacts["1"]["helpdesk_last_nps_category"]) == (
+        "9",
+        "promoter",
+    )
+    assert contacts["2"]["helpdesk_last_nps_category"] == "passive"

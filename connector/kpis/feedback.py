@@ -43,6 +43,19 @@ def csat_query(ctx: Context) -> tuple[str, dict[str, str]]:
     }
 
 
+NPS_SCALE = "scale_min = 0 AND scale_max = 10"
+"""SQL: an answer on the 0–10 scale — the only answers NPS counts (K15, and the contact's last NPS)."""
+PROMOTER_FROM, DETRACTOR_UP_TO = 9, 6
+"""NPS groups: promoters answer 9–10, detractors 0–6, passives in between."""
+
+
+def nps_group(score: float) -> str:
+    """An NPS answer's group, as K15 counts it: `promoter`, `passive` or `detractor`."""
+    if score >= PROMOTER_FROM:
+        return "promoter"
+    return "detractor" if score <= DETRACTOR_UP_TO else "passive"
+
+
 @kpi("K15", "nps", unit="score", reads=("survey_response",), better="higher")
 def nps(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """% promoters (9–10) − % detractors (0–6), from −100 to 100 (70 % − 10 % → 60); eNPS from employee
@@ -53,10 +66,10 @@ def nps(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """
     aggregates: dict[str, str] = {}
     for kind in ("nps", "enps"):
-        on_scale = f"kind = '{kind}' AND scale_min = 0 AND scale_max = 10"
+        on_scale = f"kind = '{kind}' AND {NPS_SCALE}"
         aggregates |= {
-            f"{kind}_promoters": f"count(*) FILTER (WHERE {on_scale} AND score >= 9)",
-            f"{kind}_detractors": f"count(*) FILTER (WHERE {on_scale} AND score <= 6)",
+            f"{kind}_promoters": f"count(*) FILTER (WHERE {on_scale} AND score >= {PROMOTER_FROM})",
+            f"{kind}_detractors": f"count(*) FILTER (WHERE {on_scale} AND score <= {DETRACTOR_UP_TO})",
             f"{kind}_n": f"count(*) FILTER (WHERE {on_scale})",
         }
     groups = ctx.groups(

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 
 from adapters.hubspot import OWN_WRITE_PROPERTY
 from connector.kpis import open_workspace
+from connector.kpis.feedback import NPS_SCALE, nps_group
 from connector.kpis.scope import RecordScope
 from connector.kpis.workspace import Workspace
 from connector.periods import Grain, make_period
@@ -193,12 +194,12 @@ def _contact_values(
            FROM surveys WHERE contact IS NOT NULL GROUP BY contact"""
     ):
         figures[contact] |= {"helpdesk_csat_mean": csat, "helpdesk_ces_mean": ces}
+    # the last answer NPS counts (K15: on the 0–10 scale), in K15's groups
     for contact, score in workspace.rows(
-        """SELECT contact, arg_max(score, submitted_at) FROM surveys
-           WHERE kind = 'nps' AND contact IS NOT NULL GROUP BY contact"""
+        f"""SELECT contact, arg_max(score, submitted_at) FROM surveys
+            WHERE kind = 'nps' AND {NPS_SCALE} AND contact IS NOT NULL GROUP BY contact"""  # noqa: S608 (a constant)
     ):
-        category = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
-        figures[contact] |= {"helpdesk_last_nps_score": score, "helpdesk_last_nps_category": category}
+        figures[contact] |= {"helpdesk_last_nps_score": score, "helpdesk_last_nps_category": nps_group(score)}
     for contact, recent_tickets, still_open in workspace.rows(
         """SELECT contact, count(*) FILTER (WHERE created_at >= ?), count(*) FILTER (WHERE resolved_at IS NULL)
            FROM tickets WHERE contact IS NOT NULL GROUP BY contact""",
