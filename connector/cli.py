@@ -123,7 +123,8 @@ def check(obj: _Context, online: bool) -> None:
 def _probe(vendor: Vendor, settings: Settings) -> str | None:
     """Why one authenticated call to the vendor fails, or None; two quick attempts, not a sync's patience."""
     from adapters.http import RetryPolicy
-    from connector.sync import build_adapter, sync_plan, without_vendor
+    from adapters.registry import build_adapter
+    from connector.sync import sync_plan, without_vendor
 
     adapter = build_adapter(vendor, settings, sync_plan(settings))
     client = getattr(adapter, "api", None) or getattr(adapter, "client", None)

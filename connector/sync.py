@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from adapters.base import OWN_WRITE_STREAM, Adapter, Batch, OwnWrite, SyncPlan
 from adapters.governor import RateGovernor, VendorUsage
+from adapters.registry import build_adapter
 from adapters.windows import ReadProgress
 from connector.errors import AuthError, ConfigError, ConnectorError, QuotaExhaustedError, UnreachableError
 from connector.settings import Settings, Vendor
@@ -145,20 +146,6 @@ def pace(calls: Mapping[str, int], seconds: float, limits: Mapping[str, float]) 
             share = f" = {100 * per_second / limit:.0f} % of the {limit:g}/s limit"
         parts.append(f"{name} {per_second:.1f}/s{share}")
     return " (" + "; ".join(parts) + ")"
-
-
-def build_adapter(vendor: Vendor, settings: Settings, plan: SyncPlan) -> Adapter:
-    if vendor is Vendor.HUBSPOT:
-        from adapters.hubspot import HubSpotAdapter
-
-        return HubSpotAdapter(settings, plan)
-    if vendor is Vendor.AIRCALL:
-        from adapters.aircall import AircallAdapter
-
-        return AircallAdapter(settings, plan)
-    from adapters.liveagent import LiveAgentAdapter
-
-    return LiveAgentAdapter(settings, plan)
 
 
 def sync_plan(

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 
 from adapters.http import RetryPolicy
+from adapters.registry import build_adapter
 from connector.sandbox import Sandbox
 from connector.sandbox.trials import FAULT_KINDS, run_trial
 from connector.schema import Ticket
 from connector.settings import Vendor
 from connector.store import Store
-from connector.sync import build_adapter, run_sync, sync_plan
+from connector.sync import run_sync, sync_plan
 from tests.sync_helpers import FAST, sandbox_settings, sync
 
 END = datetime(2026, 11, 1, tzinfo=UTC)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
+from adapters.registry import CALL_LOGGING_CRMS
 from connector.calendar import BusinessCalendar
 from connector.errors import ConfigError
 from connector.kpis import calls, customers, feedback, reasons, tickets, workload  # noqa: F401  (registration)
@@ -132,6 +133,7 @@ def open_workspace(
             periods,
             now=now,
             call_duplicate_seconds=settings.call_duplicate_seconds,
+            yielding_call_sources=CALL_LOGGING_CRMS,
             loader=lambda con: copy_scope(con, store, scope),
         )
     return Workspace(
@@ -142,6 +144,7 @@ def open_workspace(
         now=now,
         bounds=bounds,
         call_duplicate_seconds=settings.call_duplicate_seconds,
+        yielding_call_sources=CALL_LOGGING_CRMS,
     )
 
 

@@ -42,9 +42,9 @@ _WAIT = "coalesce(wait_seconds, answered_at_e - started_at_e)"
 
 
 def _eligible(ctx: Context) -> str:
-    """Whether an inbound call counts for abandon rate and service level: short abandons (Aircall
-    `short_abandoned`, or an abandon with less wait than `HELPDESK_SHORT_ABANDON_SECONDS`) and calls
-    outside opening hours are left out of numerator and denominator alike."""
+    """Whether an inbound call counts for abandon rate and service level: short abandons (missed
+    reason `short_abandoned`, or an abandon with less wait than `HELPDESK_SHORT_ABANDON_SECONDS`) and
+    calls outside opening hours are left out of numerator and denominator alike."""
     short = ctx.settings.short_abandon_seconds
     return f"""(coalesce(x.missed_reason, '') NOT IN ('short_abandoned', 'out_of_opening_hours')
         AND NOT (x.status = 'abandoned'
@@ -71,8 +71,8 @@ def average_wait_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
 def abandoned_call_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Inbound callers who hung up before reaching an agent / inbound calls × 100.
 
-    Period: the call's start. Left out of both counts: short abandons (Aircall `short_abandoned`, or an
-    abandon after less than `HELPDESK_SHORT_ABANDON_SECONDS` of wait), calls outside opening hours
+    Period: the call's start. Left out of both counts: short abandons (missed reason `short_abandoned`,
+    or an abandon after less than `HELPDESK_SHORT_ABANDON_SECONDS` of wait), calls outside opening hours
     (`out_of_opening_hours` or started while the calendar is closed) and internal or outbound calls. A
     voicemail is not an abandon. The share of each missed reason among the group's eligible calls is
     reported as stat `reason:<reason>`, in every cut (a reason absent from a group has no row).

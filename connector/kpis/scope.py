@@ -2,7 +2,7 @@
 index and copied into the workspace's DuckDB as schema `s`, so the same workspace SQL that computes
 every record's figures computes these without scanning the store.
 
-    >>> scope = RecordScope(tickets=frozenset({"hubspot:7"}), contacts=frozenset({"hubspot:42"}))
+    >>> scope = RecordScope(tickets=frozenset({"crm:7"}), contacts=frozenset({"crm:42"}))
     >>> workspace = open_workspace(store, settings, [period], scope=scope)
 
 What a scope loads:

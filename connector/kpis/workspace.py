@@ -135,6 +135,7 @@ class Workspace:
         now: datetime | None = None,
         bounds: tuple[datetime, datetime] | None = None,
         call_duplicate_seconds: float = 0,
+        yielding_call_sources: frozenset[str] = frozenset(),
         loader: Callable[[duckdb.DuckDBPyConnection], str] | None = None,
     ) -> None:
         self.calendar = calendar
@@ -153,6 +154,8 @@ class Workspace:
         """[from, until): load only the facts a computation of the periods can need (see `_within`); None
         loads the store whole."""
         self.call_duplicate_seconds = call_duplicate_seconds
+        self.yielding_call_sources = yielding_call_sources
+        """Sources whose copy of a call logged twice is the one dropped (`_drop_duplicate_calls`)."""
         self.attached = loader is None
         self.prefix = ""
         self.backend = make_url(database_url).get_backend_name()
@@ -651,17 +654,19 @@ class Workspace:
 
     def _drop_duplicate_calls(self) -> None:
         """One call logged by two systems counts once. Telephony systems log their calls into the CRM
-        (Aircall's HubSpot integration creates a HubSpot call for each of its calls), so the same call
-        arrives from two sources. Calls of the same caller (contact identity, else phone number) in the
-        same direction from different sources, starting within `call_duplicate_seconds` of each other,
-        are one call: the telephony system's copy is kept (it knows the wait and the missed reason),
-        the CRM's (`hubspot`) dropped. Neighbours in (caller, direction, start) order are compared, so
-        the check is one sort, and it is skipped when calls come from one source only."""
+        (`adapters.registry`: a CRM that logs others' calls), so the same call arrives from two sources.
+        Calls of the same caller (contact identity, else phone number) in the same direction from
+        different sources, starting within `call_duplicate_seconds` of each other, are one call: the
+        telephony system's copy is kept (it knows the wait and the missed reason), the copy of a source in
+        `yielding_call_sources` dropped (between two others, the alphabetically first source's stays).
+        Neighbours in (caller, direction, start) order are compared, so the check is one sort, and it is
+        skipped when calls come from one source only."""
         window = self.call_duplicate_seconds
         sources = self.con.execute("SELECT count(DISTINCT source) FROM calls").fetchone()
         if not window or sources is None or sources[0] < 2:
             return
-        rank = "CASE source WHEN 'hubspot' THEN 1 ELSE 0 END"
+        yielding = ", ".join(sql_literal(source) for source in sorted(self.yielding_call_sources)) or "NULL"
+        rank = f"CASE WHEN CAST(source AS VARCHAR) IN ({yielding}) THEN 1 ELSE 0 END"
         self.con.execute(
             f"""DELETE FROM calls WHERE id IN (
                 SELECT id FROM (

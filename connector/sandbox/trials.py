@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.http import RetryPolicy
+from adapters.registry import build_adapter
 from connector.sandbox import Sandbox
 from connector.settings import Settings, Vendor, load_settings
 from connector.store import Store
-from connector.sync import build_adapter, run_sync, sync_plan
+from connector.sync import run_sync, sync_plan
 
 FAULT_KINDS = {
     "5xx": "{v}=503@0.3",

@@ -27,12 +27,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.base import Adapter, Batch
+from adapters.registry import build_adapter
 from connector.errors import ConnectorError, WebhookPayloadError
 from connector.kpis.scope import RecordScope
 from connector.schema import Contact, Record, Ticket
 from connector.settings import Settings, Vendor, WriteTarget
 from connector.store import Store, UpsertCounts
-from connector.sync import apply_batch, build_adapter, sync_plan
+from connector.sync import apply_batch, sync_plan
 from connector.webhooks.events import hubspot_merges
 
 log = logging.getLogger(__name__)

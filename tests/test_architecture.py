@@ -1,0 +1,34 @@
+"""Where knowledge lives: the calculator knows no vendor (what it must know of one comes from the vendor
+registry), and every vendor is one registry entry whose adapter exists."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+from adapters.registry import CALL_LOGGING_CRMS, PROFILES
+from connector.settings import Vendor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_calculator_names_no_vendor() -> None:
+    names = re.compile("|".join(v.value for v in Vendor), re.IGNORECASE)
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in sorted((ROOT / "connector" / "kpis").glob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if names.search(line)
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_every_vendor_has_a_profile_whose_adapter_exists() -> None:
+    assert set(PROFILES) == set(Vendor)
+    for vendor, profile in PROFILES.items():
+        module, name = profile.adapter.split(":")
+        adapter = getattr(importlib.import_module(module), name)
+        for method in ("streams", "probe", "refetch", "close"):  # the `Adapter` protocol's methods
+            assert callable(getattr(adapter, method, None)), (vendor, method)
+    assert {"hubspot"} == CALL_LOGGING_CRMS  # Aircall's HubSpot integration logs its calls in HubSpot
