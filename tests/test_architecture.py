@@ -32,3 +32,18 @@ def test_every_vendor_has_a_profile_whose_adapter_exists() -> None:
         for method in ("streams", "probe", "refetch", "close"):  # the `Adapter` protocol's methods
             assert callable(getattr(adapter, method, None)), (vendor, method)
     assert {"hubspot"} == CALL_LOGGING_CRMS  # Aircall's HubSpot integration logs its calls in HubSpot
+
+
+def test_only_the_store_talks_to_the_database() -> None:
+    """SQLAlchemy queries and the store's engine are used in `connector/store/` only: everything else asks
+    `Store` (the calculator's DuckDB attaches the store read-only, by the URL the store gives)."""
+    reaching = re.compile(r"\bstore\.engine\.|\bfrom sqlalchemy import\b.*\b(select|insert|update|delete|text)\b")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for package in ("connector", "adapters")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "store" not in path.relative_to(ROOT).parts[:2]
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if reaching.search(line)
+    ]
+    assert not found, "\n".join(found)

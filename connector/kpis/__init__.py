@@ -15,8 +15,6 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
-
 from adapters.registry import CALL_LOGGING_CRMS
 from connector.calendar import BusinessCalendar
 from connector.errors import ConfigError
@@ -124,7 +122,7 @@ def open_workspace(
     de-duplication: what the KPIs, the record-level figures of the writer and tests all read. With a
     `scope`, only the rows those records' figures need (see `connector.kpis.scope`); with `bounds`,
     only the facts whose life touches them (see `load_bounds`)."""
-    url = store.engine.url.render_as_string(hide_password=False)
+    url = store.url
     calendar = BusinessCalendar.from_settings(settings)
     if scope is not None:
         return Workspace(
@@ -140,16 +138,9 @@ def open_workspace(
         url,
         calendar,
         periods,
-        schema=_schema(store),
+        schema=store.schema(),
         now=now,
         bounds=bounds,
         call_duplicate_seconds=settings.call_duplicate_seconds,
         yielding_call_sources=CALL_LOGGING_CRMS,
     )
-
-
-def _schema(store: Store) -> str | None:
-    if store.engine.dialect.name != "postgresql":
-        return None
-    with store.engine.connect() as connection:
-        return str(connection.execute(text("SELECT current_schema()")).scalar_one())

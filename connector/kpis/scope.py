@@ -20,19 +20,17 @@ depend on the ticket and its messages only, customer figures on the rows of that
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
 import duckdb
-from sqlalchemy import BigInteger, Boolean, Date, Float, Numeric, Table, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import BigInteger, Boolean, Date, Float, Numeric, Table
 
 from connector.kpis.workspace import json_list, unnested
 from connector.store import Store
-from connector.store.records import id_chunks
 from connector.store.tables import UtcDateTime, entity_tables, identity_link, ticket_merge
 
 SCHEMA = "s"
@@ -53,8 +51,7 @@ def copy_scope(con: duckdb.DuckDBPyConnection, store: Store, scope: RecordScope)
     """Create schema `s` in `con` holding the store's tables with only the rows `scope` needs; returns
     the prefix of its tables (`s`)."""
     con.execute(f"CREATE SCHEMA {SCHEMA}")
-    with store.engine.connect() as connection:
-        rows = _scoped_rows(connection, scope)
+    rows = store.scoped_rows(scope.tickets, scope.contacts)
     for name, table in [
         *entity_tables.items(),
         ("identity_link", identity_link),
@@ -62,67 +59,6 @@ def copy_scope(con: duckdb.DuckDBPyConnection, store: Store, scope: RecordScope)
     ]:
         _copy(con, name, table, rows.get(name, []))
     return SCHEMA
-
-
-def _scoped_rows(connection: Connection, scope: RecordScope) -> dict[str, list[Mapping[str, Any]]]:
-    link = identity_link.c
-    people = _where_in(connection, identity_link, link.identity_id, scope.contacts, link.kind == "contact")
-    customers = set(scope.contacts) | {row["record_id"] for row in people}
-    t = entity_tables
-    rows: dict[str, list[Mapping[str, Any]]] = {
-        "contact": _where_in(connection, t["contact"], t["contact"].c.id, customers),
-        "ticket": _unique(
-            _where_in(connection, t["ticket"], t["ticket"].c.id, scope.tickets)
-            + _where_in(connection, t["ticket"], t["ticket"].c.contact_id, customers)
-        ),
-        "call": _where_in(connection, t["call"], t["call"].c.contact_id, customers),
-        "survey_response": _where_in(
-            connection, t["survey_response"], t["survey_response"].c.contact_id, customers
-        ),
-        "purchase": _where_in(connection, t["purchase"], t["purchase"].c.contact_id, customers),
-    }
-    tickets = {row["id"] for row in rows["ticket"]}
-    rows["message"] = _where_in(connection, t["message"], t["message"].c.ticket_id, tickets)
-    merges = ticket_merge.c
-    referred = tickets | {row["ticket_id"] for row in rows["survey_response"] if row.get("ticket_id")}
-    rows["ticket_merge"] = _unique(
-        _where_in(connection, ticket_merge, merges.ticket_id, referred)
-        + _where_in(connection, ticket_merge, merges.into_ticket_id, tickets),
-        key=("ticket_id",),
-    )
-    named = {
-        kind: {row[column] for table in rows.values() for row in table if row.get(column)}
-        for kind, column in (("agent", "agent_id"), ("contact", "contact_id"))
-    }
-    rows["agent"] = _where_in(connection, t["agent"], t["agent"].c.id, named["agent"])
-    rows["identity_link"] = _unique(
-        people
-        + _where_in(connection, identity_link, link.record_id, named["agent"], link.kind == "agent")
-        + _where_in(
-            connection, identity_link, link.record_id, named["contact"] - customers, link.kind == "contact"
-        ),
-        key=("kind", "record_id"),
-    )
-    return rows
-
-
-def _where_in(
-    connection: Connection, table: Table, column: Any, values: Iterable[str], *more: Any
-) -> list[Mapping[str, Any]]:
-    """Rows of `table` whose `column` is one of `values` (read in chunks, by index)."""
-    found: list[Mapping[str, Any]] = []
-    for chunk in id_chunks(values):
-        found += [
-            dict(row._mapping) for row in connection.execute(select(table).where(column.in_(chunk), *more))
-        ]
-    return found
-
-
-def _unique(rows: Sequence[Mapping[str, Any]], key: tuple[str, ...] = ("id",)) -> list[Mapping[str, Any]]:
-    seen: dict[tuple[Any, ...], Mapping[str, Any]] = {}
-    for row in rows:
-        seen.setdefault(tuple(row[k] for k in key), row)
-    return list(seen.values())
 
 
 def _duck_type(column: Any) -> str:

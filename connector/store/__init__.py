@@ -12,7 +12,7 @@ covers, and an import can be all-or-nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -37,9 +37,12 @@ from connector.store.identity import (
     identity_of,
     link_identities,
     linked_records,
+    source_contacts,
 )
 from connector.store.merges import MergeKind, merge_ticket
+from connector.store.pushes import PushedValues, pushed_values, remember_pushed
 from connector.store.records import UpsertCounts, dialect_insert, id_chunks, read_records, upsert_records
+from connector.store.scoped import scoped_rows
 from connector.store.tables import (
     identity_link,
     kpi_result,
@@ -186,11 +189,54 @@ class Store:
             return merge_ticket(connection, record_id, into_record_id)
         return fold_identity(connection, kind, record_id, into_record_id)
 
+    # --- values pushed to targets ------------------------------------------------------------------
+
+    def pushed_values(self, target: str, object_type: str, object_ids: Collection[str]) -> PushedValues:
+        """(object id, property) → the value last pushed to `target` (see `connector.store.pushes`)."""
+        return pushed_values(self.engine, target, object_type, object_ids)
+
+    def remember_pushed(
+        self,
+        connection: Connection,
+        target: str,
+        object_type: str,
+        written: Iterable[tuple[str, Mapping[str, str | None]]],
+    ) -> None:
+        """Record the values just pushed, in the caller's transaction."""
+        remember_pushed(connection, target, object_type, written)
+
     def merged_tickets(self) -> dict[str, str]:
         """Every merged-away ticket → the ticket that survives it."""
         with self.engine.connect() as connection:
             rows = connection.execute(select(ticket_merge.c.ticket_id, ticket_merge.c.into_ticket_id))
             return {ticket_id: into for ticket_id, into in rows}
+
+    def scoped_rows(
+        self, tickets: frozenset[str], contacts: frozenset[str]
+    ) -> dict[str, list[Mapping[str, Any]]]:
+        """Table → the rows the figures of these tickets and customers need (`connector.store.scoped`)."""
+        with self.engine.connect() as connection:
+            return scoped_rows(connection, tickets, contacts)
+
+    @property
+    def url(self) -> str:
+        """The database URL, password included: for another client of the same database (the
+        calculator's DuckDB attaches it). Never log it (`shown_url` hides the password)."""
+        return self.engine.url.render_as_string(hide_password=False)
+
+    def schema(self) -> str | None:
+        """PostgreSQL: the schema the store's tables are in (the connection's current schema); SQLite:
+        None."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as connection:
+            return str(connection.execute(text("SELECT current_schema()")).scalar_one())
+
+    def source_contacts(self, source: str, identities: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """(contact record id, its identity) of every live contact of `source` (of `identities` only,
+        when given): the records a customer's figures are written to."""
+        with self.engine.connect() as connection:
+            return source_contacts(connection, source, identities)
 
     def linked_records(self, kind: IdentityKind, identity_id: str) -> list[str]:
         with self.engine.connect() as connection:

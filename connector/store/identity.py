@@ -14,16 +14,16 @@ sticky); that errs on the side of one customer counted once rather than twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection
 
 from connector.schema import Agent, Contact
-from connector.store.records import dialect_insert
-from connector.store.tables import identity_link
+from connector.store.records import dialect_insert, id_chunks
+from connector.store.tables import entity_tables, identity_link
 
 IdentityKind = Literal["agent", "contact"]
 
@@ -166,3 +166,25 @@ def fold_identity(connection: Connection, kind: IdentityKind, record_id: str, in
         .values(identity_id=target, linked_at=now)
     )
     return target
+
+
+def source_contacts(
+    connection: Connection, source: str, identities: Iterable[str] | None = None
+) -> list[tuple[str, str]]:
+    """(contact record id, its identity) of every live contact of `source` (only those of `identities`,
+    by identity or record id, when given)."""
+    contact = entity_tables["contact"]
+    link = identity_link.c
+    query = (
+        select(contact.c.id, link.identity_id)
+        .select_from(contact)
+        .outerjoin(identity_link, (link.record_id == contact.c.id) & (link.kind == "contact"))
+        .where(contact.c.source == source, contact.c.archived.is_(False))
+    )
+    if identities is None:
+        rows = list(connection.execute(query))
+    else:
+        rows = []
+        for chunk in id_chunks(identities):
+            rows += connection.execute(query.where(or_(link.identity_id.in_(chunk), contact.c.id.in_(chunk))))
+    return [(row[0], row[1] or row[0]) for row in rows]

@@ -33,7 +33,6 @@ from hubspot.crm.objects import (
 )
 from hubspot.crm.properties import BatchInputPropertyCreate, PropertyGroupCreate
 from hubspot.crm.schemas import ObjectSchemaEgg
-from sqlalchemy import select
 
 from adapters.base import OWN_WRITE_STREAM, OwnWrite
 from adapters.governor import RateGovernor
@@ -42,8 +41,6 @@ from adapters.hubspot_mapping import id_order
 from connector.errors import APIError, AuthError, FatalAPIError, WriteBackError
 from connector.settings import Settings
 from connector.store import Store
-from connector.store.records import dialect_insert, id_chunks
-from connector.store.tables import pushed_value
 from connector.writer.properties import GROUP, GROUP_LABEL, PROPERTIES, PropertySpec
 
 log = logging.getLogger(__name__)
@@ -51,8 +48,6 @@ TARGET = "hubspot"
 BATCH = 100
 PROGRESS_EVERY = 5.0
 """Seconds between progress lines of a long write."""
-FEW = 5_000
-"""Up to this many records, their last pushed values are read by id instead of scanning the object type."""
 SNAPSHOT_OBJECT = "helpdesk_kpi_snapshot"
 SNAPSHOT_FIELDS = (
     ("snapshot_key", "Snapshot key", "string", "text"),
@@ -289,15 +284,7 @@ class HubSpotWriter:
     ) -> list[tuple[str, dict[str, str | None]]]:
         """The values that differ from what was last pushed (all of them for a record never pushed). A
         few records (a webhook's) are looked up by id, many by one scan of the object type."""
-        p = pushed_value.c
-        query = select(p.object_id, p.property, p.value).where(
-            p.target == TARGET, p.object_type == object_type
-        )
-        parts = [query] if len(by_id) > FEW else [query.where(p.object_id.in_(c)) for c in id_chunks(by_id)]
-        last: dict[tuple[str, str], str | None] = {}
-        with self.store.engine.connect() as connection:
-            for part in parts:
-                last.update({(r.object_id, r.property): r.value for r in connection.execute(part)})
+        last = self.store.pushed_values(TARGET, object_type, by_id.keys())
         unset = object()  # never pushed: an empty value need not be sent
         changed = []
         for object_id in sorted(by_id, key=id_order):
@@ -311,35 +298,8 @@ class HubSpotWriter:
         return changed
 
     def _remember(self, object_type: str, written: Iterable[tuple[str, Mapping[str, str | None]]]) -> None:
-        now = datetime.now(UTC)
-        rows = [
-            {
-                "target": TARGET,
-                "object_type": object_type,
-                "object_id": i,
-                "property": name,
-                "value": value,
-                "pushed_at": now,
-            }
-            for i, props in written
-            for name, value in props.items()
-        ]
-        if not rows:
-            return
         with self.store.transaction() as connection:
-            statement = dialect_insert(connection, pushed_value)
-            connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[
-                        pushed_value.c.target,
-                        pushed_value.c.object_type,
-                        pushed_value.c.object_id,
-                        pushed_value.c.property,
-                    ],
-                    set_={"value": statement.excluded.value, "pushed_at": statement.excluded.pushed_at},
-                ),
-                rows,
-            )
+            self.store.remember_pushed(connection, TARGET, object_type, written)
 
     # --- snapshots ----------------------------------------------------------------------------------
 

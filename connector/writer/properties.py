@@ -9,12 +9,10 @@ identities and exclusions as the KPIs) and returned as the strings HubSpot store
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hubspot.crm.properties import PropertyCreate
-from sqlalchemy import or_, select
 
 from adapters.hubspot import OWN_WRITE_PROPERTY
 from connector.kpis import open_workspace
@@ -24,8 +22,6 @@ from connector.kpis.workspace import Workspace
 from connector.periods import Grain, make_period
 from connector.settings import Settings
 from connector.store import Store
-from connector.store.records import id_chunks
-from connector.store.tables import entity_tables, identity_link
 
 GROUP = "helpdesk_kpis"
 GROUP_LABEL = "Helpdesk KPIs"
@@ -225,33 +221,7 @@ def _contact_values(
     defaults = {"helpdesk_tickets_90d": 0, "helpdesk_open_tickets": 0, "helpdesk_calls_90d": 0,
                 "helpdesk_missed_calls_90d": 0}  # fmt: skip
     values: dict[str, dict[str, str | None]] = {}
-    for record_id, identity in _source_contacts(store, source, identities):
+    for record_id, identity in store.source_contacts(source, identities):
         found = {**defaults, **figures.get(identity, {})}
         values[record_id.split(":", 1)[1]] = {name: _text(found.get(name)) for name in names}
     return values
-
-
-def _source_contacts(
-    store: Store, source: str, identities: frozenset[str] | None = None
-) -> Iterable[tuple[str, str]]:
-    """(contact record id, identity) of every stored contact of `source` (of `identities` when given)."""
-    contact = entity_tables["contact"]
-    query = (
-        select(contact.c.id, identity_link.c.identity_id)
-        .select_from(contact)
-        .outerjoin(
-            identity_link,
-            (identity_link.c.record_id == contact.c.id) & (identity_link.c.kind == "contact"),
-        )
-        .where(contact.c.source == source, contact.c.archived.is_(False))
-    )
-    with store.engine.connect() as connection:
-        if identities is None:
-            rows = list(connection.execute(query))
-        else:
-            rows = []
-            for chunk in id_chunks(identities):
-                rows += connection.execute(
-                    query.where(or_(identity_link.c.identity_id.in_(chunk), contact.c.id.in_(chunk)))
-                )
-        return [(row[0], row[1] or row[0]) for row in rows]
