@@ -324,71 +324,57 @@ class HubSpotEmulator(Emulator):
         return kind.record(index, written_before=datetime.now(UTC) - timedelta(seconds=lag) if lag else None)
 
     def _search_matches(self, kind: ObjectKind, body: dict[str, Any]) -> list[int]:
-        """Matching indexes in modification order (the sort incremental syncs use). A query filtering
-        only on the modification date bisects the sorted times of the records as rendered; written
-        records are checked one by one as search sees them; archived and merged-away ones never match."""
-        groups = [group.get("filters", []) for group in body.get("filterGroups") or []]
-        if (
-            len(groups) > SEARCH_GROUPS
-            or any(len(filters) > SEARCH_GROUP_FILTERS for filters in groups)
-            or sum(map(len, groups)) > SEARCH_FILTERS
-        ):
-            raise RegistryError(
-                400,
-                "VALIDATION_ERROR",
-                f"Search allows {SEARCH_GROUPS} filter groups of up to {SEARCH_GROUP_FILTERS} filters, "
-                f"{SEARCH_FILTERS} filters in all.",
-            )
-        descending = any(
-            (s.get("direction") if isinstance(s, dict) else "ASCENDING") == "DESCENDING"
-            for s in body.get("sorts") or []
-        )
-        order, times = kind.by_modified
-        written = set(kind.overlay)
-
-        def searchable(index: int) -> bool:
-            return index not in written and kind.listed(index)
-
-        def matches(record: CrmRecord) -> bool:
-            return not groups or any(
-                all(_matches(record.properties, f) for f in filters) for filters in groups
-            )
-
-        entries: list[tuple[int, int]] = []
-        if len(groups) <= 1 and all(
-            f.get("propertyName") in (kind.modified_property, "hs_object_id") for f in (groups or [[]])[0]
-        ):
-            by_id = [f for f in (groups or [[]])[0] if f.get("propertyName") == "hs_object_id"]
-
-            def id_matches(index: int) -> bool:
-                return all(_matches({"hs_object_id": kind.object_id(index)}, f) for f in by_id)
-
-            low, high = _date_range(groups[0] if groups else [], kind.modified_property, times)
-            entries = [
-                (times[p], order[p])
-                for p in range(low, high)
-                if searchable(order[p]) and id_matches(order[p])
-            ]
-        else:  # each record checked, within the modification dates any group can match
-            low, high = len(order), 0
-            for filters in groups or [[]]:
-                group_low, group_high = _date_range(filters, kind.modified_property, times)
-                low, high = min(low, group_low), max(high, group_high)
-            entries = [
-                (times[p], order[p])
-                for p in range(low, high)
-                if searchable(order[p]) and matches(kind.record(order[p]))
-            ]
-        for index in written:
-            if kind.listed(index):
-                view = self._search_view(kind, index)
-                if matches(view):
-                    entries.append((int(view.updated_at.timestamp() * 1000), index))
-        by_object_id = any(
-            isinstance(s, dict) and s.get("propertyName") == "hs_object_id" for s in body.get("sorts") or []
-        )
+        """Matching indexes in the order the search's sorts ask (by modification date, the sort incremental
+        syncs use, or by object id): the records as rendered (`_rendered_matches`), then the written ones
+        as search sees them (`_written_matches`); archived and merged-away ones never match."""
+        groups = _search_groups(body)
+        entries = self._rendered_matches(kind, groups) + self._written_matches(kind, groups)
+        sorts = [s for s in body.get("sorts") or [] if isinstance(s, dict)]
+        descending = any(s.get("direction", "ASCENDING") == "DESCENDING" for s in sorts)
+        by_object_id = any(s.get("propertyName") == "hs_object_id" for s in sorts)
         entries.sort(key=(lambda e: e[1]) if by_object_id else None, reverse=descending)
         return [index for _, index in entries]
+
+    def _rendered_matches(
+        self, kind: ObjectKind, groups: list[list[dict[str, Any]]]
+    ) -> list[tuple[int, int]]:
+        """(modified ms, index) of the records never written that match. A query filtering only on the
+        modification date (and ids) bisects the sorted times; any other checks each record within the
+        modification dates some group can match."""
+        order, times = kind.by_modified
+        written = set(kind.overlay)
+        only_dates = len(groups) <= 1 and all(
+            f.get("propertyName") in (kind.modified_property, "hs_object_id") for f in (groups or [[]])[0]
+        )
+        if only_dates:
+            by_id = [f for f in (groups or [[]])[0] if f.get("propertyName") == "hs_object_id"]
+            low, high = _date_range(groups[0] if groups else [], kind.modified_property, times)
+
+            def matches(index: int) -> bool:
+                return all(_matches({"hs_object_id": kind.object_id(index)}, f) for f in by_id)
+
+        else:
+            ranges = [_date_range(filters, kind.modified_property, times) for filters in groups or [[]]]
+            low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+
+            def matches(index: int) -> bool:
+                return _matches_any(kind.record(index).properties, groups)
+
+        return [
+            (times[p], order[p])
+            for p in range(low, high)
+            if order[p] not in written and kind.listed(order[p]) and matches(order[p])
+        ]
+
+    def _written_matches(self, kind: ObjectKind, groups: list[list[dict[str, Any]]]) -> list[tuple[int, int]]:
+        """(modified ms, index) of the written records that match, as search sees them (its lag)."""
+        entries = []
+        for index in kind.overlay:
+            if kind.listed(index):
+                view = self._search_view(kind, index)
+                if _matches_any(view.properties, groups):
+                    entries.append((int(view.updated_at.timestamp() * 1000), index))
+        return entries
 
     def _object_json(
         self, kind: ObjectKind, record: CrmRecord, names: list[str] | None, *, archived: bool = False
@@ -626,6 +612,28 @@ def associated(world: World, source: str, target: str, index: int) -> list[tuple
         survey = world.survey(index)
         target_index = survey.customer_index if target == "contacts" else survey.ticket_index
     return [(target_index, type_id)]
+
+
+def _search_groups(body: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """A search's filter groups (ORed; each group's filters ANDed), within HubSpot's limits."""
+    groups = [group.get("filters", []) for group in body.get("filterGroups") or []]
+    if (
+        len(groups) > SEARCH_GROUPS
+        or any(len(filters) > SEARCH_GROUP_FILTERS for filters in groups)
+        or sum(map(len, groups)) > SEARCH_FILTERS
+    ):
+        raise RegistryError(
+            400,
+            "VALIDATION_ERROR",
+            f"Search allows {SEARCH_GROUPS} filter groups of up to {SEARCH_GROUP_FILTERS} filters, "
+            f"{SEARCH_FILTERS} filters in all.",
+        )
+    return groups
+
+
+def _matches_any(properties: dict[str, Any], groups: list[list[dict[str, Any]]]) -> bool:
+    """No groups, or every filter of some group matches."""
+    return not groups or any(all(_matches(properties, f) for f in filters) for filters in groups)
 
 
 def _date_range(filters: list[dict[str, Any]], modified: str, times: Sequence[float]) -> tuple[int, int]:
