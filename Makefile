@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install clean screenshot
+.PHONY: demo test quick install clean screenshot
 
 # The runtime alone for the demo (what it runs, nothing more); the test tools on top for `make test`.
 $(BIN)/.runtime: pyproject.toml
@@ -24,6 +24,10 @@ demo: $(BIN)/.runtime
 
 test: $(BIN)/.installed
 	bash scripts/test.sh
+
+# for iterating: the suite without the slow end-to-end tests, on SQLite only, on every core; no lint
+quick: $(BIN)/.installed
+	CONNECTOR_TEST_POSTGRES_URL= $(BIN)/pytest -n auto -m "not slow" -q
 
 # docs/dashboard.png, the README's picture: today's demo in Debian's chromium
 screenshot: $(BIN)/.installed

@@ -37,7 +37,9 @@ def test_every_vendor_has_a_profile_whose_adapter_exists() -> None:
 def test_only_the_store_talks_to_the_database() -> None:
     """SQLAlchemy queries and the store's engine are used in `connector/store/` only: everything else asks
     `Store` (the calculator's DuckDB attaches the store read-only, by the URL the store gives)."""
-    reaching = re.compile(r"\bstore\.engine\.|\bfrom sqlalchemy import\b.*\b(select|insert|update|delete|text)\b")
+    reaching = re.compile(
+        r"\bstore\.engine\.|\bfrom sqlalchemy import\b.*\b(select|insert|update|delete|text)\b"
+    )
     found = [
         f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
         for package in ("connector", "adapters")

@@ -201,6 +201,7 @@ def test_check_reads_a_named_env_file(tmp_path: Path) -> None:
     assert run("--env-file", str(tmp_path / "missing.env"), "check").exit_code == 2
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_property(tmp_path: Path) -> None:
     args = (
         "demo",

@@ -38,6 +38,7 @@ IDLE_RUN_CALLS = {"hubspot": 13, "liveagent": 2, "aircall": 2}
 """What a run costs when nothing changed since the last one (the README states the same)."""
 
 
+@pytest.mark.slow
 def test_an_idle_second_run_reads_nothing_the_first_wrote_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

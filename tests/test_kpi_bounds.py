@@ -50,6 +50,7 @@ def _incomplete(results: list[Any]) -> list[tuple[Any, ...]]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("read_by", ["index", "scanner"])
 def test_bounded_loading_gives_the_figures_of_the_whole_store(
     database_url: str, monkeypatch: pytest.MonkeyPatch, read_by: str

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -64,6 +65,7 @@ def surveys(draw: st.DrawFn) -> SurveyResponse:
 
 # each example builds a store: no shrinking phase, which could take minutes on a failure (the failing
 # example is printed as found)
+@pytest.mark.slow
 @settings(
     max_examples=12,
     deadline=None,

@@ -37,6 +37,7 @@ def client() -> Iterator[HubSpot]:
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_list_api_pages_through_all_25000_tickets(client: HubSpot) -> None:
     seen: set[str] = set()
     after = None
@@ -49,6 +50,7 @@ def test_list_api_pages_through_all_25000_tickets(client: HubSpot) -> None:
     assert len(seen) == SIZE
 
 
+@pytest.mark.slow
 def test_search_rewindows_past_the_10000_cap(client: HubSpot) -> None:
     seen: dict[str, int] = {}
     since, after, windows = 0, None, 1

@@ -119,6 +119,7 @@ def test_database_refuses_an_older_version_even_past_the_python_check(store: Sto
     assert store.get(Ticket, "hubspot:1").subject == "version 2"  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(hours=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=8))
 def test_any_arrival_order_keeps_the_newest_version(

@@ -49,6 +49,7 @@ def tickets_in(path: Path) -> int:
         return 0  # not created yet, or busy
 
 
+@pytest.mark.slow
 def test_kill_9_mid_sync_then_a_rerun_gives_the_store_of_an_uninterrupted_run(tmp_path: Path) -> None:
     with Sandbox(
         seed=12, size=1500, faults="hubspot=latency(0.03)", hubspot_requests_per_10s=100_000
@@ -95,6 +96,7 @@ def test_hubspot_5xx_429_and_dropped_connections_are_retried(
         assert usage.retries >= 3 and usage.throttled == 1
 
 
+@pytest.mark.slow
 def test_a_steady_sync_stays_under_the_vendors_limit_without_a_429(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sandbox enforces 30 requests per 10 s; the governor, told the same limit, never meets a 429."""
     with Sandbox(seed=14, size=2000, hubspot_requests_per_10s=30) as sandbox:
@@ -159,6 +161,7 @@ def test_malformed_bodies_are_errors_never_empty_pages(
     assert snapshot(faulty_url) == snapshot(clean_url)
 
 
+@pytest.mark.slow
 def test_two_syncs_started_together_on_one_store_both_succeed_and_equal_one_run(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -108,6 +108,7 @@ def test_an_incremental_run_reads_only_the_change(store: Store, monkeypatch: pyt
         assert len(associations) == 1  # the changed ticket's contacts, also in an incremental run
 
 
+@pytest.mark.slow
 def test_more_than_10000_changed_tickets_are_all_read_and_the_search_budget_holds(
     tmp_path: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,6 +144,7 @@ def test_a_bulk_edit_sharing_one_timestamp_is_read_whole(
         assert len(tie_queries) == 3  # 450 tied tickets in pages of 200
 
 
+@pytest.mark.slow
 def test_late_records_of_an_eventually_consistent_search_arrive_through_the_overlap(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -222,6 +224,7 @@ def test_the_daily_quota_reserve_stops_the_sync_with_cursors_saved(
         assert saved is not None
 
 
+@pytest.mark.slow
 def test_an_oauth_portal_without_daily_headers_syncs_whole_and_a_search_429_slows_search_only(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

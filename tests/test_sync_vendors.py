@@ -22,6 +22,7 @@ END = datetime(2026, 11, 1, tzinfo=UTC)
 OPEN = {"aircall_requests_per_minute": 1_000_000, "liveagent_requests_per_minute": 1_000_000}
 
 
+@pytest.mark.slow
 def test_aircall_full_then_incremental_rereads_recent_calls_for_late_tags(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -63,6 +64,7 @@ def test_aircall_full_then_incremental_rereads_recent_calls_for_late_tags(
         assert fresh.get(Call, call_id).raw["tags"] == []  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_aircall_more_than_10000_calls_in_the_window_are_all_read(monkeypatch: pytest.MonkeyPatch) -> None:
     store = Store.open("sqlite://")
     with Sandbox(seed=4, size=10_400, **OPEN) as sandbox:  # type: ignore[arg-type]
@@ -169,6 +171,7 @@ def test_people_are_linked_across_the_three_vendors(store: Store, monkeypatch: p
         assert len({store.identity_of("contact", i) for i in contacts}) == 1
 
 
+@pytest.mark.slow
 def test_sync_then_compute_through_the_cli(tmp_path: Path) -> None:
     """The issue's "done when": the CLI syncs all three vendors, a second sync changes nothing, and
     compute gives figures for the KPIs whose inputs the vendors provide."""

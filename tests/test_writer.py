@@ -253,6 +253,7 @@ WRITE_FAULTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(WRITE_FAULTS))
 def test_writes_under_faults_then_a_clean_rerun_equal_a_fault_free_push(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, kind: str
