@@ -15,8 +15,6 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
-
 from adapters.base import (
     Batch,
     ListingStream,
@@ -29,8 +27,8 @@ from adapters.base import (
     map_each,
 )
 from adapters.governor import RateGovernor
-from adapters.http import Shape
-from adapters.paging import NextLinkPaginator
+from adapters.http import BasicAuth, Shape
+from adapters.paging import NextLinkPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
 from connector.errors import ConfigError
 from connector.schema import Agent, Call, Contact
@@ -145,12 +143,10 @@ class AircallAdapter(RequestsAdapter):
         vendor = settings.aircall
         vendor.require("aircall")
         assert vendor.base_url and vendor.api_id and vendor.api_token
-        session = requests.Session()
-        session.auth = (vendor.api_id, vendor.api_token.get_secret_value())
         super().__init__(
             settings,
             plan,
-            session,
+            BasicAuth(vendor.api_id, vendor.api_token),
             base_url=vendor.base_url,
             requests_per_minute=vendor.requests_per_minute,
             governor=governor,
@@ -202,13 +198,9 @@ class AircallAdapter(RequestsAdapter):
 
     def listing(self, path: str, key: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
         """Every page of a `meta`-paged list."""
-        paginator = NextLinkPaginator()
-        url: str | None = path
-        query: dict[str, Any] | None = {"per_page": PER_PAGE, **(params or {})}
-        while url:
-            body, response = self.client.get_json(url, params=query, expect=Shape(dict, key))
+        query = {"per_page": PER_PAGE, **(params or {})}
+        for body, _ in self.client.paginate(path, query, NextLinkPaginator(), expect=Shape(dict, key)):
             yield list(body.get(key) or [])
-            url, query = paginator.advance(body, response), None
 
     def user_teams(self) -> dict[str, list[str]]:
         """user id → names of the teams the user is in (one `/teams` listing per run)."""
@@ -242,17 +234,19 @@ class _CallsQuery:
 
     def ties(self, key: int) -> Iterator[Sequence[Any]]:
         """One second's calls, by page number: creation time never changes, so offsets are stable."""
-        number = 1
-        while number * PER_PAGE <= LISTING_CAP:
-            body, _ = self.adapter.client.get_json(
-                "/calls", params=self._params(key, key + 1, number), expect=CALLS
-            )
+        paginator = PageNumberPaginator(
+            PER_PAGE,
+            param="page",
+            items=lambda body: list(body.get("calls") or []),
+            max_page=LISTING_CAP // PER_PAGE,
+            vendor="aircall",
+        )
+        for body, _ in self.adapter.client.paginate(
+            "/calls", self._params(key, key + 1), paginator, expect=CALLS
+        ):
             calls = list(body.get("calls") or [])
             if calls:
                 yield calls
-            if len(calls) < PER_PAGE:
-                return
-            number += 1
 
     def key(self, item: Any) -> int:
         return int(item["started_at"])

@@ -149,7 +149,7 @@ class RequestsAdapter:
         self,
         settings: Settings,
         plan: SyncPlan,
-        session: requests.Session,
+        auth: requests.auth.AuthBase,
         *,
         base_url: str,
         requests_per_minute: int,
@@ -160,6 +160,8 @@ class RequestsAdapter:
         self.governor = governor or RateGovernor.for_vendor(
             self.vendor, limit=requests_per_minute, interval=60.0
         )
+        session = requests.Session()
+        session.auth = auth
         self.client = VendorClient(self.vendor, base_url, session, governor=self.governor)
 
     def close(self) -> None:

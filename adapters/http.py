@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import requests
+import requests.auth
 import urllib3
+from pydantic import SecretStr
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -31,9 +33,35 @@ from tenacity import (
 )
 
 from adapters.governor import RateGovernor
+from adapters.paging import Fetched, PageRequest, Paginator, paginate
 from connector.errors import APIError, AuthError, FatalAPIError, RetryableAPIError, UnreachableError
 
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-HubSpot-Correlation-Id", "X-Correlation-Id")
+
+
+class BasicAuth(requests.auth.AuthBase):
+    """HTTP Basic (Aircall's `api_id:api_token`), the secret read only when a request is signed."""
+
+    def __init__(self, user: str, password: SecretStr) -> None:
+        self.user = user
+        self.password = password
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        signed = requests.auth.HTTPBasicAuth(self.user, self.password.get_secret_value())(request)
+        return cast(requests.PreparedRequest, signed)
+
+
+class HeaderKeyAuth(requests.auth.AuthBase):
+    """An API key in a request header (LiveAgent's `apikey`), added to each request as it is sent: it is
+    in no session's default headers, so nothing that prints a session shows it."""
+
+    def __init__(self, header: str, key: SecretStr) -> None:
+        self.header = header
+        self.key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers[self.header] = self.key.get_secret_value()
+        return request
 
 
 @dataclass(frozen=True)
@@ -140,6 +168,16 @@ class VendorClient:
         self, path: str, params: Mapping[str, Any] | None = None, *, expect: Shape | None = None
     ) -> tuple[Any, requests.Response]:
         return self.request_json("GET", path, params=params, expect=expect)
+
+    def paginate(
+        self, path: str, params: Mapping[str, Any], paginator: Paginator, *, expect: Shape | None = None
+    ) -> Iterator[Fetched]:
+        """Every page of a GET list, through `paginator` and its loop guard (`adapters.paging`)."""
+
+        def fetch(request: PageRequest) -> Fetched:
+            return self.get_json(request.path, params=request.params or None, expect=expect)
+
+        return paginate(fetch, PageRequest(path, dict(params)), paginator)
 
     def request_json(
         self,

@@ -54,6 +54,14 @@ from adapters.base import (
 )
 from adapters.governor import RateGovernor
 from adapters.http import RetryPolicy, error_for_status, retrying, transport_error
+from adapters.paging import (
+    Fetched,
+    HubSpotAfterPaginator,
+    LastIdPaginator,
+    PageRequest,
+    Paginator,
+    paginate,
+)
 from adapters.windows import Page, WindowedReader
 from connector.errors import APIError, ConfigError, RetryableAPIError
 from connector.schema import Record
@@ -108,6 +116,16 @@ class HubSpotApi:
             with attempt:
                 return self._once(budget, method, *args, **kwargs)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def paginate(
+        self, budget: str, method: Callable[..., Any], *args: Any, paginator: Paginator, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Every page of an SDK list call, through `paginator` and its loop guard (`adapters.paging`)."""
+
+        def fetch(request: PageRequest) -> Fetched:
+            return self.call(budget, method, *args, **request.params), None
+
+        return (page for page, _ in paginate(fetch, PageRequest(params=kwargs), paginator))
 
     def _once(self, budget: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self.governor.acquire(budget)
@@ -296,19 +314,15 @@ class HubSpotAdapter:
 
     def owners(self, *, archived: bool) -> Iterator[Any]:
         owners_api = self.api.client.crm.owners.owners_api
-        after: str | None = None
-        while True:
-            page = self.api.call(
-                "default",
-                owners_api.get_page_with_http_info,
-                limit=LIST_LIMIT,
-                after=after,
-                archived=archived,
-            )
-            yield from page.results
-            after = page.paging.next.after if page.paging and page.paging.next else None
-            if not after:
-                return
+        pages = self.api.paginate(
+            "default",
+            owners_api.get_page_with_http_info,
+            paginator=HubSpotAfterPaginator(),
+            limit=LIST_LIMIT,
+            archived=archived,
+        )
+        for page in pages:
+            yield from page.results or []
 
     def ensure_owner_teams(self) -> None:
         if not self.owners_read:
@@ -472,21 +486,19 @@ class _SearchQuery:
         return Page(answer.results or [], total=answer.total)
 
     def ties(self, key: int) -> Iterator[Sequence[Any]]:
-        after = "0"
-        while True:
+
+        def fetch(request: PageRequest) -> Fetched:
             window = [
                 Filter(property_name=self.spec.modified_property, operator="EQ", value=str(key)),
-                Filter(property_name="hs_object_id", operator="GT", value=after),
+                Filter(property_name="hs_object_id", operator="GT", value=request.params["after"]),
             ]
-            answer = self.adapter.search_page(
-                self.spec, self.properties, self._groups(window, key), "hs_object_id"
-            )
-            results = answer.results or []
-            if results:
-                yield results
-            if len(results) < SEARCH_LIMIT:
-                return
-            after = str(results[-1].id)
+            groups = self._groups(window, key)
+            return self.adapter.search_page(self.spec, self.properties, groups, "hs_object_id"), None
+
+        first = PageRequest(params={"after": "0"})
+        for answer, _ in paginate(fetch, first, LastIdPaginator(SEARCH_LIMIT)):
+            if answer.results:
+                yield answer.results
 
     def key(self, item: Any) -> int:
         value = item.properties.get(self.spec.modified_property)
@@ -583,17 +595,13 @@ class ArchivedSweep:
             return
         properties = adapter.prepare(spec)
         basic = adapter.api.client.crm.objects.basic_api
-        after: str | None = None
-        while True:
-            page = adapter.api.call(
-                "default", basic.get_page_with_http_info, spec.object_type,
-                limit=LIST_LIMIT, after=after, properties=["hs_object_id"], archived=True,
-            )  # fmt: skip
+        pages = adapter.api.paginate(
+            "default", basic.get_page_with_http_info, spec.object_type, paginator=HubSpotAfterPaginator(),
+            limit=LIST_LIMIT, properties=["hs_object_id"], archived=True,
+        )  # fmt: skip
+        for page in pages:
             ids = [str(item.id) for item in page.results or []]
             if ids:
                 full = adapter.read_by_ids(spec, properties, ids, archived=True)
                 yield self.objects.convert(full, archived=True)
-            after = page.paging.next.after if page.paging and page.paging.next else None
-            if not after:
-                break
         yield Batch([], format_cursor(plan.now))

@@ -38,7 +38,7 @@ from adapters.base import (
     map_each,
 )
 from adapters.governor import RateGovernor
-from adapters.http import LIST, OBJECT
+from adapters.http import LIST, OBJECT, HeaderKeyAuth
 from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
 from connector.errors import ConfigError, FatalAPIError, RecordValidationError
@@ -349,12 +349,10 @@ class LiveAgentAdapter(RequestsAdapter):
         vendor = settings.liveagent
         vendor.require("liveagent")
         assert vendor.base_url and vendor.api_key
-        session = requests.Session()
-        session.headers["apikey"] = vendor.api_key.get_secret_value()
         super().__init__(
             settings,
             plan,
-            session,
+            HeaderKeyAuth("apikey", vendor.api_key),
             base_url=vendor.base_url,
             requests_per_minute=vendor.requests_per_minute,
             governor=governor,
@@ -393,16 +391,10 @@ class LiveAgentAdapter(RequestsAdapter):
 
     def pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
         """Every page of a page-numbered list."""
-        paginator = PageNumberPaginator(LIST_PAGE)
-        page: int | None = 1
-        while page is not None:
-            body, response = self.client.get_json(
-                path, params={**(params or {}), "_page": page, "_perPage": LIST_PAGE}, expect=LIST
-            )
-            rows = list(body or [])
-            if rows:
-                yield rows
-            page = paginator.advance(body, response)
+        query = {**(params or {}), "_page": 1, "_perPage": LIST_PAGE}
+        for body, _ in self.client.paginate(path, query, PageNumberPaginator(LIST_PAGE), expect=LIST):
+            if body:
+                yield list(body)
 
     def department_rows(self) -> list[dict[str, Any]]:
         """`/departments`, read once per run."""
@@ -475,16 +467,12 @@ class DateWindowQuery:
     def ties(self, key: int) -> Iterator[Sequence[Any]]:
         """One second's rows (a ticket changed meanwhile leaves the second; the overlap of the next run
         reads it again)."""
-        params = query = self._params(key, key + 1)
         paginator = HeaderCursorPaginator() if self.cursor else PageNumberPaginator(self.page_size)
-        while True:
-            rows, response = self._get(query)
-            if rows:
-                yield rows
-            following = paginator.advance(rows, response)
-            if following is None:
-                return
-            query = params | {("_cursor" if self.cursor else "_page"): following}
+        for body, _ in self.adapter.client.paginate(
+            self.path, self._params(key, key + 1), paginator, expect=LIST
+        ):
+            if body:
+                yield list(body)
 
     def key(self, item: Any) -> int:
         moment = _instant(item.get(self.column))
@@ -532,10 +520,10 @@ class TicketsStream:
         """The whole assignment history, cursor-paged in pages of 500: on a backfill that is one call per
         ~450 tickets instead of one per ticket (an incremental run asks per changed ticket)."""
         rows: dict[str, list[dict[str, Any]]] = {}
-        paginator = HeaderCursorPaginator()
-        params: dict[str, Any] = {"_perPage": CURSOR_PAGE}
-        while True:
-            body, response = self.adapter.client.get_json("/tickets/history", params=params, expect=LIST)
+        pages = self.adapter.client.paginate(
+            "/tickets/history", {"_perPage": CURSOR_PAGE}, HeaderCursorPaginator(), expect=LIST
+        )
+        for body, _ in pages:
             for row in body or []:
                 keep = {
                     "agent_id": row.get("agent_id"),
@@ -544,10 +532,7 @@ class TicketsStream:
                     "elapsed_time": row.get("elapsed_time"),
                 }
                 rows.setdefault(str(row.get("conversation_id")), []).append(keep)
-            following = paginator.advance(body, response)
-            if following is None:
-                return rows
-            params = {"_perPage": CURSOR_PAGE, "_cursor": following}
+        return rows
 
     def ticket_records(self, item: dict[str, Any]) -> list[Record]:
         """The ticket and its messages: a call per page of its message groups (one, for all but the

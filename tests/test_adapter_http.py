@@ -4,6 +4,9 @@ for real sockets (dropped connections, truncated bodies)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 import requests
 import responses
@@ -14,11 +17,13 @@ from adapters.http import RetryPolicy, VendorClient, error_for, retry_after_seco
 from adapters.paging import (
     HeaderCursorPaginator,
     HubSpotAfterPaginator,
+    LastIdPaginator,
     NextLinkPaginator,
     PageNumberPaginator,
-    PaginationLoopError,
+    PageRequest,
+    paginate,
 )
-from connector.errors import AuthError, FatalAPIError, RetryableAPIError
+from connector.errors import AuthError, FatalAPIError, PaginationLoopError, RetryableAPIError
 from connector.sandbox import Sandbox
 
 BASE = "https://api.aircall.io/v1"
@@ -143,3 +148,66 @@ def test_liveagent_history_pages_through_the_sandbox_with_the_cursor_paginator()
             params = {"_perPage": 40, "_cursor": cursor}
         assert len({r["conversation_id"] for r in rows}) == sandbox.world.conversation_count
         assert vendor.calls > 1
+
+
+def _repeating(body: Any, response: requests.Response | None = None) -> Any:
+    """A fetch that answers every request with the same page: a vendor stuck on one cursor."""
+    return lambda request: (body, response)
+
+
+def test_every_paginator_stops_a_vendor_that_repeats_itself() -> None:
+    """Each list goes through `paginate`; a vendor handing out the same cursor (or, page-numbered, the
+    same full page) again is a `PaginationLoopError`, never an endless read."""
+    cursor = requests.Response()
+    cursor.headers["next_page_cursor"] = "same"
+    sdk_page = SimpleNamespace(paging=SimpleNamespace(next=SimpleNamespace(after="7")), results=[])
+    full = [{"id": n} for n in range(3)]
+    cases = [
+        (HubSpotAfterPaginator(), _repeating({"paging": {"next": {"after": "7"}}})),
+        (HubSpotAfterPaginator(), _repeating(sdk_page)),  # owners, archived sweeps: SDK pages
+        (LastIdPaginator(limit=2), _repeating(SimpleNamespace(results=[SimpleNamespace(id=1)] * 2))),
+        (NextLinkPaginator(), _repeating({"meta": {"next_page_link": f"{BASE}/calls?page=2"}})),
+        (HeaderCursorPaginator(), _repeating(full, cursor)),
+        (PageNumberPaginator(per_page=3), _repeating(full)),
+        (
+            PageNumberPaginator(3, param="page", items=lambda b: b["calls"], vendor="aircall"),
+            _repeating({"calls": full}),
+        ),
+    ]
+    for paginator, fetch in cases:
+        with pytest.raises(PaginationLoopError, match="repeated"):
+            for _ in paginate(fetch, PageRequest("/x", {"per_page": 3}), paginator):
+                pass
+
+
+def test_paginate_puts_each_cursor_into_the_next_request() -> None:
+    asked: list[PageRequest] = []
+    pages = {None: ({"paging": {"next": {"after": "a"}}}), "a": {"paging": {"next": {"after": "b"}}}, "b": {}}
+
+    def fetch(request: PageRequest) -> tuple[Any, None]:
+        asked.append(request)
+        return pages[request.params.get("after")], None
+
+    assert len(list(paginate(fetch, PageRequest("/owners", {"limit": 2}), HubSpotAfterPaginator()))) == 3
+    assert [r.params for r in asked] == [{"limit": 2}, {"limit": 2, "after": "a"}, {"limit": 2, "after": "b"}]
+    numbered = PageNumberPaginator(2, max_page=2)
+    seen = [r for r, _ in paginate(lambda r: ([r.params.get("_page"), 0], None), PageRequest(), numbered)]
+    assert seen == [[None, 0], [2, 0]]  # page 2 is the last one asked for
+
+
+def test_credentials_are_auth_objects_that_sign_each_request_and_stay_out_of_the_session() -> None:
+    """Aircall's Basic auth and LiveAgent's `apikey` header are `requests` auth classes: each request is
+    signed as it is sent; the session's default headers hold no credential."""
+    from pydantic import SecretStr
+
+    from adapters.http import BasicAuth, HeaderKeyAuth
+
+    for auth, header, expected in (
+        (BasicAuth("id", SecretStr("token")), "Authorization", "Basic aWQ6dG9rZW4="),
+        (HeaderKeyAuth("apikey", SecretStr("k3y")), "apikey", "k3y"),
+    ):
+        session = requests.Session()
+        session.auth = auth
+        prepared = session.prepare_request(requests.Request("GET", f"{BASE}/calls"))
+        assert prepared.headers[header] == expected
+        assert header not in session.headers and "k3y" not in repr(auth) and "token" not in repr(auth)

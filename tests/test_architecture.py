@@ -49,3 +49,16 @@ def test_only_the_store_talks_to_the_database() -> None:
         if reaching.search(line)
     ]
     assert not found, "\n".join(found)
+
+
+def test_every_vendor_list_goes_through_paginate() -> None:
+    """The vendor adapters page no list by hand: every `while` loop of paging lives in `adapters/paging.py`
+    (and the time windows in `adapters/windows.py`), behind one loop guard."""
+    loops = [
+        f"{path.name}:{n}"
+        for path in (ROOT / "adapters").glob("*.py")
+        if path.name not in ("paging.py", "windows.py", "http.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.match(r"\s*while\b", line)
+    ]
+    assert not loops, loops
