@@ -72,11 +72,9 @@ def push_results(
     moment = now or datetime.now(UTC)
     api = None
     if governor is not None and settings.hubspot.base_url and settings.hubspot.access_token:
-        from adapters.hubspot import HubSpotApi
+        from adapters.hubspot_api import hubspot_api
 
-        api = HubSpotApi(
-            settings.hubspot.base_url, settings.hubspot.access_token.get_secret_value(), governor
-        )
+        api = hubspot_api(settings.hubspot, governor)
     writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=emit, api=api)
     targets = set(settings.write_back)
     values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}

@@ -62,3 +62,21 @@ def test_every_vendor_list_goes_through_paginate() -> None:
         if re.match(r"\s*while\b", line)
     ]
     assert not loops, loops
+
+
+def test_the_writer_shares_hubspots_transport_without_the_adapter() -> None:
+    """The HubSpot client and its governor are built in one place (`adapters.hubspot_api`), which the
+    writer uses without importing the reading adapter."""
+    import subprocess
+    import sys
+
+    probe = "import sys, connector.writer.hubspot; print('adapters.hubspot' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert found.stdout.strip() == "False"
+    sources = [p for p in ROOT.rglob("*.py") if ".venv" not in p.parts and "build" not in p.parts]
+    builders = [
+        p.name for p in sources if "HubSpotApi(" in p.read_text(encoding="utf-8") and p.parent.name != "tests"
+    ]
+    assert builders == ["hubspot_api.py"], builders

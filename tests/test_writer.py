@@ -11,7 +11,7 @@ import pytest
 
 from adapters.governor import RateGovernor
 from adapters.http import RetryPolicy
-from adapters.hubspot import OWN_WRITE_PROPERTY, HubSpotApi
+from adapters.hubspot_api import OWN_WRITE_PROPERTY, HubSpotApi
 from connector.errors import WriteBackError
 from connector.kpis import compute
 from connector.periods import Grain, split_periods

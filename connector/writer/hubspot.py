@@ -35,8 +35,7 @@ from hubspot.crm.properties import BatchInputPropertyCreate, PropertyGroupCreate
 from hubspot.crm.schemas import ObjectSchemaEgg
 
 from adapters.base import OWN_WRITE_STREAM, OwnWrite
-from adapters.governor import RateGovernor
-from adapters.hubspot import OWN_WRITE_PROPERTY, HubSpotApi, sdk_model
+from adapters.hubspot_api import OWN_WRITE_PROPERTY, HubSpotApi, hubspot_api, sdk_model
 from adapters.hubspot_mapping import id_order
 from connector.errors import APIError, AuthError, FatalAPIError, WriteBackError
 from connector.settings import Settings
@@ -117,17 +116,8 @@ class HubSpotWriter:
         api: HubSpotApi | None = None,
         echo: Callable[[str], None] = print,
     ) -> None:
-        vendor = settings.hubspot
-        vendor.require("hubspot")
-        assert vendor.base_url is not None and vendor.access_token is not None
-        self.governor = (
-            api.governor
-            if api
-            else RateGovernor.for_vendor(
-                "hubspot", limit=vendor.requests_per_10s, interval=10.0, daily_reserve=vendor.daily_reserve
-            )
-        )
-        self.api = api or HubSpotApi(vendor.base_url, vendor.access_token.get_secret_value(), self.governor)
+        self.api = api or hubspot_api(settings.hubspot)
+        self.governor = self.api.governor
         self.store = store
         self.dry_run = dry_run
         self.echo = echo

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from hubspot.crm.properties import PropertyCreate
 
-from adapters.hubspot import OWN_WRITE_PROPERTY
+from adapters.hubspot_api import OWN_WRITE_PROPERTY
 from connector.kpis import open_workspace
 from connector.kpis.feedback import NPS_SCALE, nps_group
 from connector.kpis.scope import RecordScope
