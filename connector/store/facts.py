@@ -7,7 +7,7 @@ with the queries here, for a superset of the rows its own filter keeps (each bou
 so how the database compares stored instants with the bounds cannot lose a row):
 - tickets created before `high` that are still open, or whose latest event (`LastEvent`) falls from `low`
   on, or that a message or survey answer within the bounds refers to;
-- the messages and survey answers of those tickets (or of tickets merged into them), and any others
+- the messages and survey answers of those tickets (and of tickets merged into others), and any others
   within the bounds;
 - calls that started within the bounds (widened before by the caller's margin).
 
@@ -135,7 +135,7 @@ class FactWindow:
 
     def _of_needed_tickets(self, table: str, columns: Sequence[str], instant: str) -> str:
         """The rows of `table` within the bounds (by `instant`), or about a ticket whose life touches them
-        or one merged into it (by `ticket_id`; created after them too: a superset, cheaper to find)."""
+        (by `ticket_id`; created after them too: a superset, cheaper to find) or merged into another."""
         rows, ticket, key = self._table(table), self._table("ticket"), self._key()
         if self.dialect == "postgresql":  # two disjoint parts, as in `_postgresql_tickets`
             within = f"coalesce({self._between(instant)}, false)"
@@ -152,13 +152,13 @@ class FactWindow:
             select = f"SELECT {', '.join(f'x.{c}' for c in columns)} FROM {rows} x"
             return f"{select} WHERE {within} UNION ALL {select} WHERE NOT {within} AND {about_touching}"
         touching = f"SELECT id FROM {ticket} WHERE {key} IN ({self._touching()})"
-        merged_into_touching = (
-            f"SELECT ticket_id FROM {self._table('ticket_merge')} WHERE into_ticket_id IN ({touching})"
-        )
+        # those of any merged-away ticket too (few; the calculator keeps those whose survivor it reads):
+        # asking only for those merged into a touching ticket made SQLite find the touching ones twice
+        merged = f"SELECT ticket_id FROM {self._table('ticket_merge')}"
         return (
             f"SELECT {', '.join(columns)} FROM {rows} WHERE {key} IN ("
             f"SELECT {key} FROM {rows} WHERE ticket_id IN ({touching}) "
-            f"UNION SELECT {key} FROM {rows} WHERE ticket_id IN ({merged_into_touching}) "
+            f"UNION SELECT {key} FROM {rows} WHERE ticket_id IN ({merged}) "
             f"UNION SELECT {key} FROM {rows} WHERE {self._between(instant)})"
         )
 
