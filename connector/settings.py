@@ -40,7 +40,15 @@ from connector.schema import CurrencyCode, ServqualDimension
 
 ENV_PREFIX = "HELPDESK_"
 NESTED_DELIMITER = "__"
-KPI_IDS = tuple(f"K{n:02d}" for n in range(1, 32))
+
+
+def catalogue_ids() -> list[str]:
+    """The ids of the KPI catalogue, in order: each KPI registers itself where it is defined
+    (`connector.kpis`), so a new KPI needs no list here. Imported when first asked for, as the
+    catalogue's modules read these settings."""
+    from connector.kpis import CATALOGUE
+
+    return sorted(CATALOGUE)
 
 
 class Vendor(StrEnum):
@@ -290,7 +298,7 @@ class Settings(BaseSettings):
         default_factory=list, description="Vendors to sync, comma-separated: `hubspot,liveagent,aircall`."
     )
     kpis: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: list(KPI_IDS), description="KPIs to compute, comma-separated ids (`K01,K14`)."
+        default_factory=catalogue_ids, description="KPIs to compute, comma-separated ids (`K01,K14`)."
     )
     write_back: Annotated[list[WriteTarget], NoDecode] = Field(
         default_factory=lambda: list(WriteTarget),
@@ -438,9 +446,12 @@ class Settings(BaseSettings):
     @classmethod
     def _known_kpis(cls, value: list[str]) -> list[str]:
         normalised = [item.upper() for item in value]
-        unknown = [item for item in normalised if item not in KPI_IDS]
+        known = catalogue_ids()
+        unknown = [item for item in normalised if item not in known]
         if unknown:
-            raise ValueError(f"unknown KPI ids {', '.join(unknown)}; expected K01…K31")
+            raise ValueError(
+                f"unknown KPI ids {', '.join(unknown)}; the catalogue has {known[0]}…{known[-1]}"
+            )
         return normalised
 
     @property

@@ -24,7 +24,7 @@ from connector.kpis.results import KpiResult, with_every_stat
 from connector.kpis.scope import RecordScope, copy_scope
 from connector.kpis.workspace import Workspace
 from connector.periods import Period
-from connector.settings import KPI_IDS, Settings
+from connector.settings import Settings
 from connector.store import Store
 
 __all__ = ["ALL_CUTS", "CATALOGUE", "KpiResult", "compute", "definitions", "load_bounds"]
@@ -34,11 +34,12 @@ log = logging.getLogger(__name__)
 
 def definitions(kpi_ids: Sequence[str] | None = None) -> list[KpiDefinition]:
     """The catalogue entries for these ids (all when None), in id order; unknown ids are an error."""
-    wanted = list(kpi_ids) if kpi_ids is not None else list(KPI_IDS)
-    unknown = [k for k in wanted if k not in KPI_IDS]
+    known = sorted(CATALOGUE)
+    wanted = list(kpi_ids) if kpi_ids is not None else known
+    unknown = [k for k in wanted if k not in CATALOGUE]
     if unknown:
-        raise ConfigError(f"unknown KPI ids: {', '.join(unknown)} (the catalogue has K01…K31)")
-    return [CATALOGUE[k] for k in sorted(set(wanted)) if k in CATALOGUE]
+        raise ConfigError(f"unknown KPI ids: {', '.join(unknown)} (the catalogue has {known[0]}…{known[-1]})")
+    return [CATALOGUE[k] for k in sorted(set(wanted))]
 
 
 def compute(
