@@ -175,9 +175,10 @@ def test_a_survey_keeps_the_cut_values_of_a_ticket_closed_long_before(
 def test_a_merged_tickets_survey_belongs_to_the_surviving_ticket(
     database_url: str, monkeypatch: pytest.MonkeyPatch, read_by: str
 ) -> None:
-    """SPEC §4 / issue 16: "a merged ticket's survey belongs to the surviving ticket". The answer about a
-    ticket merged into another takes the survivor's cut values, and the survivor is read for it however
-    long ago both were resolved — by the database's index queries and by the scanner alike."""
+    """SPEC §4 (a record borrows cut values from another as last stored) and issue 16: "a merged ticket's
+    survey belongs to the surviving ticket". The answer about a ticket merged into another takes the
+    survivor's cut values, and the survivor is read for it however long ago both were resolved — by the
+    database's index queries and by the scanner alike."""
     from connector.kpis import workspace
 
     monkeypatch.setattr(workspace, "INDEXED_SHARE", 100.0 if read_by == "index" else 0.0)

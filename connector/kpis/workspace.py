@@ -217,8 +217,9 @@ class Workspace:
         self._early_business_seconds()
         self._cut_codes()
         # tickets deleted in their source (or merged into another) are loaded up to here only to drop
-        # their messages and lend their cut values to their survey responses; no KPI counts them. (After `_cut_codes`: DuckDB's
-        # ALTER TYPE converts deleted rows too, whose values need not be in the type.)
+        # their messages and lend their cut values to their survey responses; no KPI counts them.
+        # Deleted after `_cut_codes`: DuckDB's ALTER TYPE converts deleted rows too, whose values need
+        # not be in the type.
         self.con.execute("DELETE FROM tickets WHERE archived")
         self._drop_duplicate_calls()
         self._contacts()

@@ -1,6 +1,6 @@
 """Ticket merges: a ticket its source merged into another counts no more, and whatever refers to it (a
-survey answer, a message) belongs to the survivor (SPEC §4: a merged ticket's survey belongs to the
-surviving ticket).
+survey answer, a message) belongs to the survivor, with its cut values (SPEC §4's rule for a record that
+borrows cut values from another; issue 16: "a merged ticket's survey belongs to the surviving ticket").
 
 HubSpot merges two tickets into a new record with a new id (knowledge base, "Merge tickets"); its webhook
 merge event names the primary, the merged-away ids and the new one (developer changelog, "New subscription
