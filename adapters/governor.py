@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from adapters.registry import headers_of
 from connector.errors import QuotaExhaustedError
 
 
@@ -170,15 +171,14 @@ class RateGovernor:
             with self._lock:
                 self.usage.throttled += 1
             self.budgets[drawn].drain()
-        remaining = _int(
-            headers, "X-HubSpot-RateLimit-Remaining", "X-AircallApi-Remaining", "X-RateLimit-Remaining"
-        )
+        named = headers_of(self.vendor)
+        remaining = _int(headers, *named.remaining)
         if remaining is not None and remaining <= 1:
             self.budgets["default"].drain()
-        daily = _int(headers, "X-HubSpot-RateLimit-Daily-Remaining")
+        daily = _int(headers, named.daily_remaining) if named.daily_remaining else None
         if daily is not None:
             self.daily_remaining = daily
-            self.daily_limit = _int(headers, "X-HubSpot-RateLimit-Daily")
+            self.daily_limit = _int(headers, named.daily_limit) if named.daily_limit else None
 
     def retried(self) -> None:
         with self._lock:

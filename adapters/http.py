@@ -34,9 +34,8 @@ from tenacity import (
 
 from adapters.governor import RateGovernor
 from adapters.paging import Fetched, PageRequest, Paginator, paginate
+from adapters.registry import headers_of
 from connector.errors import APIError, AuthError, FatalAPIError, RetryableAPIError, UnreachableError
-
-REQUEST_ID_HEADERS = ("X-Request-Id", "X-HubSpot-Correlation-Id", "X-Correlation-Id")
 
 
 class BasicAuth(requests.auth.AuthBase):
@@ -73,9 +72,11 @@ class RetryPolicy:
     max_wait: float = 60.0
 
 
-def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """The pause the vendor asked for: `Retry-After` (seconds or an HTTP date), else a reset header
-    holding a UNIX time (Aircall's `X-AircallApi-Reset`)."""
+def retry_after_seconds(
+    headers: Mapping[str, str], *, reset_header: str | None = None, now: float | None = None
+) -> float | None:
+    """The pause the vendor asked for: `Retry-After` (seconds or an HTTP date), else its `reset_header`
+    holding a UNIX time (Aircall's `X-AircallApi-Reset`: `VendorHeaders.reset_epoch`)."""
     header = headers.get("Retry-After")
     current = time.time() if now is None else now
     if header:
@@ -86,7 +87,7 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None)
                 return max(0.0, parsedate_to_datetime(header).timestamp() - current)
             except (TypeError, ValueError):
                 return None
-    reset = headers.get("X-AircallApi-Reset")
+    reset = headers.get(reset_header) if reset_header else None
     if reset and reset.isdigit():
         return max(0.0, int(reset) - current)
     return None
@@ -99,7 +100,8 @@ def error_for_status(
     the `requests`-based ones both come through here."""
     if status < 400:
         return None
-    request_id = next((headers[h] for h in REQUEST_ID_HEADERS if h in headers), None)
+    named = headers_of(vendor)
+    request_id = next((headers[h] for h in named.request_id if h in headers), None)
     message = _message(body) or reason or f"HTTP {status}"
     if status in (401, 403):
         return AuthError(message, vendor=vendor, status=status, request_id=request_id)
@@ -109,7 +111,7 @@ def error_for_status(
             vendor=vendor,
             status=status,
             request_id=request_id,
-            retry_after=retry_after_seconds(headers),
+            retry_after=retry_after_seconds(headers, reset_header=named.reset_epoch),
         )
     return FatalAPIError(message, vendor=vendor, status=status, request_id=request_id)
 

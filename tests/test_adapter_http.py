@@ -91,7 +91,11 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds({"Retry-After": "3"}) == 3.0
     assert retry_after_seconds(response({"Retry-After": "3"}).headers) == 3.0
     assert retry_after_seconds(({"Retry-After": "Wed, 21 Oct 2015 07:28:10 GMT"}), now=1445412480) == 10.0
-    assert retry_after_seconds(({"X-AircallApi-Reset": "1000"}), now=990) == 10.0
+    assert (
+        retry_after_seconds({"X-AircallApi-Reset": "1000"}, reset_header="X-AircallApi-Reset", now=990)
+        == 10.0
+    )
+    assert retry_after_seconds({"X-AircallApi-Reset": "1000"}, now=990) is None  # not this vendor's header
     assert retry_after_seconds({}) is None
     assert error_for("x", response({"X-Request-Id": "abc"})).request_id == "abc"  # type: ignore[union-attr]
 
