@@ -32,7 +32,7 @@ from adapters.paging import NextLinkPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
 from connector.errors import ConfigError
 from connector.schema import Agent, Call, Contact
-from connector.settings import Settings
+from connector.settings import AircallSettings, Settings
 
 log = logging.getLogger(__name__)
 SOURCE = "aircall"
@@ -139,12 +139,13 @@ def map_contact(item: dict[str, Any]) -> Contact:
 class AircallAdapter(RequestsAdapter):
     vendor = SOURCE
 
-    def __init__(self, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None) -> None:
-        vendor = settings.aircall
+    def __init__(
+        self, config: AircallSettings, plan: SyncPlan, *, governor: RateGovernor | None = None
+    ) -> None:
+        vendor = self.config = config
         vendor.require("aircall")
         assert vendor.base_url and vendor.api_id and vendor.api_token
         super().__init__(
-            settings,
             plan,
             BasicAuth(vendor.api_id, vendor.api_token),
             base_url=vendor.base_url,
@@ -152,6 +153,13 @@ class AircallAdapter(RequestsAdapter):
             governor=governor,
         )
         self._teams: dict[str, list[str]] | None = None
+
+    @classmethod
+    def for_settings(
+        cls, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None
+    ) -> AircallAdapter:
+        """The adapter of the settings' Aircall account."""
+        return cls(settings.aircall, plan, governor=governor)
 
     def probe(self) -> None:
         """One cheap authenticated call, for `check --online`: the first user."""
@@ -265,7 +273,7 @@ class CallsStream:
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
         plan = self.adapter.plan
-        start = plan.start(cursor, reread=self.adapter.settings.aircall.reread)
+        start = plan.start(cursor, reread=self.adapter.config.reread)
         teams = self.adapter.call_teams()
         self.reader = WindowedReader(_CallsQuery(self.adapter))
         for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):

@@ -31,7 +31,6 @@ from adapters.http import Shape, VendorClient
 from adapters.windows import ReadProgress
 from connector.errors import FatalAPIError, RecordValidationError
 from connector.schema import Contact, Record
-from connector.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +146,6 @@ class RequestsAdapter:
 
     def __init__(
         self,
-        settings: Settings,
         plan: SyncPlan,
         auth: requests.auth.AuthBase,
         *,
@@ -155,7 +153,6 @@ class RequestsAdapter:
         requests_per_minute: int,
         governor: RateGovernor | None = None,
     ) -> None:
-        self.settings = settings
         self.plan = plan
         self.governor = governor or RateGovernor.for_vendor(
             self.vendor, limit=requests_per_minute, interval=60.0

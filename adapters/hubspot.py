@@ -1,7 +1,7 @@
 """HubSpot through `hubspot-api-client`: owners, ticket pipelines, tickets, calls, contacts, feedback
 submissions and closed-won deals, with their associations, into the common schema.
 
-    >>> adapter = HubSpotAdapter(settings, plan)
+    >>> adapter = HubSpotAdapter.for_settings(settings, plan)
     >>> for stream in adapter.streams(): ...
 
 Every call goes through `HubSpotApi.call`: the governor's token first (search draws from its own budget
@@ -59,7 +59,7 @@ from adapters.paging import (
 from adapters.windows import Page, WindowedReader
 from connector.errors import APIError, ConfigError
 from connector.schema import Record
-from connector.settings import Settings
+from connector.settings import HubSpotSettings, Settings
 
 log = logging.getLogger(__name__)
 SEARCH_LIMIT = 200
@@ -130,22 +130,31 @@ class HubSpotAdapter:
 
     def __init__(
         self,
-        settings: Settings,
+        config: HubSpotSettings,
         plan: SyncPlan,
         *,
+        currency: str,
         governor: RateGovernor | None = None,
         api: HubSpotApi | None = None,
     ) -> None:
-        vendor = settings.hubspot
-        vendor.require("hubspot")
-        self.settings = settings
+        config.require("hubspot")
+        self.config = config
+        self.currency = currency
+        """A deal's currency when HubSpot gives none (`HELPDESK_CURRENCY`)."""
         self.plan = plan
-        self.api = api or hubspot_api(vendor, governor)
+        self.api = api or hubspot_api(config, governor)
         self.governor = self.api.governor
         self.reference = mapping.Reference()
         self._properties: dict[str, set[str]] = {}
         self.owners_read = False
         self._stages_loaded = False
+
+    @classmethod
+    def for_settings(
+        cls, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None
+    ) -> HubSpotAdapter:
+        """The adapter of the settings' HubSpot portal."""
+        return cls(settings.hubspot, plan, currency=settings.currency, governor=governor)
 
     def close(self) -> None:
         return None
@@ -192,7 +201,7 @@ class HubSpotAdapter:
         return [*spec.required, *(n for n in spec.optional if n in present), *self._extra(spec)]
 
     def _extra(self, spec: ObjectSpec) -> list[str]:
-        churn = self.settings.hubspot.churn_property
+        churn = self.config.churn_property
         if spec.object_type == "contacts" and churn and churn in self._properties.get("contacts", set()):
             return [churn]
         if spec.object_type == "contacts" and churn:
@@ -453,7 +462,7 @@ class ObjectStream:
             return mapping.contact(
                 item,
                 reference,
-                churn_property=self.adapter.settings.hubspot.churn_property or "",
+                churn_property=self.adapter.config.churn_property or "",
                 archived=archived,
             )
         if kind == "feedback_submissions":
@@ -461,8 +470,8 @@ class ObjectStream:
         return mapping.deal(
             item,
             reference,
-            won_stages=set(self.adapter.settings.hubspot.won_deal_stages),
-            currency=self.adapter.settings.currency,
+            won_stages=set(self.adapter.config.won_deal_stages),
+            currency=self.adapter.currency,
         )
 
 
@@ -482,7 +491,7 @@ class ArchivedSweep:
     def read(self, cursor: str | None) -> Iterator[Batch]:
         adapter, spec = self.objects.adapter, self.objects.spec
         plan = adapter.plan
-        if not plan.due(cursor, adapter.settings.hubspot.archived_sweep):
+        if not plan.due(cursor, adapter.config.archived_sweep):
             return
         properties = adapter.prepare(spec)
         basic = adapter.api.client.crm.objects.basic_api

@@ -43,7 +43,7 @@ from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
 from connector.errors import ConfigError, FatalAPIError, RecordValidationError
 from connector.schema import Agent, Call, Contact, Message, Record, Ticket
-from connector.settings import Settings
+from connector.settings import LiveAgentSettings, Settings
 
 log = logging.getLogger(__name__)
 SOURCE = "liveagent"
@@ -345,12 +345,13 @@ def map_contact(item: dict[str, Any]) -> Contact:
 class LiveAgentAdapter(RequestsAdapter):
     vendor = SOURCE
 
-    def __init__(self, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None) -> None:
-        vendor = settings.liveagent
+    def __init__(
+        self, config: LiveAgentSettings, plan: SyncPlan, *, governor: RateGovernor | None = None
+    ) -> None:
+        vendor = self.config = config
         vendor.require("liveagent")
         assert vendor.base_url and vendor.api_key
         super().__init__(
-            settings,
             plan,
             HeaderKeyAuth("apikey", vendor.api_key),
             base_url=vendor.base_url,
@@ -361,6 +362,13 @@ class LiveAgentAdapter(RequestsAdapter):
         self._tags: dict[str, str] | None = None
         self._agents: set[str] | None = None
         self.warned: set[str] = set()
+
+    @classmethod
+    def for_settings(
+        cls, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None
+    ) -> LiveAgentAdapter:
+        """The adapter of the settings' LiveAgent account."""
+        return cls(settings.liveagent, plan, governor=governor)
 
     def probe(self) -> None:
         """One cheap authenticated call, for `check --online`: the first agent."""
@@ -578,7 +586,7 @@ class CallsStream:
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
         plan = self.adapter.plan
-        start = plan.start(cursor, reread=self.adapter.settings.liveagent.reread)
+        start = plan.start(cursor, reread=self.adapter.config.reread)
         self.reader = WindowedReader(
             DateWindowQuery(self.adapter, "/calls", "dateCreated", CURSOR_PAGE, cursor=True)
         )

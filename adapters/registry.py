@@ -87,4 +87,4 @@ def headers_of(vendor: str) -> VendorHeaders:
 def build_adapter(vendor: Vendor, settings: Settings, plan: SyncPlan) -> Adapter:
     """The vendor's adapter for one run."""
     module, name = PROFILES[vendor].adapter.split(":")
-    return cast("Adapter", getattr(importlib.import_module(module), name)(settings, plan))
+    return cast("Adapter", getattr(importlib.import_module(module), name).for_settings(settings, plan))

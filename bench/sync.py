@@ -107,18 +107,18 @@ def run_vendor(store: Store, vendor: Vendor, size: int, scale: float, entities: 
             governor = RateGovernor.for_vendor(
                 "hubspot", limit=limit, interval=interval, search_per_second=HUBSPOT_SEARCH_PER_SECOND * scale
             )
-            adapter = HubSpotAdapter(settings, plan, governor=governor)
+            adapter = HubSpotAdapter.for_settings(settings, plan, governor=governor)
         elif vendor is Vendor.AIRCALL:
             limit, interval = AIRCALL_LIMIT, AIRCALL_INTERVAL / scale
             sandbox.aircall.window = RollingWindow(AIRCALL_LIMIT, interval)
             sandbox.now = now
             governor = RateGovernor.for_vendor("aircall", limit=limit, interval=interval)
-            adapter = AircallAdapter(settings, plan, governor=governor)  # type: ignore[assignment]
+            adapter = AircallAdapter.for_settings(settings, plan, governor=governor)  # type: ignore[assignment]
         else:
             limit, interval = LIVEAGENT_LIMIT, LIVEAGENT_INTERVAL / scale
             sandbox.liveagent.window = RollingWindow(LIVEAGENT_LIMIT, interval)
             governor = RateGovernor.for_vendor("liveagent", limit=limit, interval=interval)
-            adapter = LiveAgentAdapter(settings, plan, governor=governor)  # type: ignore[assignment]
+            adapter = LiveAgentAdapter.for_settings(settings, plan, governor=governor)  # type: ignore[assignment]
         # the sandbox's own sorted indexes are built before the clock starts: they are its cost, not ours
         _ = sandbox.world.call_starts, sandbox.hubspot.kinds["tickets"].by_modified
         print(

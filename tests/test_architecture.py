@@ -80,3 +80,17 @@ def test_the_writer_shares_hubspots_transport_without_the_adapter() -> None:
         p.name for p in sources if "HubSpotApi(" in p.read_text(encoding="utf-8") and p.parent.name != "tests"
     ]
     assert builders == ["hubspot_api.py"], builders
+
+
+def test_adapters_take_their_own_vendor_settings() -> None:
+    """An adapter is built from its vendor's settings section (`for_settings` picks it out of the whole
+    settings); it keeps no reference to the whole `Settings`."""
+    import inspect
+
+    for profile in PROFILES.values():
+        module, name = profile.adapter.split(":")
+        adapter = getattr(importlib.import_module(module), name)
+        config = inspect.signature(adapter.__init__).parameters["config"].annotation
+        assert str(config).endswith(f"{adapter.__name__.removesuffix('Adapter')}Settings"), (name, config)
+        source = inspect.getsource(importlib.import_module(module))  # its streams too
+        assert "self.settings" not in source and ".settings." not in source, name
