@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
-import yaml
+import yaml  # type: ignore[import-untyped]  # (PyYAML ships no types; only dump is used)
 from responses import _recorder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -60,7 +60,7 @@ def main() -> None:
                 "pipelines": lambda: hubspot.get(f"{h}/crm/v3/pipelines/tickets"),
                 "tickets-list": lambda: hubspot.get(
                     f"{h}/crm/v3/objects/tickets",
-                    params={"limit": 2, "properties": "subject,hs_pipeline_stage"},
+                    params={"limit": "2", "properties": "subject,hs_pipeline_stage"},
                 ),
                 "tickets-get": lambda: hubspot.get(f"{h}/crm/v3/objects/tickets/{ticket_id}"),
                 "tickets-search": lambda: hubspot.post(f"{h}/crm/v3/objects/tickets/search", json=search),
@@ -88,7 +88,7 @@ def main() -> None:
                         "_filters": json.dumps([["dateCreated", "D>=", "2026-01-01 00:00:00"]]),
                         "_sortField": "dateCreated",
                         "_sortDir": "ASC",
-                        "_perPage": 2,
+                        "_perPage": "2",
                     },
                 ),
                 "agents": lambda: liveagent.get(f"{la}/agents", params={"_perPage": 2}),

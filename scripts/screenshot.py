@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from playwright._impl._api_structures import Clip  # the type of `clip` (not re-exported)
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,7 @@ def main() -> None:
             TARGET.parent.mkdir(exist_ok=True)
             # the whole page down to the definitions (text the README has already)
             top = "document.getElementById('definitions').getBoundingClientRect().top + scrollY"
-            clip = {"x": 0, "y": 0, "width": 1280, "height": page.evaluate(top)}
+            clip: Clip = {"x": 0, "y": 0, "width": 1280, "height": float(page.evaluate(top))}
             page.screenshot(path=str(TARGET), full_page=True, clip=clip)
             browser.close()
     print(f"saved {TARGET.relative_to(ROOT)} ({TARGET.stat().st_size // 1024} KB)")

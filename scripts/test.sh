@@ -12,6 +12,7 @@ BIN=${VENV:-.venv}/bin
 "$BIN/ruff" check connector adapters tests bench scripts
 "$BIN/ruff" format --check connector adapters tests bench scripts
 "$BIN/mypy"
+"$BIN/mypy" --strict scripts   # the helper scripts, as strictly as the package
 "$BIN/cfn-lint" template.yaml   # the AWS SAM template, offline
 
 pg_dir=""
