@@ -1,6 +1,6 @@
-"""HubSpot's transport: the SDK client with the rate governor, retries, timeouts and the error mapping —
-built once per process part from the HubSpot settings (`hubspot_api`), for the adapter that reads and the
-writer that writes alike, so both share one governor and neither imports the other.
+"""HubSpot's transport: the SDK client with the rate governor, retries, timeouts and the error mapping,
+built in one place from the HubSpot settings (`hubspot_api`) for the adapter that reads and the writer
+that writes alike — the same limits for both, and the writer needs nothing of the reading adapter.
 
     >>> api = hubspot_api(settings.hubspot)
     >>> page = api.call("default", api.client.crm.owners.owners_api.get_page_with_http_info, limit=100)
