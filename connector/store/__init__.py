@@ -193,7 +193,8 @@ class Store:
 
     def pushed_values(self, target: str, object_type: str, object_ids: Collection[str]) -> PushedValues:
         """(object id, property) → the value last pushed to `target` (see `connector.store.pushes`)."""
-        return pushed_values(self.engine, target, object_type, object_ids)
+        with self.engine.connect() as connection:
+            return pushed_values(connection, target, object_type, object_ids)
 
     def remember_pushed(
         self,

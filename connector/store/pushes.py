@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from connector.store.records import dialect_insert, id_chunks
 from connector.store.tables import pushed_value
@@ -19,7 +19,9 @@ PushedValues = dict[tuple[str, str], str | None]
 """(object id, property) → the value last pushed (None: cleared)."""
 
 
-def pushed_values(engine: Engine, target: str, object_type: str, object_ids: Collection[str]) -> PushedValues:
+def pushed_values(
+    connection: Connection, target: str, object_type: str, object_ids: Collection[str]
+) -> PushedValues:
     """The values last pushed to `target` for these objects of `object_type`."""
     p = pushed_value.c
     query = select(p.object_id, p.property, p.value).where(p.target == target, p.object_type == object_type)
@@ -27,9 +29,8 @@ def pushed_values(engine: Engine, target: str, object_type: str, object_ids: Col
         [query] if len(object_ids) > FEW else [query.where(p.object_id.in_(c)) for c in id_chunks(object_ids)]
     )
     last: PushedValues = {}
-    with engine.connect() as connection:
-        for part in parts:
-            last.update({(r.object_id, r.property): r.value for r in connection.execute(part)})
+    for part in parts:
+        last.update({(r.object_id, r.property): r.value for r in connection.execute(part)})
     return last
 
 
