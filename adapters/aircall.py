@@ -75,9 +75,8 @@ def map_call(item: dict[str, Any], user_teams: dict[str, str]) -> Call:
     return build(
         SOURCE,
         Call,
+        str(item.get("id")),
         {
-            "source": SOURCE,
-            "source_id": str(item.get("id")),
             "direction": direction if direction in ("inbound", "outbound") else "internal",
             "status": status,
             "missed_reason": reason,
@@ -110,9 +109,8 @@ def map_user(item: dict[str, Any], teams: list[str]) -> Agent:
     return build(
         SOURCE,
         Agent,
+        str(item.get("id")),
         {
-            "source": SOURCE,
-            "source_id": str(item.get("id")),
             "name": item.get("name"),
             "email": item.get("email") or None,
             "teams": teams,
@@ -126,14 +124,12 @@ def map_contact(item: dict[str, Any]) -> Contact:
     phones = [p.get("value") for p in item.get("phone_numbers") or [] if p.get("value")]
     name = " ".join(p for p in (item.get("first_name"), item.get("last_name")) if p) or None
     values = {
-        "source": SOURCE,
-        "source_id": str(item.get("id")),
         "name": name,
         "company": item.get("company_name") or None,
         "email": emails[0] if emails else None,
         "phone": phones[0] if phones else None,
     }
-    return build_contact(SOURCE, values)
+    return build_contact(SOURCE, str(item.get("id")), values)
 
 
 class AircallAdapter(RequestsAdapter):

@@ -30,12 +30,13 @@ from adapters.governor import RateGovernor
 from adapters.http import Shape, VendorClient
 from adapters.windows import ReadProgress
 from connector.errors import FatalAPIError, RecordValidationError
-from connector.schema import Contact, Record
+from connector.schema import Contact, Record, SourceRecord
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
+S = TypeVar("S", bound=SourceRecord)
 
 
 @dataclass
@@ -53,29 +54,32 @@ class Batch:
     """How far the stream's read has come after this batch (None: the stream cannot tell)."""
 
 
-def build(vendor: str, model: type[R], values: dict[str, Any]) -> R:
-    """A common record from mapped values; a value the schema refuses becomes a `RecordValidationError`
-    naming the vendor, the entity, the record and each field."""
+def build(vendor: str, model: type[S], source_id: str, values: dict[str, Any]) -> S:
+    """The common record `vendor:source_id` from mapped values (`source` and `source_id` filled in here);
+    a value the schema refuses becomes a `RecordValidationError` naming the vendor, the entity, the record
+    and each field."""
     try:
-        return model(**values)
+        return model(source=vendor, source_id=source_id, **values)
     except ValidationError as exc:
         problems = [(".".join(str(p) for p in e["loc"]) or "record", e["msg"]) for e in exc.errors()]
-        raise RecordValidationError(f"{vendor} {model.entity} {values.get('source_id')}", problems) from exc
+        raise RecordValidationError(f"{vendor} {model.entity} {source_id}", problems) from exc
 
 
-def build_contact(vendor: str, values: dict[str, Any]) -> Contact:
+def build_contact(vendor: str, source_id: str, values: dict[str, Any]) -> Contact:
     """A contact whose phone, if it is not a phone number, is kept in `raw` instead of losing the contact."""
     try:
-        return build(vendor, Contact, values)
+        return build(vendor, Contact, source_id, values)
     except RecordValidationError as exc:
         if values.get("phone") and any(field == "phone" for field, _ in exc.problems):
             log.warning(
                 "%s contact %s: phone %r is not a phone number; kept in raw",
                 vendor,
-                values.get("source_id"),
+                source_id,
                 values["phone"],
             )
-            return build(vendor, Contact, {**values, "phone": None, "phone_as_given": values["phone"]})
+            return build(
+                vendor, Contact, source_id, {**values, "phone": None, "phone_as_given": values["phone"]}
+            )
         raise
 
 

@@ -110,9 +110,8 @@ def owner_to_agent(owner: Any, *, archived: bool = False) -> Agent:
     return build(
         SOURCE,
         Agent,
+        str(owner.id),
         {
-            "source": SOURCE,
-            "source_id": str(owner.id),
             "name": name,
             "email": owner.email or None,
             "teams": teams,
@@ -170,9 +169,8 @@ def ticket(obj: Any, reference: Reference, *, archived: bool = False) -> Ticket:
     return build(
         SOURCE,
         Ticket,
+        object_id,
         {
-            "source": SOURCE,
-            "source_id": object_id,
             "subject": p.get("subject"),
             "channel": channel,
             "status": status,
@@ -210,9 +208,8 @@ def call(obj: Any, reference: Reference, *, archived: bool = False) -> Call:
     return build(
         SOURCE,
         Call,
+        object_id,
         {
-            "source": SOURCE,
-            "source_id": object_id,
             "direction": direction,
             "status": "answered" if answered else "missed",
             "missed_reason": None if answered else (call_status.lower() or None),
@@ -245,8 +242,6 @@ def contact(obj: Any, reference: Reference, *, churn_property: str, archived: bo
     phone = p.get("phone")
     source = p.get("hs_analytics_source")
     values = {
-        "source": SOURCE,
-        "source_id": object_id,
         "email": p.get("email") or None,
         "name": " ".join(part for part in (p.get("firstname"), p.get("lastname")) if part) or None,
         "company": p.get("company") or None,
@@ -257,7 +252,7 @@ def contact(obj: Any, reference: Reference, *, churn_property: str, archived: bo
         "archived": archived or bool(getattr(obj, "archived", False)),
         "lifecyclestage": p.get("lifecyclestage"),
     }
-    return build_contact(SOURCE, {**values, "phone": phone or None})
+    return build_contact(SOURCE, object_id, {**values, "phone": phone or None})
 
 
 def merged_ids(obj: Any) -> list[str]:
@@ -280,9 +275,8 @@ def feedback(obj: Any, reference: Reference) -> SurveyResponse | None:
     return build(
         SOURCE,
         SurveyResponse,
+        object_id,
         {
-            "source": SOURCE,
-            "source_id": object_id,
             "kind": kind,
             "score": score,
             "submitted_at": instant(p.get("hs_submission_timestamp")) or obj.created_at,
@@ -307,9 +301,8 @@ def deal(obj: Any, reference: Reference, *, won_stages: set[str], currency: str)
     return build(
         SOURCE,
         Purchase,
+        object_id,
         {
-            "source": SOURCE,
-            "source_id": object_id,
             "contact_id": reference.first_associated(object_id, "contacts"),
             "amount": amount,
             "currency": p.get("deal_currency_code") or currency,

@@ -161,9 +161,8 @@ def map_messages(
                 build(
                     SOURCE,
                     Message,
+                    str(message.get("id")),
                     {
-                        "source": SOURCE,
-                        "source_id": str(message.get("id")),
                         "ticket_id": f"{SOURCE}:{ticket_id}",
                         "author_type": author,
                         "agent_id": _ref(user) if author == "agent" else None,
@@ -247,9 +246,8 @@ def map_ticket(
     return build(
         SOURCE,
         Ticket,
+        str(item.get("id")),
         {
-            "source": SOURCE,
-            "source_id": str(item.get("id")),
             "subject": item.get("subject"),
             "channel": channel,
             "status": status,
@@ -294,9 +292,8 @@ def map_call(item: dict[str, Any]) -> Call:
     return build(
         SOURCE,
         Call,
+        str(item.get("id")),
         {
-            "source": SOURCE,
-            "source_id": str(item.get("id")),
             "direction": direction,
             "status": "answered" if answered else "missed",
             "started_at": started,
@@ -315,9 +312,8 @@ def map_agent(item: dict[str, Any], teams: dict[str, list[str]]) -> Agent:
     return build(
         SOURCE,
         Agent,
+        str(item.get("id")),
         {
-            "source": SOURCE,
-            "source_id": str(item.get("id")),
             "name": item.get("name"),
             "email": item.get("email") or None,
             "teams": teams.get(str(item.get("id")), []),
@@ -332,14 +328,12 @@ def map_contact(item: dict[str, Any]) -> Contact:
     phones = [p for p in item.get("phones") or [] if p]
     name = " ".join(p for p in (item.get("firstname"), item.get("lastname")) if p) or None
     values = {
-        "source": SOURCE,
-        "source_id": str(item.get("id")),
         "name": name,
         "email": emails[0] if emails else None,
         "phone": phones[0] if phones else None,
         "created_at": _instant(item.get("date_created")),
     }
-    return build_contact(SOURCE, values)
+    return build_contact(SOURCE, str(item.get("id")), values)
 
 
 class LiveAgentAdapter(RequestsAdapter):
