@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -457,6 +457,17 @@ def agent_roster(store: Any) -> dict[str, tuple[str, bool]]:
     return {identity: (name or identity, active) for identity, (name, active) in roster.items()}
 
 
+class DashboardOptions(TypedDict, total=False):
+    """`render_dashboard`'s options beyond the results and the time zone, as `write_report` passes them on."""
+
+    generated_at: datetime | None
+    names: dict[str, str] | None
+    active_agents: Iterable[str]
+    currency: str
+    kpi_ids: Sequence[str] | None
+    targets: Sequence[Target]
+
+
 def render_dashboard(
     results: Sequence[KpiResult],
     *,
@@ -550,30 +561,12 @@ def _code_spans(text: str) -> Markup:
 
 
 def write_report(
-    results: Sequence[KpiResult],
-    out: Path,
-    *,
-    zone: ZoneInfo,
-    generated_at: datetime | None = None,
-    names: dict[str, str] | None = None,
-    active_agents: Iterable[str] = (),
-    currency: str = "",
-    kpi_ids: Sequence[str] | None = None,
-    targets: Sequence[Target] = (),
+    results: Sequence[KpiResult], out: Path, *, zone: ZoneInfo, **options: Unpack[DashboardOptions]
 ) -> dict[str, Path]:
     """dashboard.html, kpis.csv and kpis.json in `out` (created if missing)."""
     out.mkdir(parents=True, exist_ok=True)
     paths = {"dashboard": out / "dashboard.html", "csv": out / "kpis.csv", "json": out / "kpis.json"}
-    html = render_dashboard(
-        results,
-        zone=zone,
-        generated_at=generated_at,
-        names=names,
-        active_agents=active_agents,
-        currency=currency,
-        kpi_ids=kpi_ids,
-        targets=targets,
-    )
+    html = render_dashboard(results, zone=zone, **options)
     paths["dashboard"].write_text(html, "utf-8")
     paths["csv"].write_text(to_csv(results), "utf-8", newline="")
     paths["json"].write_text(to_json(results), "utf-8")
