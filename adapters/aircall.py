@@ -32,7 +32,7 @@ from adapters.paging import NextLinkPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
 from connector.errors import ConfigError
 from connector.schema import Agent, Call, Contact
-from connector.settings import AircallSettings, Settings
+from connector.settings import AircallSettings
 
 log = logging.getLogger(__name__)
 SOURCE = "aircall"
@@ -149,13 +149,6 @@ class AircallAdapter(RequestsAdapter):
             governor=governor,
         )
         self._teams: dict[str, list[str]] | None = None
-
-    @classmethod
-    def for_settings(
-        cls, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None
-    ) -> AircallAdapter:
-        """The adapter of the settings' Aircall account."""
-        return cls(settings.aircall, plan, governor=governor)
 
     def probe(self) -> None:
         """One cheap authenticated call, for `check --online`: the first user."""

@@ -1,7 +1,7 @@
 """HubSpot through `hubspot-api-client`: owners, ticket pipelines, tickets, calls, contacts, feedback
 submissions and closed-won deals, with their associations, into the common schema.
 
-    >>> adapter = HubSpotAdapter.for_settings(settings, plan)
+    >>> adapter = HubSpotAdapter(settings.hubspot, plan, currency=settings.currency)
     >>> for stream in adapter.streams(): ...
 
 Every call goes through `HubSpotApi.call`: the governor's token first (search draws from its own budget
@@ -59,7 +59,7 @@ from adapters.paging import (
 from adapters.windows import Page, WindowedReader
 from connector.errors import APIError, ConfigError
 from connector.schema import Record
-from connector.settings import HubSpotSettings, Settings
+from connector.settings import HubSpotSettings
 
 log = logging.getLogger(__name__)
 SEARCH_LIMIT = 200
@@ -148,13 +148,6 @@ class HubSpotAdapter:
         self._properties: dict[str, set[str]] = {}
         self.owners_read = False
         self._stages_loaded = False
-
-    @classmethod
-    def for_settings(
-        cls, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None
-    ) -> HubSpotAdapter:
-        """The adapter of the settings' HubSpot portal."""
-        return cls(settings.hubspot, plan, currency=settings.currency, governor=governor)
 
     def close(self) -> None:
         return None

@@ -43,7 +43,7 @@ from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
 from adapters.windows import Page, WindowedReader
 from connector.errors import ConfigError, FatalAPIError, RecordValidationError
 from connector.schema import Agent, Call, Contact, Message, Record, Ticket
-from connector.settings import LiveAgentSettings, Settings
+from connector.settings import LiveAgentSettings
 
 log = logging.getLogger(__name__)
 SOURCE = "liveagent"
@@ -356,13 +356,6 @@ class LiveAgentAdapter(RequestsAdapter):
         self._tags: dict[str, str] | None = None
         self._agents: set[str] | None = None
         self.warned: set[str] = set()
-
-    @classmethod
-    def for_settings(
-        cls, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None
-    ) -> LiveAgentAdapter:
-        """The adapter of the settings' LiveAgent account."""
-        return cls(settings.liveagent, plan, governor=governor)
 
     def probe(self) -> None:
         """One cheap authenticated call, for `check --online`: the first agent."""

@@ -17,6 +17,7 @@ from connector.settings import Vendor
 
 if TYPE_CHECKING:
     from adapters.base import Adapter, SyncPlan
+    from adapters.governor import RateGovernor
     from connector.settings import Settings
 
 
@@ -49,6 +50,8 @@ class VendorProfile:
     which knows the wait and the missed reason (`Workspace._drop_duplicate_calls`)."""
     headers: VendorHeaders = GENERIC_HEADERS
     """Its rate-limit and request-id headers (`adapters.http`, `adapters.governor`)."""
+    takes: tuple[str, ...] = ()
+    """Connector-wide settings its adapter takes as keyword arguments, besides its own section."""
 
 
 PROFILES: dict[Vendor, VendorProfile] = {
@@ -56,6 +59,7 @@ PROFILES: dict[Vendor, VendorProfile] = {
         Vendor.HUBSPOT,
         "adapters.hubspot:HubSpotAdapter",
         logs_others_calls=True,
+        takes=("currency",),  # a deal's currency when HubSpot gives none
         headers=VendorHeaders(
             request_id=("X-HubSpot-Correlation-Id", *GENERIC_HEADERS.request_id),
             remaining=("X-HubSpot-RateLimit-Remaining", *GENERIC_HEADERS.remaining),
@@ -84,7 +88,13 @@ def headers_of(vendor: str) -> VendorHeaders:
     return next((p.headers for p in PROFILES.values() if p.vendor.value == vendor), GENERIC_HEADERS)
 
 
-def build_adapter(vendor: Vendor, settings: Settings, plan: SyncPlan) -> Adapter:
-    """The vendor's adapter for one run."""
-    module, name = PROFILES[vendor].adapter.split(":")
-    return cast("Adapter", getattr(importlib.import_module(module), name).for_settings(settings, plan))
+def build_adapter(
+    vendor: Vendor, settings: Settings, plan: SyncPlan, *, governor: RateGovernor | None = None
+) -> Adapter:
+    """The vendor's adapter for one run: built from its own settings section (`settings.<vendor>`) and the
+    connector-wide settings its profile `takes`; `governor` shares a rate budget (default: its own)."""
+    profile = PROFILES[vendor]
+    module, name = profile.adapter.split(":")
+    adapter_class = getattr(importlib.import_module(module), name)
+    extras = {option: getattr(settings, option) for option in profile.takes}
+    return cast("Adapter", adapter_class(getattr(settings, vendor.value), plan, governor=governor, **extras))

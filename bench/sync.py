@@ -29,10 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.aircall import AircallAdapter
 from adapters.governor import RateGovernor
-from adapters.hubspot import HubSpotAdapter
-from adapters.liveagent import LiveAgentAdapter
+from adapters.registry import build_adapter
 from connector.sandbox import Sandbox
 from connector.sandbox.limits import RollingWindow
 from connector.settings import Vendor, load_settings
@@ -107,18 +105,16 @@ def run_vendor(store: Store, vendor: Vendor, size: int, scale: float, entities: 
             governor = RateGovernor.for_vendor(
                 "hubspot", limit=limit, interval=interval, search_per_second=HUBSPOT_SEARCH_PER_SECOND * scale
             )
-            adapter = HubSpotAdapter.for_settings(settings, plan, governor=governor)
         elif vendor is Vendor.AIRCALL:
             limit, interval = AIRCALL_LIMIT, AIRCALL_INTERVAL / scale
             sandbox.aircall.window = RollingWindow(AIRCALL_LIMIT, interval)
             sandbox.now = now
             governor = RateGovernor.for_vendor("aircall", limit=limit, interval=interval)
-            adapter = AircallAdapter.for_settings(settings, plan, governor=governor)  # type: ignore[assignment]
         else:
             limit, interval = LIVEAGENT_LIMIT, LIVEAGENT_INTERVAL / scale
             sandbox.liveagent.window = RollingWindow(LIVEAGENT_LIMIT, interval)
             governor = RateGovernor.for_vendor("liveagent", limit=limit, interval=interval)
-            adapter = LiveAgentAdapter.for_settings(settings, plan, governor=governor)  # type: ignore[assignment]
+        adapter = build_adapter(vendor, settings, plan, governor=governor)
         # the sandbox's own sorted indexes are built before the clock starts: they are its cost, not ours
         _ = sandbox.world.call_starts, sandbox.hubspot.kinds["tickets"].by_modified
         print(

@@ -83,8 +83,8 @@ def test_the_writer_shares_hubspots_transport_without_the_adapter() -> None:
 
 
 def test_adapters_take_their_own_vendor_settings() -> None:
-    """An adapter is built from its vendor's settings section (`for_settings` picks it out of the whole
-    settings); it keeps no reference to the whole `Settings`."""
+    """An adapter is built from its vendor's settings section (the registry's `build_adapter` picks it out
+    of the whole settings); it keeps no reference to the whole `Settings`."""
     import inspect
 
     for profile in PROFILES.values():

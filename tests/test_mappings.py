@@ -120,7 +120,7 @@ def _aircall(**settings: str) -> aircall.AircallAdapter:
         **settings,
     )
     plan = SyncPlan(now=datetime(2026, 1, 5, tzinfo=UTC), backfill_start=datetime(2026, 1, 1, tzinfo=UTC))
-    adapter = aircall.AircallAdapter.for_settings(config, plan)
+    adapter = aircall.AircallAdapter(config.aircall, plan)
     adapter.client.retry = RetryPolicy(attempts=3, initial_wait=0, max_wait=0)
     adapter.client.sleep = lambda seconds: None
     return adapter
@@ -288,8 +288,8 @@ def _liveagent() -> liveagent.LiveAgentAdapter:
             "requests_per_minute": 100000,
         },
     )
-    adapter = liveagent.LiveAgentAdapter.for_settings(
-        config, SyncPlan(now=NOW, backfill_start=datetime(2026, 1, 1, tzinfo=UTC))
+    adapter = liveagent.LiveAgentAdapter(
+        config.liveagent, SyncPlan(now=NOW, backfill_start=datetime(2026, 1, 1, tzinfo=UTC))
     )
     adapter.client.retry = RetryPolicy(attempts=3, initial_wait=0, max_wait=0)
     adapter.client.sleep = lambda seconds: None

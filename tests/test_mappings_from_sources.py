@@ -155,7 +155,7 @@ def test_a_liveagent_call_and_agents_teams_from_their_departments() -> None:
         sources="liveagent", liveagent={"base_url": "https://acme.ladesk.com/api/v3", "api_key": "k"}
     )
     plan = SyncPlan(now=at("12:00:00"), backfill_start=at("00:00:00"))
-    adapter = liveagent.LiveAgentAdapter.for_settings(settings, plan)
+    adapter = liveagent.LiveAgentAdapter(settings.liveagent, plan)
     mapped = liveagent.map_agent(agent, adapter.agent_teams())
     assert mapped.teams == ["Support", "Social"] and mapped.active
 

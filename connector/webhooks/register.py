@@ -64,7 +64,7 @@ def _register_aircall(settings: Settings, url: str, token_file: Path, result: Re
     from adapters.aircall import AircallAdapter
     from connector.sync import sync_plan
 
-    adapter = AircallAdapter.for_settings(settings, sync_plan(settings))
+    adapter = AircallAdapter(settings.aircall, sync_plan(settings))
     try:
         existing = next((hook for hook in adapter.webhooks() if hook.get("url") == url), None)
         hook = existing or adapter.create_webhook(url, sorted(AIRCALL_EVENTS), WEBHOOK_NAME)
