@@ -385,6 +385,20 @@ class Settings(BaseSettings):
     currency: CurrencyCode = Field(
         "EUR", description="Currency of `service_cost_monthly` and reported money."
     )
+    kpi_memory_limit_mb: int = Field(
+        512,
+        description="Memory (MB, at least 128) the KPI computation's DuckDB may hold; beyond it, it spills "
+        "to a temporary directory instead of growing (the process peaks ~300 MB above this); 0 = DuckDB's "
+        "own limit, 80 % of RAM.",
+    )
+
+    @field_validator("kpi_memory_limit_mb")
+    @classmethod
+    def _workable_memory(cls, value: int) -> int:
+        if value != 0 and value < 128:
+            raise ValueError("at least 128 (MB), or 0 for DuckDB's own limit")
+        return value
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log verbosity.")
     hubspot: HubSpotSettings = Field(default_factory=HubSpotSettings)
     liveagent: LiveAgentSettings = Field(default_factory=LiveAgentSettings)

@@ -12,8 +12,11 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+
+import duckdb
 
 from adapters.registry import CALL_LOGGING_CRMS
 from connector.calendar import BusinessCalendar
@@ -56,6 +59,31 @@ def compute(
     if unknown_cuts:
         raise ConfigError(f"unknown cuts: {', '.join(unknown_cuts)} (choose from {', '.join(ALL_CUTS)})")
     chosen = definitions(kpi_ids)
+    with within_memory_limit(settings):
+        return _compute(store, settings, periods, chosen, cuts, now)
+
+
+@contextmanager
+def within_memory_limit(settings: Settings) -> Iterator[None]:
+    """DuckDB's out-of-memory error under `HELPDESK_KPI_MEMORY_LIMIT_MB` as the setting to change."""
+    try:
+        yield
+    except duckdb.OutOfMemoryException as exc:
+        raise ConfigError(
+            f"the KPI computation needs more memory than HELPDESK_KPI_MEMORY_LIMIT_MB="
+            f"{settings.kpi_memory_limit_mb} lets it hold, even spilling to disk: raise it, or set 0 "
+            f"for DuckDB's own limit (80 % of RAM) ({str(exc).splitlines()[0]})"
+        ) from exc
+
+
+def _compute(
+    store: Store,
+    settings: Settings,
+    periods: Sequence[Period],
+    chosen: Sequence[KpiDefinition],
+    cuts: Sequence[str],
+    now: datetime | None,
+) -> list[KpiResult]:
     started = time.perf_counter()
     workspace = open_workspace(
         store, settings, periods, now=now, bounds=load_bounds(chosen, settings, periods)
@@ -133,6 +161,7 @@ def open_workspace(
             now=now,
             call_duplicate_seconds=settings.call_duplicate_seconds,
             yielding_call_sources=CALL_LOGGING_CRMS,
+            memory_limit_mb=settings.kpi_memory_limit_mb,
             loader=lambda con: copy_scope(con, store, scope),
         )
     return Workspace(
@@ -144,4 +173,5 @@ def open_workspace(
         bounds=bounds,
         call_duplicate_seconds=settings.call_duplicate_seconds,
         yielding_call_sources=CALL_LOGGING_CRMS,
+        memory_limit_mb=settings.kpi_memory_limit_mb,
     )

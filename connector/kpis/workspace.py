@@ -26,6 +26,8 @@ import json
 import logging
 import pathlib
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -137,6 +139,7 @@ class Workspace:
         call_duplicate_seconds: float = 0,
         yielding_call_sources: frozenset[str] = frozenset(),
         loader: Callable[[duckdb.DuckDBPyConnection], str] | None = None,
+        memory_limit_mb: int = 0,
     ) -> None:
         self.calendar = calendar
         self.now = now or datetime.now(UTC)
@@ -147,6 +150,12 @@ class Workspace:
         # build them in parallel with less memory
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = false")
+        self.spill_directory: str | None = None
+        """Where DuckDB spills what exceeds `memory_limit_mb` (0: no limit of ours); removed on close."""
+        if memory_limit_mb:
+            self.spill_directory = tempfile.mkdtemp(prefix="helpdesk-kpi-")
+            self.con.execute(f"SET temp_directory = {sql_literal(self.spill_directory)}")
+            self.con.execute(f"SET memory_limit = '{int(memory_limit_mb)}MB'")
         self.span_start = min(p.start for p in self.periods)
         self.span_end = max(p.end for p in self.periods)
         self.lookaround = lookaround
@@ -169,7 +178,7 @@ class Workspace:
             self._open(database_url, schema, loader)
             self._build()
         except BaseException:
-            self.con.close()
+            self.close()
             raise
 
     def _open(
@@ -193,6 +202,9 @@ class Workspace:
 
     def close(self) -> None:
         self.con.close()
+        if self.spill_directory is not None:
+            shutil.rmtree(self.spill_directory, ignore_errors=True)
+            self.spill_directory = None
 
     # --- building -----------------------------------------------------------------------------------
 
