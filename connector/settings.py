@@ -386,7 +386,7 @@ class Settings(BaseSettings):
         "EUR", description="Currency of `service_cost_monthly` and reported money."
     )
     kpi_memory_limit_mb: int = Field(
-        512,
+        640,
         description="Memory (MB, at least 128) the KPI computation's DuckDB may hold; beyond it, it spills "
         "to a temporary directory instead of growing (the process peaks ~300 MB above this); 0 = DuckDB's "
         "own limit, 80 % of RAM.",

@@ -76,7 +76,7 @@ def test_the_workspace_spills_past_its_limit_and_leaves_nothing_behind(tmp_path:
 def test_the_memory_limit_is_validated() -> None:
     with pytest.raises(ConfigError, match=r"HELPDESK_KPI_MEMORY_LIMIT_MB: .*at least 128"):
         load_settings(kpi_memory_limit_mb=64)
-    assert load_settings().kpi_memory_limit_mb == 512
+    assert load_settings().kpi_memory_limit_mb == 640
     assert load_settings(kpi_memory_limit_mb=0).kpi_memory_limit_mb == 0
 
 
