@@ -381,6 +381,36 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @cli.command()
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 26),
+    default=4,
+    show_default=True,
+    help="Weeks to forecast from tomorrow.",
+)
+@click.option(
+    "--format", "output", type=click.Choice(["json", "csv", "table"]), default="table", show_default=True
+)
+@click.pass_obj
+def forecast(obj: _Context, weeks: int, output: str) -> None:
+    """Forecast contacts per hour for the coming weeks (learnt from HELPDESK_FORECAST_HISTORY_WEEKS of the
+    store's history, checked by a backtest against last week's pattern) and the agents each hour needs
+    (calls by Erlang C for K31's service level, tickets as workload) against the active agents."""
+    from connector.forecast import plan
+    from connector.forecast.report import render_csv, render_json, render_table
+
+    settings = _settings_or_exit(obj)
+    with _open_store(settings) as store:
+        try:
+            outlook = plan(store, settings, weeks=weeks)
+        except (ConnectorError, ValueError) as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+    render = {"json": render_json, "csv": render_csv, "table": render_table}[output]
+    click.echo(render(outlook), nl=output != "csv")
+
+
+@cli.command()
 @report_options
 @click.pass_obj
 def report(obj: _Context, out: Path, months: int | None) -> None:

@@ -346,6 +346,22 @@ class Settings(BaseSettings):
         description="Share of inbound calls (%) the desk aims to answer within the service level (80 % in "
         "20 s is the common goal); drawn as K31's target.",
     )
+    max_occupancy: float = Field(
+        85,
+        gt=0,
+        le=100,
+        description="The share of their open time (%) agents may spend on contacts in the staffing forecast; "
+        "above 85-90 % for long, occupancy hides in longer handle times.",
+    )
+    ticket_handle_seconds: float = Field(
+        600,
+        gt=0,
+        description="Agent work per ticket the staffing forecast assumes where no source records ticket work "
+        "time (seconds).",
+    )
+    forecast_history_weeks: int = Field(
+        12, ge=4, le=104, description="Weeks of history the contact forecast learns from (at least 4)."
+    )
     fcr_window_days: float = Field(
         7,
         gt=0,

@@ -23,17 +23,17 @@ from connector.kpis.tickets import created_query, customer_contacts, first_respo
 from connector.kpis.workspace import NONE
 
 
-def _work_items() -> str:
-    """Units of agent work with their handling seconds: answered calls (talk + hold + wrap-up, by start)
-    and resolved tickets (recorded work time, else first reply → resolution in business time as an
-    estimate: agents work while the desk is open)."""
+def work_items() -> str:
+    """Units of agent work with their handling seconds (`kind` call or ticket): answered calls (talk +
+    hold + wrap-up, by start) and resolved tickets (recorded work time, else first reply → resolution in
+    business time as an estimate: agents work while the desk is open). K06; the forecast's handle times."""
     return """
-        SELECT started_at_p AS pidx, agent, team, channel, source, priority, category,
+        SELECT started_at_p AS pidx, 'call' AS kind, agent, team, channel, source, priority, category,
                coalesce(talk_seconds, 0) + coalesce(hold_seconds, 0) + coalesce(wrap_up_seconds, 0) AS handle,
                false AS estimated
         FROM calls WHERE started_at_p IS NOT NULL AND status = 'answered'
         UNION ALL
-        SELECT resolved_at_p, agent, team, channel, source, priority, category,
+        SELECT resolved_at_p, 'ticket', agent, team, channel, source, priority, category,
                coalesce(handle_seconds, greatest(resolved_at_b - first_reply_at_b, 0)),
                handle_seconds IS NULL
         FROM tickets WHERE resolved_at_p IS NOT NULL
@@ -54,7 +54,7 @@ def handle_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
 
     Period: the call's start, the ticket's final resolution. Unanswered calls are no work item.
     """
-    groups = ctx.groups(_work_items(), _handle_aggregates(), ctx.cuts_for(d))
+    groups = ctx.groups(work_items(), _handle_aggregates(), ctx.cuts_for(d))
     results = duration_results(ctx, d, groups, bases=(Basis.CALENDAR,))
     return results + rate_results(
         ctx,
@@ -119,7 +119,7 @@ def agent_leaderboard(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """
     agent_only = ("agent",)
     frt = ctx.groups(*first_response_query(), agent_only)
-    work = ctx.groups(_work_items(), _handle_aggregates(), agent_only)
+    work = ctx.groups(work_items(), _handle_aggregates(), agent_only)
     figures: list[tuple[str, list[Group], str, Callable[[Group], tuple[float | None, int]]]] = [
         ("resolved", ctx.groups(*resolved_query(), agent_only), "count", lambda g: (g["n"], g["n"])),
         (
@@ -151,7 +151,7 @@ def agent_leaderboard(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     # one pass for both: handle time per agent and category (median, count, sum); an agent's handling is
     # the sum over its categories, `(none)` included
     per_category = ctx.workspace.rows(
-        f"""SELECT pidx, agent, category, median(handle), count(handle), sum(handle) FROM ({_work_items()})
+        f"""SELECT pidx, agent, category, median(handle), count(handle), sum(handle) FROM ({work_items()})
             GROUP BY ALL ORDER BY ALL"""
     )
     handling: dict[tuple[int, str], float] = defaultdict(float)
