@@ -392,17 +392,18 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     "--format", "output", type=click.Choice(["json", "csv", "table"]), default="table", show_default=True
 )
 @click.pass_obj
-def forecast(obj: _Context, weeks: int, output: str) -> None:
+def forecast(obj: _Context, weeks: int | None, output: str) -> None:
     """Forecast contacts per hour for the coming weeks (learnt from HELPDESK_FORECAST_HISTORY_WEEKS of the
     store's history, checked by a backtest against last week's pattern) and the agents each hour needs
-    (calls by Erlang C for K31's service level, tickets as workload) against the active agents."""
-    from connector.forecast import plan
+    (calls by Erlang C for K31's service level, tickets as workload) against the active agents; stores
+    them as K32 snapshots (`push` sends them to HubSpot) and prints them."""
     from connector.forecast.report import render_csv, render_json, render_table
+    from connector.jobs import forecast_and_store
 
     settings = _settings_or_exit(obj)
     with _open_store(settings) as store:
         try:
-            outlook = plan(store, settings, weeks=weeks)
+            outlook, _ = forecast_and_store(settings, store, weeks=weeks)
         except (ConnectorError, ValueError) as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector.errors import ConnectorError
-from connector.kpis import ALL_CUTS
+from connector.kpis import ALL_CUTS, CATALOGUE
 from connector.kpis import compute as compute_kpis
 from connector.kpis.results import KpiResult
 from connector.periods import Grain, Period, split_periods
@@ -25,6 +25,9 @@ from connector.store import Store
 from connector.sync import Progress, SyncReport, run_sync, summary_lines
 from connector.webhooks.process import ProcessReport
 from connector.writer.hubspot import PushReport
+
+if TYPE_CHECKING:
+    from connector.forecast import Outlook
 
 log = logging.getLogger(__name__)
 Emit = Callable[[str], None]
@@ -49,6 +52,41 @@ def compute_and_store(
     return results
 
 
+def forecast_and_store(
+    settings: Settings, store: Store, *, weeks: int | None = None, now: datetime | None = None
+) -> tuple[Outlook, list[KpiResult]]:
+    """The outlook for the coming weeks (`HELPDESK_FORECAST_WEEKS` unless given), saved as K32 results."""
+    from connector.forecast import plan
+    from connector.forecast.results import staffing_results
+
+    outlook = plan(store, settings, weeks=weeks or settings.forecast_weeks, now=now)
+    results = staffing_results(outlook, settings.zone)
+    with store.transaction() as connection:
+        store.save_kpi_results(connection, results)
+    return outlook, results
+
+
+def forecast_step(
+    settings: Settings, store: Store, now: datetime | None, lines: list[str]
+) -> list[KpiResult]:
+    """`run`'s forecast: its K32 results, or none (with the reason in `lines`) when the forecast extra is
+    missing, K32 is not enabled or the history is too short — the rest of the run goes on."""
+    if "K32" not in settings.kpis:
+        return []
+    try:
+        outlook, results = forecast_and_store(settings, store, now=now)
+    except (ConnectorError, ValueError) as exc:
+        lines.append(f"forecast: skipped ({exc})")
+        return []
+    methods = ", ".join(f"{group} {series.method}" for group, series in outlook.forecast.series.items())
+    short = sum(h.short for h in outlook.hours)
+    lines.append(
+        f"forecast: {len(results)} K32 figures for {outlook.forecast.hours // 168} week(s) ({methods}); "
+        f"{short} agent-hour(s) short"
+    )
+    return results
+
+
 def push_results(
     settings: Settings,
     store: Store,
@@ -65,7 +103,8 @@ def push_results(
     A running period (the month to date) stays out of HubSpot until it ends: its figures move with the
     clock (open-ticket ages, the share of a month elapsed), so every run would rewrite them, and a
     snapshot is a period's record, not a reading of a gauge. The dashboard shows the running period;
-    HubSpot gets it once it has closed, and again only when late records change a figure."""
+    HubSpot gets it once it has closed, and again only when late records change a figure. Forecast
+    figures (K32) are of coming periods by nature: they go as made, and again when a forecast changes."""
     from connector.writer.hubspot import HubSpotWriter
     from connector.writer.properties import record_values
 
@@ -78,12 +117,18 @@ def push_results(
     writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=emit, api=api)
     targets = set(settings.write_back)
     values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}
-    snapshots = (
-        [r for r in store.kpi_results() if r["period_end"] <= moment]
-        if WriteTarget.HUBSPOT_SNAPSHOTS in targets
-        else []
-    )
+    snapshots = snapshots_due(store, moment) if WriteTarget.HUBSPOT_SNAPSHOTS in targets else []
     return writer.push(values, snapshots)
+
+
+def snapshots_due(store: Store, moment: datetime) -> list[dict[str, Any]]:
+    """The stored KPI results HubSpot gets at `moment`: those of closed periods, and forecasts."""
+    return [r for r in store.kpi_results() if r["period_end"] <= moment or _forecast(r["kpi"])]
+
+
+def _forecast(kpi_id: str) -> bool:
+    definition = CATALOGUE.get(kpi_id)
+    return definition is not None and definition.forecast
 
 
 def drain_events(
@@ -151,6 +196,7 @@ def run_job(
             return report
         report.figures = len(results)
         report.lines.append(f"compute: {len(results)} figures for {months} month(s)")
+        results = results + forecast_step(settings, store, now, report.lines)
         targets = set(settings.write_back)
         if (
             targets & {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS}

@@ -359,6 +359,9 @@ class Settings(BaseSettings):
         description="Agent work per ticket the staffing forecast assumes where no source records ticket work "
         "time (seconds).",
     )
+    forecast_weeks: int = Field(
+        4, ge=1, le=26, description="Weeks ahead `run` and `forecast` forecast contacts and staffing for."
+    )
     forecast_history_weeks: int = Field(
         12, ge=4, le=104, description="Weeks of history the contact forecast learns from (at least 4)."
     )

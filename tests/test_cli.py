@@ -236,17 +236,24 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     valued = {
         f["kpi"] for f in figures if f["period_start"].startswith(last_month) and f["value"] is not None
     }
-    assert valued == set(CATALOGUE), sorted(set(CATALOGUE) - valued)
+    past = {kpi for kpi, definition in CATALOGUE.items() if not definition.forecast}
+    assert valued == past, sorted(past - valued)
+    # and the staffing forecast (K32) for the four weeks from tomorrow, learnt from the same world
+    ahead = sorted({f["period_start"][:10] for f in figures if f["kpi"] == "K32" and f["cut"] == "overall"})
+    assert len(ahead) == 28 and ahead[0] > today.isoformat(), ahead[:3]
+    assert "forecast: " in result.output and "K32 figures for 4 week(s)" in result.output
     # the world's follow-up tickets are repeat contacts: K08 is not a flat zero
     assert any(f["value"] for f in figures if (f["kpi"], f["cut"]) == ("K08", "overall")), "K08 all 0 %"
     assert "imported" in result.output and "servqual" in result.output
     if browser_helpers.chromium_available():
-        # as a person sees it: every card but K29's (its figures are the leaderboard) has a headline of a
-        # closed period, every mark inside its plot, the heat map, and the demo's agents on the leaderboard
+        # as a person sees it: every card but K29's (its figures are the leaderboard) and K32's (a forecast:
+        # the staffing map) has a headline of a closed period, every mark inside its plot, the heat maps,
+        # and the demo's agents on the leaderboard
         with browser_helpers.dashboard_page(tmp_path / "r" / "dashboard.html") as page:
             headlined = browser_helpers.assert_sound(page, today.replace(day=1).isoformat())
-            assert set(CATALOGUE) - set(headlined) == {"K29"}
+            assert set(CATALOGUE) - set(headlined) == {"K29", "K32"}
             assert page.locator("#k11-heat-map rect.heat-cell").count() > 0
+            assert page.locator("#k32-staffing-map rect.heat-cell").count() > 0
             names = page.locator("#agent-leaderboard tbody td:first-child").all_inner_texts()
             world = World(seed=1, size=240)
             agents = {

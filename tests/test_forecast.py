@@ -21,9 +21,11 @@ from connector.errors import ConfigError
 from connector.forecast import plan
 from connector.forecast.erlang import agents_needed
 from connector.forecast.model import BASELINE, MODEL
+from connector.forecast.results import staffing_results
 from connector.schema import Agent, Record
 from connector.settings import load_settings
 from connector.store import Store
+from connector.writer.dashboard import render_dashboard
 from tests.kpi_helpers import call, ticket
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -208,3 +210,101 @@ class _Frozen(datetime):
     @classmethod
     def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
         return NOW.astimezone(tz)
+
+
+def test_k32_figures_carry_the_outlook(outlook: Any) -> None:
+    """Per open hour five stats in the day's period (cut `hour`), and the day's totals (cut `overall`):
+    contacts summed over every hour, agents over the open hours (agent-hours)."""
+    results = staffing_results(outlook, ZONE)
+    assert len({r.snapshot_key for r in results}) == len(results)
+    open_rows = [h for h in outlook.hours if h.open]
+    assert len([r for r in results if r.cut == "hour"]) == 5 * len(open_rows)
+    tuesday = datetime(2026, 12, 1, tzinfo=ZONE).astimezone(UTC)
+    day = {r.stat: r for r in results if r.cut == "overall" and r.period_start == tuesday}
+    rows = [h for h in outlook.hours if h.start.date() == date(2026, 12, 1)]
+    assert day["needed"].value == sum(h.needed for h in rows) and day["needed"].unit == "agent_hours"
+    assert day["calls"].value == pytest.approx(sum(h.calls for h in rows), abs=1e-3)
+    ten = {
+        r.stat: r.value
+        for r in results
+        if r.cut == "hour" and r.cut_value == "10" and r.period_start == tuesday
+    }
+    row = next(h for h in rows if h.start.hour == 10)
+    assert ten == pytest.approx(
+        {
+            "calls": row.calls,
+            "tickets": row.tickets,
+            "needed": row.needed,
+            "available": 5,
+            "short": row.short,
+        },
+        abs=1e-3,
+    )
+    assert all(r.kpi == "K32" and r.name == "staffing_forecast" for r in results)
+
+
+def test_the_dashboard_draws_the_staffing_map(outlook: Any) -> None:
+    results = staffing_results(outlook, ZONE)
+    html = render_dashboard(results, zone=ZONE, generated_at=NOW)
+    section = html.split('id="k32-staffing-map"')[1].split("</svg>")[0]
+    open_hours = [h for h in outlook.hours if h.open]
+    assert section.count('class="heat-cell') == len(open_hours)
+    assert section.count('class="heat-cell short"') == sum(1 for h in open_hours if h.short)
+    assert "Tue 01 Dec" in section and "agents needed" in section
+    assert "No staffing forecast yet" in render_dashboard([], zone=ZONE, generated_at=NOW)
+
+
+def test_forecasts_go_to_hubspot_as_made_while_other_running_periods_wait(tmp_path: Path) -> None:
+    from connector.jobs import snapshots_due
+    from connector.kpis.results import KpiResult
+
+    def figure(kpi: str, end: datetime) -> KpiResult:
+        return KpiResult(
+            kpi,
+            "x",
+            "value",
+            "calendar",
+            end - timedelta(days=1),
+            end,
+            "overall",
+            None,
+            1.0,
+            "count",
+            None,
+            None,
+            None,
+        )
+
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        ahead = NOW.astimezone(UTC) + timedelta(days=3)
+        with store.transaction() as tx:
+            store.save_kpi_results(
+                tx, [figure("K11", NOW.astimezone(UTC)), figure("K11", ahead), figure("K32", ahead)]
+            )
+        due = {
+            (r["kpi"], r["period_end"].replace(tzinfo=UTC)) for r in snapshots_due(store, NOW.astimezone(UTC))
+        }
+    finally:
+        store.close()
+    assert due == {("K11", NOW.astimezone(UTC)), ("K32", ahead)}
+
+
+def test_run_adds_the_forecast_or_says_why_not(store_url: str, tmp_path: Path) -> None:
+    from connector.jobs import forecast_step
+
+    lines: list[str] = []
+    store = Store.open(store_url)
+    try:
+        results = forecast_step(_settings(store_url), store, NOW, lines)
+        assert results and lines[-1].startswith(f"forecast: {len(results)} K32 figures for 4 week(s) (calls ")
+        stored = [r for r in store.kpi_results() if r["kpi"] == "K32"]
+        assert len(stored) >= len(results)
+    finally:
+        store.close()
+    empty = Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        assert forecast_step(_settings(str(empty.url)), empty, NOW, lines) == []
+        assert lines[-1].startswith("forecast: skipped (no contacts to learn from in the 56 days")
+    finally:
+        empty.close()

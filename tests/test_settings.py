@@ -30,7 +30,9 @@ def test_defaults_are_sensible() -> None:
     assert settings.business_hours.seconds_per_week() == 40 * 3600
     assert settings.holiday_country is None
     assert settings.sources == []
-    assert settings.kpis[0] == "K01" and settings.kpis[-1] == "K31" and len(settings.kpis) == 31
+    assert (
+        settings.kpis[0] == "K01" and settings.kpis[-1] == "K32" and len(settings.kpis) == 32
+    )  # K32: the forecast
     assert settings.write_back == list(WriteTarget)
     assert settings.first_response_targets.urgent == timedelta(hours=1)
     assert settings.short_abandon_seconds == 10

@@ -92,6 +92,11 @@ def forecast(history: ContactHistory, hours: int, is_closed: Callable[[date], bo
             f"the forecast needs at least {MIN_HISTORY_WEEKS} weeks of history; "
             f"{history.hours // DAY} days were given"
         )
+    if not history.counts:
+        raise ConfigError(
+            f"no contacts to learn from in the {history.hours // DAY} days of history "
+            f"from {history.start:%Y-%m-%d}"
+        )
     closed = [is_closed((history.start + timedelta(hours=i)).date()) for i in range(history.hours)]
     ahead_closed = [is_closed((history.end + timedelta(hours=i)).date()) for i in range(hours)]
     prepared = {group: _without_closed_days(counts, closed) for group, counts in history.counts.items()}

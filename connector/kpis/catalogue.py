@@ -52,6 +52,9 @@ class KpiDefinition:
     looks_ahead: tuple[str, ...] = ()
     """Settings (in days) for how far after a period its figures look (the FCR and repeat-contact
     windows): the records that far after the last period are loaded too."""
+    forecast: bool = False
+    """Figures of coming periods, made by the forecast (`connector.forecast`) from the store's history,
+    not by computing past periods (which give none)."""
 
     @property
     def formula(self) -> str:
@@ -78,10 +81,12 @@ def kpi(
     better: str | None = None,
     looks_back: bool = False,
     looks_ahead: Sequence[str] = (),
+    forecast: bool = False,
 ) -> Callable[[Callable[[Context, KpiDefinition], list[KpiResult]]], Callable[..., list[KpiResult]]]:
     """Register a KPI. `timed` KPIs are durations reported in calendar and in business time; `better`
     says which way its headline figure improves (`lower`, `higher`, or None for volumes); `looks_back`
-    and `looks_ahead` say which records beyond its periods it reads (see `KpiDefinition`)."""
+    and `looks_ahead` say which records beyond its periods it reads; `forecast` KPIs are made by the
+    forecast, not computed (see `KpiDefinition`)."""
     if better not in (None, "lower", "higher"):
         raise ValueError(f"{kpi_id}: better is 'lower', 'higher' or None")
 
@@ -101,6 +106,7 @@ def kpi(
             better,
             looks_back,
             tuple(looks_ahead),
+            forecast,
         )
         return function
 

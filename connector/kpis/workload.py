@@ -225,3 +225,23 @@ def volume_per_capacity(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
         flag = None if limit is None or value is None else float(value > limit)
         results.append(ctx.result(d, group, "above_capacity", flag, unit="flag", count=n))
     return results
+
+
+@kpi(
+    "K32",
+    "staffing_forecast",
+    unit="agents",
+    reads=("call", "ticket", "agent"),
+    cuts=("overall", "hour"),
+    forecast=True,
+)
+def staffing_forecast(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
+    """Per coming day and local hour (cut `hour`, e.g. `09`): forecast inbound calls and tickets (`calls`,
+    `tickets`), agents needed (`needed`: Erlang C for K31's service level on the calls + ticket workload),
+    agents available (`available`: the active agents while the desk is open) and the shortfall (`short`);
+    per day (cut `overall`) the same summed over the open hours, in agent-hours.
+
+    Made by `helpdesk-kpi forecast` and `run` (with the `forecast` extra) from the store's history for
+    the weeks ahead (see Forecast and staffing); computing past periods gives none.
+    """
+    return []

@@ -224,10 +224,20 @@ def _headline(
     )
 
 
+def _forecast(kpi: str) -> bool:
+    definition = CATALOGUE.get(kpi)
+    return definition is not None and definition.forecast
+
+
 def _empty_reason(kpi: str) -> str:
     definition = CATALOGUE.get(kpi)
     if kpi in EMPTY_HINTS:
         return EMPTY_HINTS[kpi]
+    if definition is not None and definition.forecast:
+        return (
+            "a forecast of the coming weeks, not of past periods: drawn below as the agents needed in the "
+            "coming weeks (made by helpdesk-kpi forecast, or run with the forecast extra)"
+        )
     reads = ", ".join(e.replace("_", " ") for e in definition.reads) if definition else "its"
     return f"no figures yet: it needs {reads} records — sync a source that has them, or import them"
 
@@ -444,6 +454,55 @@ def _heat_map(results: Sequence[KpiResult], start: datetime) -> HeatMap | None:
     return HeatMap(list(WEEKDAYS), cells, hours, int(peak))
 
 
+@dataclass(frozen=True)
+class StaffingMap:
+    """K32's coming days × open hours: each cell shaded by agents needed / available, a shortfall red."""
+
+    days: list[str]
+    cells: list[tuple[float, float, float, bool, str]]
+    """(x, y, opacity, short, tooltip) per open hour."""
+    hours: list[tuple[float, str]]
+    short_hours: int
+
+
+def _staffing_map(results: Sequence[KpiResult], zone: ZoneInfo) -> StaffingMap | None:
+    """The K32 hours of the latest forecast (the coming days of the results), day by day."""
+    hourly: dict[tuple[datetime, str], dict[str, float]] = defaultdict(dict)
+    for r in results:
+        if r.kpi == "K32" and r.cut == "hour" and r.cut_value is not None and r.value is not None:
+            hourly[(r.period_start, r.cut_value)][r.stat] = r.value
+    if not hourly:
+        return None
+    days = sorted({day for day, _ in hourly})
+    cells: list[tuple[float, float, float, bool, str]] = []
+    for row, day in enumerate(days):
+        label = day.astimezone(zone).strftime("%a %d %b")
+        for hour in range(24):
+            stats = hourly.get((day, f"{hour:02d}"))
+            if stats is None:
+                continue
+            needed, available = stats.get("needed", 0.0), stats.get("available", 0.0)
+            short = needed > available
+            load = min(needed / available, 1.0) if available else 1.0
+            tip = (
+                f"{label} {hour:02d}:00: {needed:.0f} agents needed, {available:.0f} available"
+                + (f" ({needed - available:.0f} short)" if short else "")
+                + f"; {stats.get('calls', 0):.1f} calls, {stats.get('tickets', 0):.1f} tickets expected"
+            )
+            cells.append(
+                (
+                    HEAT_LEFT + hour * HEAT_CELL,
+                    HEAT_TOP + row * HEAT_CELL,
+                    round(0.15 + 0.85 * load, 2),
+                    short,
+                    tip,
+                )
+            )
+    labels = [day.astimezone(zone).strftime("%a %d %b") for day in days]
+    hours = [(HEAT_LEFT + h * HEAT_CELL + HEAT_CELL / 2, f"{h:02d}") for h in range(0, 24, 3)]
+    return StaffingMap(labels, cells, hours, sum(1 for cell in cells if cell[3]))
+
+
 def agent_roster(store: Any) -> dict[str, tuple[str, bool]]:
     """Agent identity → (display name, active): the first named record of the identity gives the name;
     an identity is active while any of its records is."""
@@ -481,7 +540,10 @@ def render_dashboard(
 ) -> str:
     """The dashboard for `results`: a card per KPI of `kpi_ids` (default: the whole catalogue) — one
     without figures says what would give it some — and the views of the latest full period. The
-    leaderboard lists every agent of `active_agents` (identities), with figures or not."""
+    leaderboard lists every agent of `active_agents` (identities), with figures or not. Forecast figures
+    (K32, of coming days) are drawn apart, as the staffing map."""
+    forecasts = [r for r in results if _forecast(r.kpi)]
+    results = [r for r in results if not _forecast(r.kpi)]
     overall = [r for r in results if r.cut == "overall"]
     starts = sorted({r.period_start for r in results})
     by_kpi: dict[str, list[KpiResult]] = defaultdict(list)
@@ -542,6 +604,7 @@ def render_dashboard(
         figures=len(results),
         small_sample=SMALL_SAMPLE,
         heat=heat,
+        staffing=_staffing_map(forecasts, zone),
         heat_cell=HEAT_CELL,
         heat_left=HEAT_LEFT,
         heat_top=HEAT_TOP,
