@@ -74,6 +74,15 @@ class KpiResult(NamedTuple):
 
 assert KpiResult._fields == RESULT_KEYS
 
+HEADLINE_STATS = ("value", "mean", "rate", "count")
+"""A KPI's headline figure is its first of these stats it has (else its first stat by name)."""
+
+
+def headline_stat(results: Iterable[KpiResult]) -> str | None:
+    """The stat a KPI is read by at a glance (the dashboard's card, an alert rule without a stat)."""
+    stats = {r.stat for r in results}
+    return next((s for s in HEADLINE_STATS if s in stats), min(stats) if stats else None)
+
 
 def with_every_stat(results: Sequence[KpiResult]) -> list[KpiResult]:
     """One KPI's results, completed so that every group with any activity in a period has every stat

@@ -26,13 +26,12 @@ from markupsafe import Markup, escape
 
 from connector.kpis import CATALOGUE
 from connector.kpis.catalogue import QUANTILE_METHOD
-from connector.kpis.results import KpiResult, to_csv, to_json
+from connector.kpis.results import KpiResult, headline_stat, to_csv, to_json
 from connector.kpis.tickets import WEEKDAYS
 from connector.kpis.workspace import NONE
 from connector.settings import PRIORITIES, Settings
 
 CHART_W, CHART_H, PAD = 320, 120, 28
-HEADLINE_STATS = ("value", "mean", "rate", "count")
 SMALL_SAMPLE = 20
 """A headline from fewer results than this is marked as a small sample."""
 FRT = ("K01", "mean", "business", "First response, mean (business hours)")
@@ -138,11 +137,6 @@ class Chart:
     """Where the zero line goes, when the axis spans negative values."""
     target_lines: list[tuple[float, str]]
     """(y, label) of each target drawn across the plot."""
-
-
-def headline_stat(results: Iterable[KpiResult]) -> str | None:
-    stats = {r.stat for r in results}
-    return next((s for s in HEADLINE_STATS if s in stats), min(stats) if stats else None)
 
 
 def format_value(value: float | None, unit: str, currency: str = "") -> str:
