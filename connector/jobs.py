@@ -24,7 +24,7 @@ from connector.settings import Settings, Vendor, WriteTarget
 from connector.store import Store
 from connector.sync import Progress, SyncReport, run_sync, summary_lines
 from connector.webhooks.process import ProcessReport
-from connector.writer.hubspot import PushReport
+from connector.writer.hubspot import HubSpotWriter, PushReport
 
 if TYPE_CHECKING:
     from connector.forecast import Outlook
@@ -105,20 +105,58 @@ def push_results(
     snapshot is a period's record, not a reading of a gauge. The dashboard shows the running period;
     HubSpot gets it once it has closed, and again only when late records change a figure. Forecast
     figures (K32) are of coming periods by nature: they go as made, and again when a forecast changes."""
-    from connector.writer.hubspot import HubSpotWriter
     from connector.writer.properties import record_values
 
     moment = now or datetime.now(UTC)
+    writer = _hubspot_writer(settings, store, dry_run=dry_run, governor=governor, emit=emit)
+    targets = set(settings.write_back)
+    values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}
+    snapshots = snapshots_due(store, moment) if WriteTarget.HUBSPOT_SNAPSHOTS in targets else []
+    return writer.push(values, snapshots)
+
+
+def alerts_step(
+    settings: Settings,
+    store: Store,
+    results: list[KpiResult],
+    *,
+    dry_run: bool,
+    now: datetime | None = None,
+    governor: Any = None,
+    emit: Emit = log.info,
+) -> list[str]:
+    """`HELPDESK_ALERTS` on the run's figures: each new alert a HubSpot task when HubSpot is a source and
+    a write target, and a summary line (see `connector.alerts.raising`)."""
+    from connector.alerts.raising import raise_alerts
+
+    create_tasks = None
+    targets = set(settings.write_back)
+    if targets & {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS} and Vendor.HUBSPOT in (
+        settings.sources
+    ):
+        create_tasks = _hubspot_writer(
+            settings, store, dry_run=dry_run, governor=governor, emit=emit
+        ).create_tasks
+    return raise_alerts(
+        settings,
+        store,
+        results,
+        moment=now or datetime.now(UTC),
+        create_tasks=create_tasks,
+        dry_run=dry_run,
+    )
+
+
+def _hubspot_writer(
+    settings: Settings, store: Store, *, dry_run: bool, governor: Any, emit: Emit
+) -> HubSpotWriter:
+    """The HubSpot writer, on the sync's governor when the same run synced (one budget for both)."""
     api = None
     if governor is not None and settings.hubspot.base_url and settings.hubspot.access_token:
         from adapters.hubspot_api import hubspot_api
 
         api = hubspot_api(settings.hubspot, governor)
-    writer = HubSpotWriter(settings, store, dry_run=dry_run, echo=emit, api=api)
-    targets = set(settings.write_back)
-    values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}
-    snapshots = snapshots_due(store, moment) if WriteTarget.HUBSPOT_SNAPSHOTS in targets else []
-    return writer.push(values, snapshots)
+    return HubSpotWriter(settings, store, dry_run=dry_run, echo=emit, api=api)
 
 
 def snapshots_due(store: Store, moment: datetime) -> list[dict[str, Any]]:
@@ -219,6 +257,19 @@ def run_job(
             except ConnectorError as exc:
                 report.ok = False
                 report.lines.append(f"push FAILED: {exc}")
+        try:
+            report.lines += alerts_step(
+                settings,
+                store,
+                results,
+                dry_run=dry_run,
+                now=now,
+                governor=synced.governors.get("hubspot"),
+                emit=emit,
+            )
+        except ConnectorError as exc:
+            report.ok = False
+            report.lines.append(f"alerts FAILED: {exc}")
         if WriteTarget.DASHBOARD in targets:
             paths = write_report_for(settings, store, results, out)
             report.dashboard = paths["dashboard"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +33,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from connector.alerts.rules import AlertRule
 
 from connector.business_hours import WeeklyHours
 from connector.errors import ConfigError
@@ -362,6 +365,15 @@ class Settings(BaseSettings):
     forecast_weeks: int = Field(
         4, ge=1, le=26, description="Weeks ahead `run` and `forecast` forecast contacts and staffing for."
     )
+    alerts: str = Field(
+        "",
+        description="Alert rules checked at the end of `run`, comma-separated: thresholds (`K02<80`, "
+        "`K04.median@channel>86400`, `K31@team=support<75`) and anomalies (`K11~`: outside the mean ± 3 "
+        "standard deviations of the periods before). Each alert that fires becomes one HubSpot task.",
+    )
+    alert_owner: str | None = Field(
+        None, description="HubSpot owner id the alert tasks are assigned to; empty = unassigned."
+    )
     forecast_history_weeks: int = Field(
         12, ge=4, le=104, description="Weeks of history the contact forecast learns from (at least 4)."
     )
@@ -474,6 +486,27 @@ class Settings(BaseSettings):
         if subdivision and subdivision not in supported[country]:
             raise ValueError(f"{subdivision!r} is not a subdivision of {country}")
         return value.upper()
+
+    @field_validator("alerts")
+    @classmethod
+    def _parsed_alerts(cls, value: str) -> str:
+        from connector.alerts.rules import parse_rules
+
+        parse_rules(value)
+        return value
+
+    @field_validator("alert_owner")
+    @classmethod
+    def _owner_id(cls, value: str | None) -> str | None:
+        if value and not value.strip().isdigit():
+            raise ValueError("a HubSpot owner id is a number (GET /crm/v3/owners lists them)")
+        return value.strip() if value else None
+
+    @property
+    def alert_rules(self) -> list[AlertRule]:
+        from connector.alerts.rules import parse_rules
+
+        return parse_rules(self.alerts)
 
     @field_validator("kpis")
     @classmethod

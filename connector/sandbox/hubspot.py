@@ -90,6 +90,7 @@ class HubSpotEmulator(Emulator):
                 Rule("/crm/v3/owners/", endpoint="owners", methods=["GET"]),
                 Rule("/crm/v3/pipelines/tickets", endpoint="pipelines", methods=["GET"]),
                 Rule("/crm/v3/objects/<object_type>", endpoint="list_objects", methods=["GET"]),
+                Rule("/crm/v3/objects/<object_type>", endpoint="create_object", methods=["POST"]),
                 Rule("/crm/v3/objects/<object_type>/search", endpoint="search_objects", methods=["POST"]),
                 Rule("/crm/v3/objects/<object_type>/batch/read", endpoint="batch_read", methods=["POST"]),
                 Rule("/crm/v3/objects/<object_type>/batch/update", endpoint="batch_update", methods=["POST"]),
@@ -483,6 +484,22 @@ class HubSpotEmulator(Emulator):
                 record, new = kind.update(index, values, now), False
             results.append({**self._object_json(kind, record, list(values)), "new": new})
         return self._batch_response(results, [])
+
+    def _create_object(self, request: Request, object_type: str) -> Response:
+        """`POST /crm/v3/objects/{objectType}`: one record of a type whose records exist only as written."""
+        kind = self._kind(object_type)
+        if not isinstance(kind, StoredKind):
+            raise RegistryError(
+                400, "VALIDATION_ERROR", "Creating world records is not supported by the sandbox"
+            )
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
+            raise RegistryError(400, "VALIDATION_ERROR", "the body needs a properties object")
+        values = self._check_properties(object_type, body["properties"])
+        if object_type == "tasks" and not values.get("hs_timestamp"):
+            raise RegistryError(400, "VALIDATION_ERROR", "hs_timestamp is required for a task")
+        now = datetime.now(UTC)
+        return json_response(self._object_json(kind, kind.create(values, now), list(values)), 201)
 
     def _batch_create(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)

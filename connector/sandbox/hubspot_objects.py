@@ -20,6 +20,7 @@ ID_BASES = {
     "calls": 40_000_000_000,
     "feedback_submissions": 7_000_000,
     "deals": 9_000_000_000,
+    "tasks": 60_000_000_000,
 }
 
 
@@ -326,5 +327,9 @@ def crm_kinds(world: World, quirks: HubSpotQuirks | None = None) -> dict[str, Ob
         world.deal_count,
         deal,
         ("dealname", "amount", "dealstage", "closedate", "createdate", "hs_lastmodifieddate", "hs_object_id"),
+    )
+    # tasks exist only as the connector writes them (its alerts)
+    kinds["tasks"] = StoredKind(
+        "tasks", ID_BASES["tasks"], ("hs_task_subject", "hs_timestamp", "hs_task_status", "hs_object_id")
     )
     return kinds

@@ -18,7 +18,20 @@ GROUPS = {
     "calls": "callinformation",
     "feedback_submissions": "feedbacksubmissioninformation",
     "deals": "dealinformation",
+    "tasks": "taskinformation",
 }
+TASK_PROPERTIES = {
+    "hs_timestamp": ("datetime", "date"),
+    "hs_task_subject": ("string", "text"),
+    "hs_task_body": ("string", "html"),
+    "hs_task_status": ("enumeration", "select"),
+    "hs_task_priority": ("enumeration", "select"),
+    "hs_task_type": ("enumeration", "select"),
+    "hubspot_owner_id": ("enumeration", "select"),
+    "hs_object_id": ("number", "number"),
+}
+"""The task properties HubSpot's tasks guide names (developers.hubspot.com/docs/api/crm/tasks); their types
+are assumed (the guide gives none)."""
 PROPERTY_TYPES = {"string", "number", "date", "datetime", "enumeration", "bool"}
 FIELD_TYPES = {
     "text",
@@ -98,9 +111,11 @@ class PropertyRegistry:
         group = GROUPS.get(name, f"{name}_information")
         self.groups[name] = {group: {"name": group, "label": group, "displayOrder": 0, "archived": False}}
         sample = kind.record(0).properties if kind.count else {}
+        if name == "tasks":
+            sample = dict.fromkeys(TASK_PROPERTIES, "")
         self.properties[name] = {}
         for prop, value in sample.items():
-            prop_type, field_type = _guess_type(prop, value)
+            prop_type, field_type = TASK_PROPERTIES.get(prop) or _guess_type(prop, value)
             self.properties[name][prop] = _property_json(
                 prop, label=prop.replace("_", " "), kind=prop_type, field_type=field_type, group=group,
                 unique=prop == "hs_object_id",

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from connector.errors import StoreError
 from connector.schema import ENTITIES, Agent, Contact, Record
+from connector.store.alerts import AlertKey, raised_alerts, remember_alerts
 from connector.store.engine import (
     connection_problem,
     create_store_engine,
@@ -205,6 +206,16 @@ class Store:
     ) -> None:
         """Record the values just pushed, in the caller's transaction."""
         remember_pushed(connection, target, object_type, written)
+
+    def raised_alerts(self, keys: Sequence[AlertKey]) -> set[AlertKey]:
+        """Which of these alerts were raised before (see `connector.store.alerts`)."""
+        with self.engine.connect() as connection:
+            return raised_alerts(connection, keys)
+
+    def remember_alerts(self, raised: Iterable[tuple[AlertKey, float | None, str | None]]) -> None:
+        """Record alerts just raised, each with its value and HubSpot task id, in one transaction."""
+        with self.transaction() as connection:
+            remember_alerts(connection, raised)
 
     def merged_tickets(self) -> dict[str, str]:
         """Every merged-away ticket → the ticket that survives it."""

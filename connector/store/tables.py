@@ -214,6 +214,25 @@ ticket_merge = Table(
     "more, and what referred to them (survey answers, messages) belongs to the survivor",
 )
 
+alert_raised = Table(
+    "alert_raised",
+    metadata,
+    Column("rule", Text(), primary_key=True, comment="the alert rule as written in HELPDESK_ALERTS"),
+    Column("kpi", String(8), primary_key=True),
+    Column("stat", String(128), primary_key=True),
+    Column("basis", String(16), primary_key=True),
+    Column("cut", String(32), primary_key=True),
+    Column("cut_value", Text(), primary_key=True, comment="'' for the overall cut"),
+    Column("period_start", UtcDateTime(), primary_key=True),
+    Column("value", Float(), nullable=True),
+    Column(
+        "task_id", Text(), nullable=True, comment="the HubSpot task raised for it (None: HubSpot not written)"
+    ),
+    Column("raised_at", UtcDateTime(), nullable=False),
+    comment="alerts already raised: the same rule on the same figure of the same period raises no second "
+    "task",
+)
+
 sync_cursor = Table(
     "sync_cursor",
     metadata,

@@ -30,6 +30,7 @@ from hubspot.crm.objects import (
     BatchInputSimplePublicObjectBatchInputUpsert,
     SimplePublicObjectBatchInput,
     SimplePublicObjectBatchInputUpsert,
+    SimplePublicObjectInputForCreate,
 )
 from hubspot.crm.properties import BatchInputPropertyCreate, PropertyGroupCreate
 from hubspot.crm.schemas import ObjectSchemaEgg
@@ -420,6 +421,34 @@ class HubSpotWriter:
         self.echo(f"hubspot: {done:,} of {total:,} {what} written ({rate:,.0f}/s)")
         if done >= total:
             self._started = None
+
+    # --- tasks --------------------------------------------------------------------------------------
+
+    def create_tasks(self, tasks: Sequence[Mapping[str, str]]) -> list[str | None]:
+        """One HubSpot task per property set, the ids in order (None where HubSpot refused one: the reason
+        is in `report.failed`; a dry run plans them and creates none). One `POST /crm/v3/objects/tasks`
+        each: a batch answer does not say which input made which task, and alerts are few."""
+        basic_api = self.api.client.crm.objects.basic_api
+        ids: list[str | None] = []
+        for properties in tasks:
+            if self.dry_run:
+                self._plan(f"create task: {_describe(dict(properties))}")
+                ids.append(None)
+                continue
+            self.report.write_calls += 1
+            try:
+                created = self.api.call(
+                    "default",
+                    basic_api.create_with_http_info,
+                    "tasks",
+                    sdk_model(SimplePublicObjectInputForCreate, properties=dict(properties), associations=[]),
+                )
+            except FatalAPIError as exc:
+                self.report.failed.append(f"task {properties.get('hs_task_subject')}: {exc}")
+                ids.append(None)
+                continue
+            ids.append(str(created.id))
+        return ids
 
     def _plan(self, line: str) -> None:
         if self.dry_run:

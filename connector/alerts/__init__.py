@@ -1,0 +1,1 @@
+"""Alerts: rules an admin sets (`rules`), checked against the figures of a run (`check`)."""
