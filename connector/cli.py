@@ -384,9 +384,8 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--weeks",
     type=click.IntRange(1, 26),
-    default=4,
-    show_default=True,
-    help="Weeks to forecast from tomorrow.",
+    default=None,
+    help="Weeks to forecast from tomorrow (default HELPDESK_FORECAST_WEEKS, 4).",
 )
 @click.option(
     "--format", "output", type=click.Choice(["json", "csv", "table"]), default="table", show_default=True

@@ -201,6 +201,8 @@ def test_the_command_prints_a_table_json_and_csv(
     assert "Tue 2026-12-01" in table.output and "Mon 2026-12-14" in table.output
     document = json.loads(runner.invoke(cli, ["forecast", "--format", "json"]).output)
     assert len(document["staffing"]) == 4 * 168 and document["history"]["active_agents"] == 5
+    monkeypatch.setenv("HELPDESK_FORECAST_WEEKS", "3")  # the setting is the default
+    assert len(json.loads(runner.invoke(cli, ["forecast", "--format", "json"]).output)["staffing"]) == 3 * 168
     assert {s["group"] for s in document["series"]} == {"calls", "tickets:email"}
     lines = runner.invoke(cli, ["forecast", "--format", "csv", "--weeks", "1"]).output.splitlines()
     assert lines[0].startswith("hour,open,calls,tickets,call_agents") and len(lines) == 1 + 168
