@@ -422,14 +422,6 @@ class Settings(BaseSettings):
         "to a temporary directory instead of growing (the process peaks ~300 MB above this); 0 = DuckDB's "
         "own limit, 80 % of RAM.",
     )
-
-    @field_validator("kpi_memory_limit_mb")
-    @classmethod
-    def _workable_memory(cls, value: int) -> int:
-        if value != 0 and value < 128:
-            raise ValueError("at least 128 (MB), or 0 for DuckDB's own limit")
-        return value
-
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log verbosity.")
     hubspot: HubSpotSettings = Field(default_factory=HubSpotSettings)
     liveagent: LiveAgentSettings = Field(default_factory=LiveAgentSettings)
@@ -486,6 +478,13 @@ class Settings(BaseSettings):
         if subdivision and subdivision not in supported[country]:
             raise ValueError(f"{subdivision!r} is not a subdivision of {country}")
         return value.upper()
+
+    @field_validator("kpi_memory_limit_mb")
+    @classmethod
+    def _workable_memory(cls, value: int) -> int:
+        if value != 0 and value < 128:
+            raise ValueError("at least 128 (MB), or 0 for DuckDB's own limit")
+        return value
 
     @field_validator("alerts")
     @classmethod
