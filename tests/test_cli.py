@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -260,6 +261,19 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
                 f"{world.agent(i).first_name} {world.agent(i).last_name}" for i in range(world.agent_count)
             }
             assert agents <= set(names) and "(unassigned)" in names, names
+    # the forecast of the sandbox's world as an admin asks for it: the backtest that chose each channel
+    # group's forecast, then the four weeks from tomorrow day by day, every hour behind them in the CSV
+    store_env = {"HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    outlook = run("forecast", env=store_env)
+    assert outlook.exit_code == 0, outlook.output
+    assert "calls: backtest MASE MSTL" in outlook.output and "tickets:email: backtest MASE" in outlook.output
+    days = [
+        line for line in outlook.output.splitlines() if re.match(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) 20", line)
+    ]
+    assert len(days) == 28 and days[0].split()[1] == (today + timedelta(days=1)).isoformat(), days[:2]
+    hourly = run("forecast", "--format", "csv", "--weeks", "1", env=store_env).output.splitlines()
+    assert len(hourly) == 1 + 168 and "agents_needed" in hourly[0]
+    assert any(int(line.split(",")[6]) > 0 for line in hourly[1:]), "no hour needs an agent"
     again = run(*args)
     assert again.exit_code == 0, again.output
     assert "hubspot: no property value changed since the last push" in again.output
