@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connector.errors import ConnectorError
-from connector.kpis import ALL_CUTS, CATALOGUE
+from connector.kpis import ALL_CUTS
 from connector.kpis import compute as compute_kpis
+from connector.kpis.catalogue import is_forecast
 from connector.kpis.results import KpiResult
 from connector.periods import Grain, Period, split_periods
 from connector.settings import Settings, Vendor, WriteTarget
@@ -70,8 +71,8 @@ def forecast_step(
     settings: Settings, store: Store, now: datetime | None, lines: list[str]
 ) -> list[KpiResult]:
     """`run`'s forecast: its K32 results, or none (with the reason in `lines`) when the forecast extra is
-    missing, K32 is not enabled or the history is too short — the rest of the run goes on."""
-    if "K32" not in settings.kpis:
+    missing, no forecast KPI (K32) is enabled or the history is too short — the rest of the run goes on."""
+    if not any(is_forecast(kpi) for kpi in settings.kpis):
         return []
     try:
         outlook, results = forecast_and_store(settings, store, now=now)
@@ -161,12 +162,7 @@ def _hubspot_writer(
 
 def snapshots_due(store: Store, moment: datetime) -> list[dict[str, Any]]:
     """The stored KPI results HubSpot gets at `moment`: those of closed periods, and forecasts."""
-    return [r for r in store.kpi_results() if r["period_end"] <= moment or _forecast(r["kpi"])]
-
-
-def _forecast(kpi_id: str) -> bool:
-    definition = CATALOGUE.get(kpi_id)
-    return definition is not None and definition.forecast
+    return [r for r in store.kpi_results() if r["period_end"] <= moment or is_forecast(r["kpi"])]
 
 
 def drain_events(

@@ -89,7 +89,7 @@ def _history(stored: Iterable[Mapping[str, Any]]) -> History:
     for row in stored:
         if row["value"] is None:
             continue
-        start, end = _aware(row["period_start"]), _aware(row["period_end"])
+        start, end = row["period_start"], row["period_end"]  # aware UTC: the store's column type
         key = (row["kpi"], row["stat"], row["basis"], row["cut"], row["cut_value"] or "")
         series[key].append((start, (end - start).total_seconds(), float(row["value"])))
     return series
@@ -109,9 +109,3 @@ def _expected(history: History, r: KpiResult, width: float) -> tuple[float, floa
     values = [value for _, value in before]
     mean, spread = statistics.fmean(values), statistics.stdev(values)
     return mean - width * spread, mean + width * spread
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

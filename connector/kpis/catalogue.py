@@ -70,6 +70,12 @@ class KpiDefinition:
 CATALOGUE: dict[str, KpiDefinition] = {}
 
 
+def is_forecast(kpi_id: str) -> bool:
+    """Whether `kpi_id` is a forecast KPI (figures of coming periods, see `KpiDefinition.forecast`)."""
+    definition = CATALOGUE.get(kpi_id)
+    return definition is not None and definition.forecast
+
+
 def kpi(
     kpi_id: str,
     name: str,

@@ -25,9 +25,7 @@ def raised_alerts(connection: Connection, keys: Sequence[AlertKey]) -> set[Alert
     a = alert_raised.c
     rules = sorted({key[0] for key in keys})
     rows = connection.execute(select(*(a[c] for c in KEY_COLUMNS)).where(a.rule.in_(rules)))
-    seen = {
-        (r.rule, r.kpi, r.stat, r.basis, r.cut, r.cut_value, _aware(r.period_start).isoformat()) for r in rows
-    }
+    seen = {(r.rule, r.kpi, r.stat, r.basis, r.cut, r.cut_value, r.period_start.isoformat()) for r in rows}
     return {key for key in keys if key in seen}
 
 
@@ -49,7 +47,3 @@ def remember_alerts(
     if rows:
         statement = dialect_insert(connection, alert_raised)
         connection.execute(statement.on_conflict_do_nothing(index_elements=list(KEY_COLUMNS)), rows)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -25,7 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from connector.kpis import CATALOGUE
-from connector.kpis.catalogue import QUANTILE_METHOD
+from connector.kpis.catalogue import QUANTILE_METHOD, is_forecast
 from connector.kpis.results import KpiResult, headline_stat, to_csv, to_json
 from connector.kpis.tickets import WEEKDAYS
 from connector.kpis.workspace import NONE
@@ -216,11 +216,6 @@ def _headline(
         verdict=verdict,
         running=so_far,
     )
-
-
-def _forecast(kpi: str) -> bool:
-    definition = CATALOGUE.get(kpi)
-    return definition is not None and definition.forecast
 
 
 def _empty_reason(kpi: str) -> str:
@@ -463,7 +458,7 @@ def _staffing_map(results: Sequence[KpiResult], zone: ZoneInfo) -> StaffingMap |
     """The K32 hours of the latest forecast (the coming days of the results), day by day."""
     hourly: dict[tuple[datetime, str], dict[str, float]] = defaultdict(dict)
     for r in results:
-        if r.kpi == "K32" and r.cut == "hour" and r.cut_value is not None and r.value is not None:
+        if is_forecast(r.kpi) and r.cut == "hour" and r.cut_value is not None and r.value is not None:
             hourly[(r.period_start, r.cut_value)][r.stat] = r.value
     if not hourly:
         return None
@@ -536,8 +531,8 @@ def render_dashboard(
     without figures says what would give it some — and the views of the latest full period. The
     leaderboard lists every agent of `active_agents` (identities), with figures or not. Forecast figures
     (K32, of coming days) are drawn apart, as the staffing map."""
-    forecasts = [r for r in results if _forecast(r.kpi)]
-    results = [r for r in results if not _forecast(r.kpi)]
+    forecasts = [r for r in results if is_forecast(r.kpi)]
+    results = [r for r in results if not is_forecast(r.kpi)]
     overall = [r for r in results if r.cut == "overall"]
     starts = sorted({r.period_start for r in results})
     by_kpi: dict[str, list[KpiResult]] = defaultdict(list)
