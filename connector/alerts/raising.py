@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 from connector.alerts.check import Alert, firing
 from connector.kpis.results import KpiResult
 from connector.settings import Settings
 from connector.store import Store
+from connector.store.alerts import Raised
 
 SUBJECT_LIMIT = 250
 
@@ -80,7 +80,7 @@ def raise_alerts(
         else:
             lines.append(f"alert: {alert.describe()}")
     if not dry_run:
-        kept: list[tuple[Any, float | None, str | None]] = [
+        kept: list[Raised] = [
             (a.key, a.result.value, task_id)
             for a, task_id in zip(new, ids, strict=True)
             if task_id is not None or create_tasks is None

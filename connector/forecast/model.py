@@ -100,8 +100,9 @@ def forecast(history: ContactHistory, hours: int, is_closed: Callable[[date], bo
     closed = [is_closed((history.start + timedelta(hours=i)).date()) for i in range(history.hours)]
     ahead_closed = [is_closed((history.end + timedelta(hours=i)).date()) for i in range(hours)]
     prepared = {group: _without_closed_days(counts, closed) for group, counts in history.counts.items()}
-    fitted = _fit(history.start, prepared, hours)
-    scores = _backtest(history.start, prepared)
+    frame = _frame(history.start, prepared)
+    fitted = _fit(frame, hours)
+    scores = _backtest(frame)
     result = Forecast(history.end, hours)
     for group, counts in history.counts.items():
         share = _closed_day_share(counts, prepared[group], closed)
@@ -168,11 +169,9 @@ def _engine() -> Any:
     )
 
 
-def _fit(
-    start: datetime, series: dict[str, list[float]], hours: int
-) -> dict[str, dict[str, tuple[list[float], list[float], list[float]]]]:
-    """Per group and method: (mean, low, high) for `hours` hours after the history."""
-    predicted = _engine().forecast(df=_frame(start, series), h=hours, level=[LEVEL])
+def _fit(frame: Any, hours: int) -> dict[str, dict[str, tuple[list[float], list[float], list[float]]]]:
+    """Per group and method: (mean, low, high) for `hours` hours after the history (`_frame`)."""
+    predicted = _engine().forecast(df=frame, h=hours, level=[LEVEL])
     out: dict[str, dict[str, tuple[list[float], list[float], list[float]]]] = {}
     for group, rows in predicted.groupby("unique_id", sort=False):
         rows = rows.sort_values("ds")
@@ -187,12 +186,11 @@ def _fit(
     return out
 
 
-def _backtest(start: datetime, series: dict[str, list[float]]) -> dict[str, tuple[float, float]]:
-    """Per group: (model MASE, baseline MASE) over the last `BACKTEST_WEEKS` weeks, each forecast from
-    the weeks before it; the scale is the training part's weekly-naive error."""
+def _backtest(frame: Any) -> dict[str, tuple[float, float]]:
+    """Per group of the history (`_frame`): (model MASE, baseline MASE) over the last `BACKTEST_WEEKS`
+    weeks, each forecast from the weeks before it; the scale is the training part's weekly-naive error."""
     from utilsforecast.losses import mase
 
-    frame = _frame(start, series)
     validated = _engine().cross_validation(df=frame, h=WEEK, n_windows=BACKTEST_WEEKS, step_size=WEEK)
     scores: dict[str, list[tuple[float, float]]] = {}
     for cutoff, window in validated.groupby("cutoff"):

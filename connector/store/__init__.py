@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from connector.errors import StoreError
 from connector.schema import ENTITIES, Agent, Contact, Record
-from connector.store.alerts import AlertKey, raised_alerts, remember_alerts
+from connector.store.alerts import AlertKey, Raised, raised_alerts, remember_alerts
 from connector.store.engine import (
     connection_problem,
     create_store_engine,
@@ -212,7 +212,7 @@ class Store:
         with self.engine.connect() as connection:
             return raised_alerts(connection, keys)
 
-    def remember_alerts(self, raised: Iterable[tuple[AlertKey, float | None, str | None]]) -> None:
+    def remember_alerts(self, raised: Iterable[Raised]) -> None:
         """Record alerts just raised, each with its value and HubSpot task id, in one transaction."""
         with self.transaction() as connection:
             remember_alerts(connection, raised)

@@ -29,10 +29,12 @@ def raised_alerts(connection: Connection, keys: Sequence[AlertKey]) -> set[Alert
     return {key for key in keys if key in seen}
 
 
-def remember_alerts(
-    connection: Connection, raised: Iterable[tuple[AlertKey, float | None, str | None]]
-) -> None:
-    """Record alerts just raised: (key, the figure's value, the HubSpot task id or None)."""
+Raised = tuple[AlertKey, float | None, str | None]
+"""An alert just raised: its key, the figure's value, the HubSpot task id (None: none written)."""
+
+
+def remember_alerts(connection: Connection, raised: Iterable[Raised]) -> None:
+    """Record alerts just raised."""
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = [
         {
