@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
-import yaml  # type: ignore[import-untyped]  # (PyYAML ships no types; only dump is used)
+import yaml
 from responses import _recorder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

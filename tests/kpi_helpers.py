@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from connector.kpis import compute
 from connector.kpis.results import KpiResult
@@ -43,6 +43,16 @@ class Results:
 
     def value(self, kpi: str, stat: str = "value", **where: Any) -> float | None:
         return self.find(kpi, stat, **where).value
+
+
+class Span(TypedDict):
+    """The `start` and `end` (exclusive) dates `run` takes, as one value tests can spread."""
+
+    start: date
+    end: date
+
+
+JAN: Span = {"start": date(2026, 1, 1), "end": date(2026, 2, 1)}
 
 
 def run(

@@ -21,6 +21,7 @@ from adapters.paging import (
     NextLinkPaginator,
     PageNumberPaginator,
     PageRequest,
+    Paginator,
     paginate,
 )
 from connector.errors import AuthError, FatalAPIError, PaginationLoopError, RetryableAPIError
@@ -142,7 +143,8 @@ def test_liveagent_history_pages_through_the_sandbox_with_the_cursor_paginator()
         session.headers["apikey"] = sandbox.liveagent_api_key
         vendor = VendorClient("liveagent", sandbox.liveagent_url, session)
         paginator = HeaderCursorPaginator()
-        rows, params = [], {"_perPage": 40}
+        rows: list[dict[str, Any]] = []
+        params: dict[str, int | str] = {"_perPage": 40}
         while True:
             body, response = vendor.get_json("/tickets/history", params=params)
             rows += body
@@ -166,7 +168,7 @@ def test_every_paginator_stops_a_vendor_that_repeats_itself() -> None:
     cursor.headers["next_page_cursor"] = "same"
     sdk_page = SimpleNamespace(paging=SimpleNamespace(next=SimpleNamespace(after="7")), results=[])
     full = [{"id": n} for n in range(3)]
-    cases = [
+    cases: list[tuple[Paginator, Any]] = [
         (HubSpotAfterPaginator(), _repeating({"paging": {"next": {"after": "7"}}})),
         (HubSpotAfterPaginator(), _repeating(sdk_page)),  # owners, archived sweeps: SDK pages
         (LastIdPaginator(limit=2), _repeating(SimpleNamespace(results=[SimpleNamespace(id=1)] * 2))),

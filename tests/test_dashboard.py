@@ -184,12 +184,12 @@ def test_headlines_are_the_latest_closed_period_against_the_one_before() -> None
 
 
 def test_targets_from_the_settings_are_drawn_and_the_axis_spans_them() -> None:
-    settings = Settings(_env_file=None, capacity_contacts_per_agent_hour=3.5, call_service_level_target=90)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, capacity_contacts_per_agent_hour=3.5, call_service_level_target=90)
     targets = targets_from(settings)
     assert Target("K01", 3600.0, "urgent target", "urgent") in targets
     assert Target("K01", 86400.0, "low target", "low") in targets
     assert Target("K31", 90.0, "target within 20 s") in targets and Target("K30", 3.5, "capacity") in targets
-    assert not any(t.kpi == "K30" for t in targets_from(Settings(_env_file=None)))  # type: ignore[call-arg]
+    assert not any(t.kpi == "K30" for t in targets_from(Settings(_env_file=None)))
     results = [result("K31", m, 60.0 + m) for m in (8, 9, 10)]  # every figure below the target
     results += [result("K30", m, 1.0, unit="contacts_per_agent_hour") for m in (8, 9, 10)]
     results += [
@@ -235,8 +235,8 @@ def test_views_of_the_latest_full_period_list_every_active_agent_and_the_top_rea
     assert "<tr><td>Tier 1</td>" in html.split('id="team-view"')[1]
     category = html.split('id="category-view"')[1].split("</table>")[0]
     assert "<tr><td>billing</td>" in category and "12.5 %" in category
-    reasons = html.split('id="contact-reasons-view"')[1].split("</table>")[0]
-    reasons = [row.split("</td>")[0] for row in reasons.split("<tr><td>")[1:]]
+    table = html.split('id="contact-reasons-view"')[1].split("</table>")[0]
+    reasons = [row.split("</td>")[0] for row in table.split("<tr><td>")[1:]]
     # the top ten of categories and tags together, most frequent first
     assert reasons == [f"tag: tag{n}" for n in range(12, 5, -1)] + [
         "category: billing",
@@ -259,7 +259,8 @@ def test_write_report_for_names_agents_and_draws_the_settings_targets(tmp_path: 
                 Agent(source="hubspot", source_id="103", name="Chloé Martin"),
             ],
         )
-    settings = Settings(_env_file=None, capacity_contacts_per_agent_hour=2)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, capacity_contacts_per_agent_hour=2)
+
     results = [result("K30", m, 1.0, unit="contacts_per_agent_hour") for m in (9, 10)]
     html = write_report_for(settings, store, results, tmp_path / "out", generated_at=NOW)[
         "dashboard"

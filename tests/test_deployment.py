@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from connector.cli import cli
-from connector.docs import iter_setting_docs
 from connector.jobs import scheduled_handler
 from connector.sandbox import Sandbox
+from connector.settings import iter_setting_docs
 from tests.sync_helpers import FAST
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,8 +21,11 @@ def _all_modules() -> None:
 
 
 def _subclasses(root: type) -> list[type]:
-    found = []
-    for child in root.__subclasses__():
+    found: list[type] = []
+
+    children: list[type] = root.__subclasses__()
+    for child in children:
+
         found += [child, *_subclasses(child)]
     return found
 

@@ -4,6 +4,7 @@ open Monday to Friday 09:00–17:00 in Amsterdam, five active agents."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 from dataclasses import replace
@@ -174,7 +175,7 @@ def test_too_little_history_and_a_missing_extra_are_named(
         model.forecast(three_weeks, 168, lambda day: False)
     with pytest.raises(ConfigError, match="HELPDESK_FORECAST_HISTORY_WEEKS"):
         load_settings(forecast_history_weeks=3)
-    monkeypatch.setattr(model.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     store = Store.open(store_url)
     try:
         with pytest.raises(ConfigError, match=r"pip install 'helpdesk-kpi-connector\[forecast\]'"):
@@ -210,7 +211,7 @@ def test_the_command_prints_a_table_json_and_csv(
 
 class _Frozen(datetime):
     @classmethod
-    def now(cls, tz: Any = None) -> Any:  # type: ignore[override]
+    def now(cls, tz: Any = None) -> Any:
         return NOW.astimezone(tz)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,9 +16,8 @@ from connector.periods import Grain, split_periods
 from connector.schema import Agent, Message, ServiceCost
 from connector.settings import load_settings
 from connector.store import Store
-from tests.kpi_helpers import at, call, customer, plus, run, survey, ticket
+from tests.kpi_helpers import JAN, at, call, customer, plus, run, survey, ticket
 
-JAN = {"start": date(2026, 1, 1), "end": date(2026, 2, 1)}
 MONDAY = "2026-01-05T10:00:00Z"  # UTC settings: Monday 10:00
 
 
@@ -288,7 +288,8 @@ def test_escalation_rate_counts_transfers_and_uses_creation_period(url: str) -> 
 
 
 def test_frt_across_dst_and_a_holiday_in_business_time(url: str) -> None:
-    settings = {"timezone": "Europe/Amsterdam", "holiday_country": "NL"}
+    settings: dict[str, Any] = {"timezone": "Europe/Amsterdam", "holiday_country": "NL"}
+
     records = [
         # Fri 27 March 16:00 → Mon 30 March 10:00 (clocks moved on Sunday): 1 h + 1 h
         ticket("2026-03-27T15:00:00Z", first_agent_reply_at="2026-03-30T08:00:00+00:00"),

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from connector.schema import Agent, Message
-from tests.kpi_helpers import at, call, customer, plus, run, survey, ticket
+from connector.schema import Agent, Message, SurveyResponse
+from tests.kpi_helpers import JAN, at, call, customer, plus, run, survey, ticket
 
-JAN = {"start": date(2026, 1, 1), "end": date(2026, 2, 1)}
 MONDAY = "2026-01-05T10:00:00Z"
 
 
@@ -123,7 +122,8 @@ def test_resolved_per_agent_and_efficiency(url: str) -> None:
     assert results.value("K12", "efficiency", cut="agent", cut_value="hubspot:1") == 1.0
 
 
-def _servqual(dimension: str, measure: str, score: float) -> object:
+def _servqual(dimension: str, measure: str, score: float) -> SurveyResponse:
+
     return survey("servqual", score, "2026-01-10T10:00:00Z", dimension=dimension, measure=measure)
 
 

@@ -4,7 +4,6 @@ ticket was archived."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,9 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connector.schema import Message
-from tests.kpi_helpers import at, call, plus, run, survey, ticket
+from tests.kpi_helpers import JAN, at, call, plus, run, survey, ticket
 
-JAN = {"start": date(2026, 1, 1), "end": date(2026, 2, 1)}
 MONDAY = "2026-01-05T10:00:00Z"
 
 

@@ -8,10 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from connector.schema import Purchase, QualityReview, ServiceCost
-from tests.kpi_helpers import at, call, customer, plus, run, survey, ticket
-
-JAN = {"start": date(2026, 1, 1), "end": date(2026, 2, 1)}
+from connector.schema import Contact, Purchase, QualityReview, ServiceCost
+from tests.kpi_helpers import JAN, at, call, customer, plus, run, survey, ticket
 
 
 def test_csat_30_positive_of_50_is_60_percent(database_url: str) -> None:
@@ -37,7 +35,7 @@ def test_nps_70_percent_promoters_minus_10_percent_detractors_is_60(database_url
     assert results.value("K15", "detractors") == pytest.approx(10.0)
 
 
-def _retention_population(year: int, at_start: int, new: int, lost: int) -> list:
+def _retention_population(year: int, at_start: int, new: int, lost: int) -> list[Contact]:
     """Customers for the half year from 1 January of `year`."""
     before = f"{year - 1}-06-01T00:00:00Z"
     return (
@@ -100,7 +98,7 @@ def test_clv_50_dollars_5_purchases_a_year_3_years_is_750(database_url: str) -> 
     ]
     results = run(
         database_url,
-        buyers + purchases,
+        [*buyers, *purchases],
         start=date(2025, 1, 1),
         end=date(2026, 1, 1),
         kpis=["K22"],

@@ -215,7 +215,7 @@ PIPELINES = {
          ]},
     ]
 }  # fmt: skip
-HUBSPOT_TICKETS = {
+HUBSPOT_TICKETS: dict[str, Any] = {
     "total": 1,
     "results": [
         {"id": "512", "archived": False, "createdAt": "2026-03-02T09:00:00.000Z", "updatedAt": "2026-03-03T08:00:00.000Z",

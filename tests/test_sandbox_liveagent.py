@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -44,12 +45,12 @@ def test_filters_on_date_changed_and_paging(session: requests.Session, sandbox: 
     everything = session.get(f"{sandbox.liveagent_url}/tickets", params={"_perPage": 1000}, timeout=10).json()
     middle = sorted(t["date_changed"] for t in everything)[150]
     filters = json.dumps([["date_changed", "D>=", middle]])
-    paged: list[dict] = []
+    paged: list[dict[str, Any]] = []
     page = 1
     while True:
         batch = session.get(
             f"{sandbox.liveagent_url}/tickets",
-            params={"_filters": filters, "_perPage": 40, "_page": page, "_sortField": "date_changed"},
+            params={"_filters": filters, "_perPage": "40", "_page": str(page), "_sortField": "date_changed"},
             timeout=10,
         ).json()
         if not batch:
@@ -143,9 +144,13 @@ def test_calls_by_date_created_windows(session: requests.Session, sandbox: Sandb
     url = f"{sandbox.liveagent_url}/calls"
     everything = session.get(url, params={"_perPage": 1000}, timeout=10).json()
     low, high = everything[10]["dateCreated"], everything[60]["dateCreated"]
-    for operators in (("D>=", "D<"), (">=", "<=")):  # NOTES' date operators and Keboola's
+    operator_pairs: list[tuple[str, str]] = [
+        ("D>=", "D<"),
+        (">=", "<="),
+    ]  # NOTES' date operators and Keboola's
+    for operators in operator_pairs:
         filters = json.dumps([["dateCreated", operators[0], low], ["dateCreated", operators[1], high]])
-        window = session.get(url, params={"_filters": filters, "_perPage": 1000}, timeout=10).json()
+        window = session.get(url, params={"_filters": filters, "_perPage": "1000"}, timeout=10).json()
         expected = [
             c
             for c in everything

@@ -130,9 +130,9 @@ def test_liveagent_full_then_a_change_then_an_incremental_read_of_only_the_chang
         )  # fmt: skip
         if reopened is not None:
             again = store.get(Ticket, f"liveagent:la{reopened:07x}")
-            assert (
-                again is not None and again.reopen_count == 1 and again.first_resolved_at < again.resolved_at
-            )  # type: ignore[operator]
+            assert again is not None and again.reopen_count == 1
+            assert again.first_resolved_at is not None and again.resolved_at is not None
+            assert again.first_resolved_at < again.resolved_at
 
         closed_at = END + timedelta(days=3, hours=1)
         sandbox.liveagent.change(

@@ -74,13 +74,14 @@ def test_signed_events_are_recorded_once_before_the_answer(client: Client, store
     pending = store.pending_webhook_events()
     assert len(pending) == 100 and {p["object_type"] for p in pending} == {"tickets"}
     aircall = client.post("/webhooks/aircall", json=aircall_event())
-    assert aircall.status_code == 200 and aircall.json["new"] == 1
+    assert aircall.status_code == 200 and aircall.json is not None and aircall.json["new"] == 1
     stored = next(p for p in store.pending_webhook_events() if p["source"] == "aircall")
     assert "token" not in json.dumps(stored["payload"])  # the secret is never stored
     liveagent = client.post(
         "/webhooks/liveagent", json=liveagent_event(), headers={"X-Helpdesk-Secret": LA_SECRET}
     )
-    assert liveagent.status_code == 200 and liveagent.json["new"] == 1
+    assert liveagent.status_code == 200 and liveagent.json is not None and liveagent.json["new"] == 1
+
     assert client.get("/healthz").json == {"ok": True}
 
 

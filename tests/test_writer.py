@@ -234,11 +234,12 @@ def _written(sandbox: Sandbox) -> dict[str, dict[str, dict[str, str | None]]]:
                 rows[kind.object_id(index)] = props
         state[name] = rows
     snapshots = [s for s in sandbox.hubspot.schemas.schemas.values() if s["name"] == "helpdesk_kpi_snapshot"]
-    kind = sandbox.hubspot.kinds[snapshots[0]["objectTypeId"]] if snapshots else None
+    snapshot_kind = sandbox.hubspot.kinds[snapshots[0]["objectTypeId"]] if snapshots else None
     state["snapshots"] = {
         str(props.get("snapshot_key")): props
-        for props in (kind.record(i).properties for i in range(kind.count) if kind is not None)
-    } if kind else {}  # fmt: skip
+        for props in (snapshot_kind.record(i).properties for i in range(snapshot_kind.count))
+    } if snapshot_kind is not None else {}  # fmt: skip
+
     state["snapshots"] = {  # HubSpot's own bookkeeping (ids, create/modify times) is no write of ours
         key: {k: v for k, v in props.items() if not k.startswith("hs_")}
         for key, props in state["snapshots"].items()
