@@ -13,7 +13,6 @@ BIN=${VENV:-.venv}/bin
 "$BIN/ruff" format --check connector adapters tests bench scripts
 "$BIN/mypy"
 "$BIN/mypy" --strict --explicit-package-bases scripts tests bench   # the rest of the tree, as strictly
-
 "$BIN/cfn-lint" template.yaml   # the AWS SAM template, offline
 
 pg_dir=""

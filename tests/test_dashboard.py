@@ -260,7 +260,6 @@ def test_write_report_for_names_agents_and_draws_the_settings_targets(tmp_path: 
             ],
         )
     settings = Settings(_env_file=None, capacity_contacts_per_agent_hour=2)
-
     results = [result("K30", m, 1.0, unit="contacts_per_agent_hour") for m in (9, 10)]
     html = write_report_for(settings, store, results, tmp_path / "out", generated_at=NOW)[
         "dashboard"

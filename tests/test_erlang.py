@@ -79,7 +79,6 @@ def test_edges() -> None:
     assert service_level(11, 10.0, 180, 600) > 0.5
     assert agents_needed(**lax).agents == 12
     assert agents_needed(**lax, max_occupancy=0.70).agents == 15
-
     with pytest.raises(ValueError, match="service level target"):
         agents_needed(calls=1, period_seconds=60, handle_seconds=60, answer_seconds=20, target=80)
     with pytest.raises(ValueError, match="occupancy"):

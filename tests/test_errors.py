@@ -22,10 +22,8 @@ def _all_modules() -> None:
 
 def _subclasses(root: type) -> list[type]:
     found: list[type] = []
-
     children: list[type] = root.__subclasses__()
     for child in children:
-
         found += [child, *_subclasses(child)]
     return found
 

@@ -289,7 +289,6 @@ def test_escalation_rate_counts_transfers_and_uses_creation_period(url: str) -> 
 
 def test_frt_across_dst_and_a_holiday_in_business_time(url: str) -> None:
     settings: dict[str, Any] = {"timezone": "Europe/Amsterdam", "holiday_country": "NL"}
-
     records = [
         # Fri 27 March 16:00 → Mon 30 March 10:00 (clocks moved on Sunday): 1 h + 1 h
         ticket("2026-03-27T15:00:00Z", first_agent_reply_at="2026-03-30T08:00:00+00:00"),

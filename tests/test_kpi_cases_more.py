@@ -123,7 +123,6 @@ def test_resolved_per_agent_and_efficiency(url: str) -> None:
 
 
 def _servqual(dimension: str, measure: str, score: float) -> SurveyResponse:
-
     return survey("servqual", score, "2026-01-10T10:00:00Z", dimension=dimension, measure=measure)
 
 

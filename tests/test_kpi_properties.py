@@ -109,7 +109,6 @@ def test_invariants_hold_for_any_records(
         for r in results
         if r.basis == "calendar" and r.value is not None
     }
-
     for r in results:
         if r.basis == "business" and r.value is not None and r.unit == "seconds" and r.stat.endswith("mean"):
             assert r.value <= calendar[(r.kpi, r.stat, r.period_start, r.cut, r.cut_value)] + 1e-6, r

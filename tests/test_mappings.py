@@ -502,7 +502,6 @@ def test_liveagent_one_seconds_tickets_past_a_page_are_read_by_page_number() -> 
     read = [r.id for b in stream.read("2026-01-01T08:00:00.000Z") for r in b.records if r.entity == "ticket"]
     assert sorted(read) == [f"liveagent:t{n:03d}" for n in range(130)]
     asked = [str(c.request.url) for c in responses.calls if str(c.request.url).split("?")[0] == url]
-
     assert "_page=2" in asked[3] and stream.reader is not None and stream.reader.tie_runs == 1
 
 

@@ -93,7 +93,6 @@ def test_aircall_limited_history_and_late_tags() -> None:
                  aircall_requests_per_minute=1000) as sandbox:  # fmt: skip
         auth = (sandbox.aircall_api_id, sandbox.aircall_api_token)
         calls = requests.get(f"{sandbox.aircall_url}/calls", params={"per_page": "50", "order": "asc"}, auth=auth,
-
                              timeout=10).json()  # fmt: skip
         oldest = calls["calls"][0]["started_at"]
         assert oldest >= int((sandbox.now - timedelta(days=30)).timestamp())

@@ -81,7 +81,6 @@ def test_signed_events_are_recorded_once_before_the_answer(client: Client, store
         "/webhooks/liveagent", json=liveagent_event(), headers={"X-Helpdesk-Secret": LA_SECRET}
     )
     assert liveagent.status_code == 200 and liveagent.json is not None and liveagent.json["new"] == 1
-
     assert client.get("/healthz").json == {"ok": True}
 
 

@@ -49,7 +49,6 @@ class FakeQuery:
 def read(query: FakeQuery, start: int, end: int) -> tuple[list[tuple[int, str]], list[int]]:
     items: list[tuple[int, str]] = []
     cursors: list[int] = []
-
     for chunk in WindowedReader(query).chunks(start, end):
         items.extend(chunk.items)
         cursors.append(chunk.done_until)

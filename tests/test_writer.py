@@ -239,7 +239,6 @@ def _written(sandbox: Sandbox) -> dict[str, dict[str, dict[str, str | None]]]:
         str(props.get("snapshot_key")): props
         for props in (snapshot_kind.record(i).properties for i in range(snapshot_kind.count))
     } if snapshot_kind is not None else {}  # fmt: skip
-
     state["snapshots"] = {  # HubSpot's own bookkeeping (ids, create/modify times) is no write of ours
         key: {k: v for k, v in props.items() if not k.startswith("hs_")}
         for key, props in state["snapshots"].items()
