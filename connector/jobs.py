@@ -9,7 +9,8 @@ callback, never by printing (STYLE.md item 14).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -195,6 +196,16 @@ class JobReport:
     def usage(self) -> dict[str, Any]:
         return self.sync.usage if self.sync is not None else {}
 
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Run one step of the job: a connector error fails the run and becomes the line `<name> FAILED:
+        <error>`, and the job goes on with its next step."""
+        try:
+            yield
+        except ConnectorError as exc:
+            self.ok = False
+            self.lines.append(f"{name} FAILED: {exc}")
+
 
 def run_job(
     settings: Settings,
@@ -222,11 +233,10 @@ def run_job(
         report.ok &= synced.ok
         report.lines += summary_lines(synced)
         report.lines.append(f"sync: {synced.records} records read, {synced.changed()} new or changed")
-        try:
+        results: list[KpiResult] | None = None
+        with report.step("compute"):
             results = compute_and_store(settings, store, recent_months(settings, months, now), now)
-        except ConnectorError as exc:
-            report.ok = False
-            report.lines.append(f"compute FAILED: {exc}")
+        if results is None:
             return report
         report.figures = len(results)
         report.lines.append(f"compute: {len(results)} figures for {months} month(s)")
@@ -236,7 +246,7 @@ def run_job(
             targets & {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS}
             and Vendor.HUBSPOT in settings.sources
         ):
-            try:
+            with report.step("push"):
                 pushed = push_results(
                     settings,
                     store,
@@ -250,10 +260,7 @@ def run_job(
                 report.lines += pushed.lines()
                 total = synced.usage["hubspot"].calls if "hubspot" in synced.usage else pushed.write_calls
                 report.lines.append(f"hubspot: {pushed.write_calls} write calls; {total} API calls in all")
-            except ConnectorError as exc:
-                report.ok = False
-                report.lines.append(f"push FAILED: {exc}")
-        try:
+        with report.step("alerts"):
             report.lines += alerts_step(
                 settings,
                 store,
@@ -263,9 +270,6 @@ def run_job(
                 governor=synced.governors.get("hubspot"),
                 emit=emit,
             )
-        except ConnectorError as exc:
-            report.ok = False
-            report.lines.append(f"alerts FAILED: {exc}")
         if WriteTarget.DASHBOARD in targets:
             paths = write_report_for(settings, store, results, out)
             report.dashboard = paths["dashboard"]
