@@ -86,10 +86,33 @@ class HubSpotApi:
 
     def call(self, budget: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call an SDK `*_with_http_info` method; returns its data."""
+        return self.retried(lambda: self.once(budget, method, *args, **kwargs))
+
+    def retried(self, action: Callable[[], T]) -> T:
+        """`action` (calls through `once`) under the retry policy, as one unit: a write that must not be
+        made twice retries its look-up with it (`HubSpotWriter.create_tasks`)."""
         for attempt in retrying(self.retry, self.sleep, self.governor):
             with attempt:
-                return self._once(budget, method, *args, **kwargs)
+                return action()
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def get_json(self, budget: str, path: str) -> Any:
+        """GET a path the SDK has no module for (`/account-info/v3/details`), through the SDK's own HTTP
+        client (same host, token, timeouts and error mapping as every other call); the JSON as Python."""
+        api_client = self.client.crm.objects.basic_api.api_client
+
+        def get(**kwargs: Any) -> Any:
+            return api_client.call_api(
+                path,
+                "GET",
+                header_params={"Accept": "application/json"},
+                response_types_map={200: "object"},
+                auth_settings=["oauth2"],
+                _return_http_data_only=False,
+                **kwargs,
+            )
+
+        return self.call(budget, get)
 
     def paginate(
         self, budget: str, method: Callable[..., Any], *args: Any, paginator: Paginator, **kwargs: Any
@@ -101,7 +124,8 @@ class HubSpotApi:
 
         return (page for page, _ in paginate(fetch, PageRequest(params=kwargs), paginator))
 
-    def _once(self, budget: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def once(self, budget: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One attempt of an SDK `*_with_http_info` call, through the governor and the error mapping."""
         self.governor.acquire(budget)
         try:
             data, status, headers = method(*args, _request_timeout=self.timeout, **kwargs)

@@ -131,21 +131,14 @@ def alerts_step(
     a write target, and a summary line (see `connector.alerts.raising`)."""
     from connector.alerts.raising import raise_alerts
 
-    create_tasks = None
+    writer = None
     targets = set(settings.write_back)
     if targets & {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS} and Vendor.HUBSPOT in (
         settings.sources
     ):
-        create_tasks = _hubspot_writer(
-            settings, store, dry_run=dry_run, governor=governor, emit=emit
-        ).create_tasks
+        writer = _hubspot_writer(settings, store, dry_run=dry_run, governor=governor, emit=emit)
     return raise_alerts(
-        settings,
-        store,
-        results,
-        moment=now or datetime.now(UTC),
-        create_tasks=create_tasks,
-        dry_run=dry_run,
+        settings, store, results, moment=now or datetime.now(UTC), writer=writer, dry_run=dry_run
     )
 
 

@@ -3,6 +3,8 @@ HubSpot task — end to end in the sandbox's HubSpot, where a second run raises 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from connector.errors import ConfigError
 from connector.jobs import run_job
 from connector.kpis.results import KpiResult
 from connector.sandbox import Sandbox
+from connector.sandbox.hubspot import UI_DOMAIN
+from connector.sandbox.hubspot_schema import PORTAL_ID
 from connector.settings import load_settings
 from connector.store import Store
 from tests.contract_tables import problems
@@ -102,32 +106,45 @@ def test_an_anomaly_lies_outside_the_range_the_recent_months_predict() -> None:
     assert firing(rule, [figure("K11", 500.0, stat="count")], history[-2:], NOW) == []
 
 
+class FakeTasks:
+    """A task writer that keeps what it is given: ids from 900, or refusals; one snapshot link."""
+
+    def __init__(self, *, refuse: bool = False) -> None:
+        self.created: list[dict[str, str]] = []
+        self.refuse = refuse
+
+    def create_tasks(self, tasks: Sequence[Mapping[str, str]]) -> list[str | None]:
+        if self.refuse:
+            return [None] * len(tasks)
+        self.created += [dict(t) for t in tasks]
+        return [str(900 + n) for n in range(len(tasks))]
+
+    def snapshot_links(self, keys: Sequence[str]) -> dict[str, str]:
+        return {keys[0]: "https://app.hubspot.com/contacts/1/record/2-7/55"} if keys else {}
+
+
 def test_each_alert_is_raised_once_and_a_refused_one_is_tried_again(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'alerts.db'}")
     settings = load_settings(alerts="K02<80", alert_owner="101")
-    created: list[dict[str, str]] = []
-
-    def create(tasks: list[dict[str, str]]) -> list[str | None]:
-        created.extend(tasks)
-        return [str(900 + n) for n in range(len(tasks))]
-
+    tasks = FakeTasks()
     try:
         results = [figure("K02", 72.0)]
-        dry = raise_alerts(settings, store, results, moment=NOW, create_tasks=create, dry_run=True)
+        dry = raise_alerts(settings, store, results, moment=NOW, writer=tasks, dry_run=True)
         assert dry[0] == "alerts: 1 new, 0 raised before (1 rule(s))" and "dry run, not raised" in dry[1]
         refused = raise_alerts(
-            settings, store, results, moment=NOW, create_tasks=lambda t: [None], dry_run=False
+            settings, store, results, moment=NOW, writer=FakeTasks(refuse=True), dry_run=False
         )
         assert "NOT raised" in refused[1]
-        first = raise_alerts(settings, store, results, moment=NOW, create_tasks=create, dry_run=False)
+        first = raise_alerts(settings, store, results, moment=NOW, writer=tasks, dry_run=False)
         assert first[1].startswith(
             "alert: K02 name value (calendar) overall, period from 2026-11-01: 72 percent"
         )
         assert first[1].endswith("→ HubSpot task 900")
-        again = raise_alerts(settings, store, results, moment=NOW, create_tasks=create, dry_run=False)
+        again = raise_alerts(settings, store, results, moment=NOW, writer=tasks, dry_run=False)
         assert again == ["alerts: 0 new, 1 raised before (1 rule(s))"]
     finally:
         store.close()
+    created = tasks.created
     task = created[-1]
     assert task["hubspot_owner_id"] == "101" and task["hs_task_status"] == "NOT_STARTED"
     assert task["hs_timestamp"] == "2026-12-04T06:00:00.000Z" and "K02<80" in task["hs_task_subject"]
@@ -135,6 +152,7 @@ def test_each_alert_is_raised_once_and_a_refused_one_is_tried_again(tmp_path: Pa
         "snapshot_key K02|value|calendar|2026-11-01" in task["hs_task_body"]
         and "< 80" in task["hs_task_body"]
     )
+    assert "KPI snapshot: https://app.hubspot.com/contacts/1/record/2-7/55 (" in task["hs_task_body"]
 
 
 def test_task_properties_without_an_owner_leave_it_unassigned() -> None:
@@ -155,6 +173,7 @@ def test_run_raises_one_task_per_firing_alert_and_a_second_run_none(
         first = run_job(settings, out=tmp_path / "r", months=2, dry_run=False, emit=lambda line: None)
         tasks: Any = sandbox.hubspot.kinds["tasks"]
         raised = list(tasks.rows)
+        linked = [_linked_snapshot(sandbox, row.properties["hs_task_body"]) for row in raised]
         second = run_job(settings, out=tmp_path / "r", months=2, dry_run=False, emit=lambda line: None)
         after = len(tasks.rows)
     assert first.ok and second.ok, (first.lines, second.lines)
@@ -168,3 +187,45 @@ def test_run_raises_one_task_per_firing_alert_and_a_second_run_none(
     assert after == len(raised)
     assert any(line.startswith(f"alerts: 0 new, {len(raised)} raised before") for line in second.lines)
     assert timedelta(0) <= datetime.now(UTC) - today
+    # each task links to its figure's snapshot record: the link's record holds the key the task names
+    assert all(named == held for named, held in linked)
+
+
+def _linked_snapshot(sandbox: Sandbox, body: str) -> tuple[str, str]:
+    """(the snapshot key a task's body names, the key of the record its link points at)."""
+    found = re.search(
+        rf"KPI snapshot: https://{UI_DOMAIN}/contacts/{PORTAL_ID}/record/(2-\d+)/(\d+) "
+        r"\(helpdesk_kpi_snapshot with snapshot_key (\S+)\)",
+        body,
+    )
+    assert found is not None, body
+    object_type, record_id, key = found.groups()
+    kind = sandbox.hubspot.kinds[object_type]
+    index = kind.index_of(record_id)
+    assert index is not None
+    return key, str(kind.record(index).properties.get("snapshot_key"))
+
+
+def test_a_task_whose_answer_was_lost_is_found_not_made_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first task's create is cut off after HubSpot made it (the answer lost): the retry's search
+    finds that task, so each alert still has exactly one."""
+    limits = {"hubspot_requests_per_10s": 100_000, "aircall_requests_per_minute": 1_000_000,
+              "liveagent_requests_per_minute": 1_000_000}  # fmt: skip
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # the first request under /crm/v3/objects/tasks is the search before the create, the second the create
+    faults = "hubspot:/crm/v3/objects/tasks=truncate#0,1"
+    with Sandbox(seed=31, size=120, end=today, faults=faults, **limits) as sandbox:  # type: ignore[arg-type]
+        monkeypatch.setenv("HELPDESK_ALERTS", "K11>0, K11@channel>0")
+        settings = sandbox_settings(sandbox, monkeypatch, database_url=f"sqlite:///{tmp_path / 'job.db'}")
+        report = run_job(settings, out=tmp_path / "r", months=2, dry_run=False, emit=lambda line: None)
+        tasks: Any = sandbox.hubspot.kinds["tasks"]
+        subjects = [row.properties["hs_task_subject"] for row in tasks.rows]
+        searched = [body for kind, body in sandbox.hubspot.searches if kind == "tasks"]
+        creates = [path for method, path, _ in sandbox.hubspot.writes if path == "/crm/v3/objects/tasks"]
+    assert report.ok, report.lines
+    alert_lines = [line for line in report.lines if line.startswith("alert: ")]
+    assert len(subjects) == len(set(subjects)) == len(alert_lines) >= 2
+    # one search per task, and one more for the retry of the lost one: one create per task all the same
+    assert len(searched) == len(subjects) + 1 and len(creates) == len(subjects)

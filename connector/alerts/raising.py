@@ -1,16 +1,17 @@
 """Raising the alerts that fire: one HubSpot task each (for `HELPDESK_ALERT_OWNER`), one summary line
 each, and never twice for the same rule, figure and period (the store remembers what was raised).
 
-A task carries the KPI, period, cut, value and threshold, and the key of the figure's KPI snapshot record
-(`helpdesk_kpi_snapshot`, searchable by `snapshot_key` in HubSpot). Without HubSpot as a write target the
-alert is a summary line only, and is remembered all the same; a dry run prints the tasks it would create
-and remembers nothing.
+A task carries the KPI, period, cut, value and threshold, and a link to the figure's KPI snapshot record
+(`helpdesk_kpi_snapshot`) when HubSpot has it, else its `snapshot_key` (searchable in HubSpot). Without
+HubSpot as a write target the alert is a summary line only, and is remembered all the same; a dry run
+prints the tasks it would create and remembers nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from connector.alerts.check import Alert, firing
 from connector.kpis.results import KpiResult
@@ -21,15 +22,31 @@ from connector.store.alerts import Raised
 SUBJECT_LIMIT = 250
 
 
-def task_properties(alert: Alert, owner: str | None, moment: datetime) -> dict[str, str]:
-    """The HubSpot task of an alert (property names from HubSpot's tasks guide, NOTES.md)."""
+class TaskWriter(Protocol):
+    """Where alert tasks go (`HubSpotWriter`)."""
+
+    def create_tasks(self, tasks: Sequence[Mapping[str, str]]) -> list[str | None]:
+        """The created (or found) task ids in order; None where one was refused."""
+        ...
+
+    def snapshot_links(self, keys: Sequence[str]) -> dict[str, str]:
+        """The address of each snapshot record of `keys` that exists."""
+        ...
+
+
+def task_properties(
+    alert: Alert, owner: str | None, moment: datetime, link: str | None = None
+) -> dict[str, str]:
+    """The HubSpot task of an alert (property names from HubSpot's tasks guide, NOTES.md); `link` is the
+    address of the figure's snapshot record."""
     r = alert.result
     where = "overall" if r.cut == "overall" else f"{r.cut} {r.cut_value}"
     subject = (
         f"KPI alert: {r.kpi} {r.name} {where}, period from {r.period_start:%Y-%m-%d} ({alert.rule.text})"
     )
+    snapshot = f"helpdesk_kpi_snapshot with snapshot_key {r.snapshot_key}"
     body = (
-        f"{alert.describe()}\n\nKPI snapshot: helpdesk_kpi_snapshot with snapshot_key {r.snapshot_key}\n"
+        f"{alert.describe()}\n\nKPI snapshot: {link + ' (' + snapshot + ')' if link else snapshot}\n"
         "Raised by the helpdesk KPI connector (HELPDESK_ALERTS); it is not raised again for this period."
     )
     properties = {
@@ -51,11 +68,11 @@ def raise_alerts(
     results: Sequence[KpiResult],
     *,
     moment: datetime,
-    create_tasks: Callable[[list[dict[str, str]]], list[str | None]] | None,
+    writer: TaskWriter | None,
     dry_run: bool,
 ) -> list[str]:
-    """Check the rules on `results`, raise what is new; returns the summary lines. `create_tasks` makes
-    the HubSpot tasks (None: HubSpot is not written)."""
+    """Check the rules on `results`, raise what is new; returns the summary lines. `writer` makes the
+    HubSpot tasks (None: HubSpot is not written)."""
     rules = settings.alert_rules
     if not rules:
         return []
@@ -66,14 +83,17 @@ def raise_alerts(
     if not new:
         return lines
     ids: list[str | None] = [None] * len(new)
-    if create_tasks is not None:
-        ids = create_tasks([task_properties(a, settings.alert_owner, moment) for a in new])
+    if writer is not None:
+        links = writer.snapshot_links([a.result.snapshot_key for a in new])
+        ids = writer.create_tasks(
+            [task_properties(a, settings.alert_owner, moment, links.get(a.result.snapshot_key)) for a in new]
+        )
     for alert, task_id in zip(new, ids, strict=True):
         if dry_run:
             lines.append(f"alert (dry run, not raised): {alert.describe()}")
         elif task_id is not None:
             lines.append(f"alert: {alert.describe()} → HubSpot task {task_id}")
-        elif create_tasks is not None:
+        elif writer is not None:
             lines.append(
                 f"alert NOT raised (HubSpot refused the task; next run tries again): {alert.describe()}"
             )
@@ -83,7 +103,7 @@ def raise_alerts(
         kept: list[Raised] = [
             (a.key, a.result.value, task_id)
             for a, task_id in zip(new, ids, strict=True)
-            if task_id is not None or create_tasks is None
+            if task_id is not None or writer is None
         ]
         store.remember_alerts(kept)
     return lines

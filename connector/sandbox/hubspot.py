@@ -5,7 +5,8 @@ headers. Payloads must deserialize through `hubspot-api-client`'s generated mode
 Implemented: owners, ticket pipelines; tickets, contacts, calls, feedback submissions, deals and custom
 objects: list, get, search, batch read / update / upsert (custom objects also batch create);
 properties and property groups (read, create); custom object schemas (read, create); associations v4
-batch read. Writes are kept (`writes`, and in the records) so tests can assert them.
+batch read; the account's details (portal id and UI domain). Writes are kept (`writes`, and in the
+records) so tests can assert them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 from connector.sandbox.emulator import Emulator, json_response
 from connector.sandbox.faults import partial_failures
 from connector.sandbox.hubspot_objects import CrmRecord, HubSpotQuirks, ObjectKind, StoredKind, crm_kinds, iso
-from connector.sandbox.hubspot_schema import PropertyRegistry, RegistryError, SchemaRegistry
+from connector.sandbox.hubspot_schema import PORTAL_ID, PropertyRegistry, RegistryError, SchemaRegistry
 from connector.sandbox.limits import RollingWindow
 from connector.sandbox.world import World
 
@@ -33,6 +34,8 @@ LIST_LIMIT = 100
 BATCH_LIMIT = 100
 SEARCH_LIMIT = 200
 SEARCH_CAP = 10_000
+UI_DOMAIN = "app.hubspot.com"
+"""The UI domain the sandbox's account details give (HubSpot's own for North-American hosted accounts)."""
 """HubSpot search returns at most 10,000 results per query; asking past that is a 400."""
 SEARCH_GROUPS, SEARCH_GROUP_FILTERS, SEARCH_FILTERS = 5, 10, 25
 """Search's filter limits since 2024-08-26 (HubSpot developer changelog, "Expanded filtering capabilities
@@ -86,6 +89,7 @@ class HubSpotEmulator(Emulator):
         """Every write request (method, path, JSON body), for tests to assert what the connector wrote."""
         self.url_map = Map(
             [
+                Rule("/account-info/v3/details", endpoint="account_details", methods=["GET"]),
                 Rule("/crm/v3/owners", endpoint="owners", methods=["GET"]),
                 Rule("/crm/v3/owners/", endpoint="owners", methods=["GET"]),
                 Rule("/crm/v3/pipelines/tickets", endpoint="pipelines", methods=["GET"]),
@@ -177,7 +181,24 @@ class HubSpotEmulator(Emulator):
         scheme, _, credential = header.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(credential.encode(), self.token.encode())
 
-    # --- owners and pipelines -----------------------------------------------------------------------
+    # --- account, owners and pipelines --------------------------------------------------------------
+
+    def _account_details(self, request: Request) -> Response:
+        """`GET /account-info/v3/details`: every field HubSpot's reference marks required (account
+        information API, "Retrieve account details")."""
+        return json_response(
+            {
+                "portalId": PORTAL_ID,
+                "accountType": "STANDARD",
+                "timeZone": "Europe/Amsterdam",
+                "companyCurrency": "EUR",
+                "additionalCurrencies": [],
+                "utcOffset": "+01:00",
+                "utcOffsetMilliseconds": 3_600_000,
+                "uiDomain": UI_DOMAIN,
+                "dataHostingLocation": "na1",
+            }
+        )
 
     def _owners(self, request: Request) -> Response:
         limit = _bounded_int(request.args.get("limit"), default=100, maximum=LIST_LIMIT)
@@ -271,9 +292,19 @@ class HubSpotEmulator(Emulator):
         if len(inputs) > BATCH_LIMIT:
             return error(400, f"Batch input limit is {BATCH_LIMIT}.", category="VALIDATION_ERROR")
         names = _property_names(body.get("properties") or [])
+        id_property = body.get("idProperty") or "hs_object_id"
+        if id_property != "hs_object_id":
+            definition = self.properties.object_properties(object_type).get(id_property)
+            if definition is None or not definition.get("hasUniqueValue"):
+                message = f"{id_property} is not a unique-value property"
+                return error(400, message, category="VALIDATION_ERROR")
         found, missing = [], []
         for item in inputs:
-            index = kind.index_of(str(item.get("id", "")))
+            index = (
+                kind.index_of(str(item.get("id", "")))
+                if id_property == "hs_object_id"
+                else kind.find(id_property, str(item.get("id")))
+            )
             if index is None:
                 missing.append(str(item.get("id")))
             else:

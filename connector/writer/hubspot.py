@@ -23,13 +23,19 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from hubspot.crm.objects import (
     BatchInputSimplePublicObjectBatchInput,
     BatchInputSimplePublicObjectBatchInputUpsert,
+    BatchReadInputSimplePublicObjectId,
+    Filter,
+    FilterGroup,
+    PublicObjectSearchRequest,
     SimplePublicObjectBatchInput,
     SimplePublicObjectBatchInputUpsert,
+    SimplePublicObjectId,
     SimplePublicObjectInputForCreate,
 )
 from hubspot.crm.properties import BatchInputPropertyCreate, PropertyGroupCreate
@@ -427,28 +433,85 @@ class HubSpotWriter:
     def create_tasks(self, tasks: Sequence[Mapping[str, str]]) -> list[str | None]:
         """One HubSpot task per property set, the ids in order (None where HubSpot refused one: the reason
         is in `report.failed`; a dry run plans them and creates none). One `POST /crm/v3/objects/tasks`
-        each: a batch answer does not say which input made which task, and alerts are few."""
-        basic_api = self.api.client.crm.objects.basic_api
+        each: a batch answer does not say which input made which task, and alerts are few.
+
+        Made at most once: each attempt first searches the tasks for one with the same subject (an
+        alert's subject names its rule, KPI, cut and period) and takes that one — the task an earlier
+        attempt created when its answer was lost (a cut connection, a 502 after the write) is found
+        instead of made again, once HubSpot's search has indexed it (seconds)."""
         ids: list[str | None] = []
         for properties in tasks:
             if self.dry_run:
                 self._plan(f"create task: {_describe(dict(properties))}")
                 ids.append(None)
                 continue
-            self.report.write_calls += 1
             try:
-                created = self.api.call(
-                    "default",
-                    basic_api.create_with_http_info,
-                    "tasks",
-                    sdk_model(SimplePublicObjectInputForCreate, properties=dict(properties), associations=[]),
-                )
+                ids.append(self.api.retried(partial(self._find_or_create_task, properties)))
             except FatalAPIError as exc:
                 self.report.failed.append(f"task {properties.get('hs_task_subject')}: {exc}")
                 ids.append(None)
-                continue
-            ids.append(str(created.id))
         return ids
+
+    def _find_or_create_task(self, properties: Mapping[str, str]) -> str:
+        """One attempt: the id of the task with this subject, created when there is none."""
+        subject = properties["hs_task_subject"]
+        request = PublicObjectSearchRequest(
+            filter_groups=[
+                FilterGroup(filters=[Filter(property_name="hs_task_subject", operator="EQ", value=subject)])
+            ],
+            properties=["hs_task_subject"],
+            limit=1,
+        )
+        crm = self.api.client.crm.objects
+        found = self.api.once("search", crm.search_api.do_search_with_http_info, "tasks", request)
+        if found.results:
+            return str(found.results[0].id)
+        self.report.write_calls += 1
+        created = self.api.once(
+            "default",
+            crm.basic_api.create_with_http_info,
+            "tasks",
+            sdk_model(SimplePublicObjectInputForCreate, properties=dict(properties), associations=[]),
+        )
+        return str(created.id)
+
+    def snapshot_links(self, keys: Sequence[str]) -> dict[str, str]:
+        """The address in HubSpot of each KPI snapshot record of `keys` that exists:
+        `https://{uiDomain}/contacts/{portalId}/record/{objectTypeId}/{recordId}` (the record-page pattern
+        of HubSpot's MCP server's `hubspot-get-link`; portal id and UI domain from the account details,
+        the record ids by a batch read on `snapshot_key`). Empty on a dry run, without the snapshot
+        object, or when HubSpot does not answer: a task without a link still names its snapshot key."""
+        if self.dry_run or not keys:
+            return {}
+        try:
+            object_type = self._find_snapshot_schema()
+            if object_type is None:
+                return {}
+            account = self.api.get_json("default", "/account-info/v3/details")
+            portal, domain = account.get("portalId"), account.get("uiDomain")
+            if not portal or not domain:
+                return {}
+            batch_api = self.api.client.crm.objects.batch_api
+            ids: dict[str, str] = {}
+            unique = list(dict.fromkeys(keys))
+            for n in range(0, len(unique), BATCH):
+                request = BatchReadInputSimplePublicObjectId(
+                    id_property="snapshot_key",
+                    inputs=[SimplePublicObjectId(id=key) for key in unique[n : n + BATCH]],
+                    properties=["snapshot_key"],
+                    properties_with_history=[],
+                )
+                answer = self.api.call("default", batch_api.read_with_http_info, object_type, request)
+                for record in answer.results or []:
+                    key = (record.properties or {}).get("snapshot_key")
+                    if key:
+                        ids[str(key)] = str(record.id)
+        except APIError as exc:
+            log.warning("alert tasks get no snapshot links: %s", exc)
+            return {}
+        return {
+            key: f"https://{domain}/contacts/{portal}/record/{object_type}/{rid}" for key, rid in ids.items()
+        }
 
     def _plan(self, line: str) -> None:
         if self.dry_run:
