@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -52,6 +53,24 @@ class Batch:
     """Vendor records that did not fit the common schema, each with the reason (logged, counted)."""
     progress: ReadProgress | None = None
     """How far the stream's read has come after this batch (None: the stream cannot tell)."""
+
+
+class _TextOf(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(markup: str) -> str:
+    """The text of a message that may hold HTML (tags dropped, entities decoded, whitespace collapsed);
+    plain text comes back as it was, but for the whitespace."""
+    parser = _TextOf()
+    parser.feed(markup)
+    parser.close()
+    return " ".join(" ".join(parser.parts).split())
 
 
 def build(vendor: str, model: type[S], source_id: str, values: dict[str, Any]) -> S:

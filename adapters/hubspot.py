@@ -88,8 +88,9 @@ SPECS = {
     "tickets": ObjectSpec(
         "tickets", "tickets", "ticket",
         required=("createdate", "hs_lastmodifieddate", "hs_pipeline_stage"),
-        optional=("subject", "hs_pipeline", "source_type", "hs_ticket_priority", "hs_ticket_category",
-                  "closed_date", "time_to_close", "time_to_first_agent_reply", "hubspot_owner_id"),
+        optional=("subject", "content", "hs_pipeline", "source_type", "hs_ticket_priority",
+                  "hs_ticket_category", "closed_date", "time_to_close", "time_to_first_agent_reply",
+                  "hubspot_owner_id"),
         associations=("contacts",),
         sweep_archived=True,
     ),

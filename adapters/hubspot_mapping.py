@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from adapters.base import build, build_contact
+from adapters.base import build, build_contact, plain_text
 from connector.schema import Agent, Call, Contact, Purchase, SurveyResponse, Ticket
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,7 @@ def ticket(obj: Any, reference: Reference, *, archived: bool = False) -> Ticket:
         object_id,
         {
             "subject": p.get("subject"),
+            "description": plain_text(str(p["content"])) or None if p.get("content") else None,
             "channel": channel,
             "status": status,
             "priority": priority,

@@ -36,6 +36,7 @@ from adapters.base import (
     build_contact,
     format_cursor,
     map_each,
+    plain_text,
 )
 from adapters.governor import RateGovernor
 from adapters.http import LIST, OBJECT, HeaderKeyAuth
@@ -177,6 +178,25 @@ def map_messages(
     return records
 
 
+def first_customer_text(groups: Sequence[dict[str, Any]], agents: set[str]) -> str | None:
+    """The text of the customer's first public message (a message between people, see `message_role`,
+    whose user is no agent): the ticket's description, which topic discovery reads. Markup is reduced to
+    its text whatever the message's `format` (its codes are in no source at hand)."""
+    earliest: tuple[str, str] | None = None
+    for group in groups:
+        group_type = str(group.get("type") or "")
+        for message in group.get("messages") or []:
+            user = message.get("userid") or group.get("userid")
+            spoken, public = message_role(group_type, str(message.get("type") or ""))
+            text = message.get("message")
+            if not (spoken and public) or user in agents or not isinstance(text, str) or not text.strip():
+                continue
+            at = str(message.get("datecreated") or group.get("datecreated") or "")
+            if earliest is None or at < earliest[0]:
+                earliest = (at, text)
+    return plain_text(earliest[1]) if earliest else None
+
+
 def resolutions(groups: Sequence[dict[str, Any]]) -> list[datetime]:
     """When the ticket was resolved, oldest first: its resolve events (message groups of type `R`)."""
     times = (_instant(g.get("datecreated")) for g in groups if str(g.get("type") or "") == RESOLVE_GROUP)
@@ -193,6 +213,7 @@ def map_ticket(
     warn: Warn,
     tags: dict[str, str] | None = None,
     resolved_at: Sequence[datetime] = (),
+    description: str | None = None,
 ) -> Ticket:
     """Status and channel from their codes; the first agent reply is the first public agent message
     (see `map_messages`; only when no messages were read, the SLA's first_answer); the first resolution
@@ -249,6 +270,7 @@ def map_ticket(
         str(item.get("id")),
         {
             "subject": item.get("subject"),
+            "description": description,
             "channel": channel,
             "status": status,
             "tags": ticket_tags,
@@ -540,6 +562,7 @@ class TicketsStream:
         groups = adapter.message_groups(ticket_id)
         messages = map_messages(ticket_id, groups, adapter.agent_ids(), adapter.warn)
         resolved_at = resolutions(groups)
+        description = first_customer_text(groups, adapter.agent_ids())
         sla = None
         if item.get("date_resolved") and (not messages or not resolved_at):
             sla, _ = adapter.client.get_json(f"/tickets/{ticket_id}/sla", expect=OBJECT)
@@ -556,6 +579,7 @@ class TicketsStream:
             warn=adapter.warn,
             tags=adapter.tag_names(),
             resolved_at=resolved_at,
+            description=description,
         )
         return [ticket, *messages]
 

@@ -333,6 +333,8 @@ class Ticket(SourceRecord):
     entity: ClassVar[str] = "ticket"
 
     subject: str | None = None
+    description: str | None = None
+    """The customer's first message, as text: what topic discovery reads besides the subject."""
     channel: Channel = BaseChannel.OTHER.value
     status: TicketStatus
     priority: Priority | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,73 @@ def test_too_few_texts_and_a_missing_extra_are_named(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ConfigError, match=r"pip install 'helpdesk-kpi-connector\[topics\]'"):
         discover(["a"], ["refund"])
+
+
+def test_a_ticket_keeps_its_customers_first_words_from_each_source() -> None:
+    """HubSpot's `content` (markup reduced to text) and LiveAgent's first public customer message become
+    the ticket's description; agents' replies, internal notes and system lines never do."""
+    from types import SimpleNamespace
+
+    from adapters import hubspot_mapping, liveagent
+    from adapters.base import plain_text
+
+    assert plain_text("<p>Mijn <b>pakket</b> is&nbsp;kapot</p>\n<br>Groet") == "Mijn pakket is kapot Groet"
+    assert plain_text("plain  text\nstays") == "plain text stays"
+    obj = SimpleNamespace(
+        id="7",
+        properties={"createdate": "2026-01-05T10:00:00Z", "hs_lastmodifieddate": "2026-01-05T10:00:00Z",
+                    "hs_pipeline_stage": "1", "subject": "Refund", "content": "<div>I want my money back</div>"},
+        updated_at=None,
+        archived=False,
+    )  # fmt: skip
+    reference = hubspot_mapping.Reference(stages={"1": ("OPEN", "New", "Support")})
+    assert hubspot_mapping.ticket(obj, reference).description == "I want my money back"
+    groups = [
+        {"type": "I", "userid": "c1", "messages": [{"type": "N", "message": "internal", "datecreated": "1"}]},
+        {"type": "3", "userid": "ag1", "messages": [{"type": "M", "message": "agent", "datecreated": "2"}]},
+        {"type": "3", "userid": "c1", "messages": [{"type": "M", "message": "second", "datecreated": "4"}]},
+        {
+            "type": "3",
+            "userid": "c1",
+            "messages": [{"type": "M", "message": "<p>first</p>", "datecreated": "3"}],
+        },
+    ]
+    assert liveagent.first_customer_text(groups, {"ag1"}) == "first"
+    assert liveagent.first_customer_text(groups[:2], {"ag1"}) is None
+
+
+def test_the_sandbox_world_writes_its_tickets_around_the_themes() -> None:
+    from connector.sandbox.world import CATEGORY_THEMES, World
+
+    world = World(seed=5, size=300)
+    tickets = [world.ticket(i) for i in range(300)]
+    assert all(t.theme in CATEGORY_THEMES[t.category] for t in tickets)
+    assert {t.language for t in tickets} == {"nl", "en"} and all(t.subject for t in tickets)
+    assert sum(bool(t.description) for t in tickets) >= 0.8 * len(tickets)  # some say it all in the subject
+    conversation = world.conversation(3)
+    assert conversation.description and conversation.subject
+
+
+def test_a_discovery_replaces_the_last_and_names_each_tickets_topic(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from connector.store import Store
+    from tests.kpi_helpers import ticket
+
+    store = Store.open(f"sqlite:///{tmp_path / 't.db'}")
+    try:
+        with store.transaction() as tx:
+            store.upsert(tx, [ticket("2026-01-05T10:00:00Z", source_id="1", subject="Refund", description="geld"),
+                              ticket("2026-01-06T10:00:00Z", source_id="2", subject=None, description=None),
+                              ticket("2026-01-07T10:00:00Z", source_id="3", subject="Login", archived=True)])  # fmt: skip
+        assert list(store.ticket_texts()) == [("hubspot:1", "Refund\ngeld")]
+        row = {"label": "a / b / c", "terms": ["a"], "language": "nl", "size": 1, "examples": ["hubspot:1"],
+               "discovered_at": datetime(2026, 1, 8, tzinfo=UTC)}  # fmt: skip
+        store.replace_topics(
+            [{"number": 1, **row}, {"number": 2, **row, "label": "x / y / z"}], [("hubspot:1", 2)]
+        )
+        store.replace_topics([{"number": 1, **row}], [("hubspot:1", 1)])
+        assert [t["label"] for t in store.topics()] == ["a / b / c"]
+        assert store.topics_of(["hubspot:1", "hubspot:2"]) == {"hubspot:1": "a / b / c"}
+    finally:
+        store.close()

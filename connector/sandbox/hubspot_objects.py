@@ -195,7 +195,7 @@ def crm_kinds(world: World, quirks: HubSpotQuirks | None = None) -> dict[str, Ob
         stage = "4" if t.is_closed else ("3" if t.first_reply_at is None else "2")
         properties = {
             "subject": t.subject,
-            "content": f"Customer writes about {t.category}.",
+            "content": t.description,
             "hs_pipeline": "0",
             "hs_pipeline_stage": stage,
             "hs_ticket_category": t.category.upper().replace("-", "_"),

@@ -404,7 +404,7 @@ def message_groups(conversation: WorldConversation) -> list[dict[str, Any]]:
     incoming, outgoing = GROUP_TYPES[conversation.channel_type]
     customer = f"c{conversation.customer_index:06d}"
     events: list[tuple[datetime, str, str, str]] = [(conversation.created_at, "S", "S", "system00")]
-    # (time, group type, message type, user)
+    # (time, group type, message type, user); the customer's first message is the conversation's text
     for author, at, agent in conversation.messages:
         if author == "system":  # a resolution
             events.append((at, "R", "S", "system00"))
@@ -421,6 +421,7 @@ def message_groups(conversation: WorldConversation) -> list[dict[str, Any]]:
         if before[1] is not None:
             events.append((after[2], "T", "R", _agent_id(before[1])))
     events.sort(key=lambda event: event[0])
+    first_customer = _first(events, customer)
     return [
         {
             "id": f"{conversation.code}-g{n}",
@@ -439,13 +440,18 @@ def message_groups(conversation: WorldConversation) -> list[dict[str, Any]]:
                     "type": message_type,
                     "datecreated": la_time(at),
                     "format": "T",
-                    "message": f"message {n + 1}",
+                    "message": conversation.description if n == first_customer else f"message {n + 1}",
                     "visibility": None,
                 }
             ],
         }
         for n, (at, group_type, message_type, user) in enumerate(events)
     ]
+
+
+def _first(events: list[tuple[datetime, str, str, str]], user: str) -> int | None:
+    """The position of `user`'s first event."""
+    return next((n for n, event in enumerate(events) if event[3] == user), None)
 
 
 def _ticket_id(index: int) -> str:

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from connector.sandbox.themes import LANGUAGES, OTHER, ThemedText, write
+
 FIRST_NAMES = (
     "Anna",
     "Bram",
@@ -50,6 +52,16 @@ FOLLOW_UP_SHARE = 0.15
 """Share of tickets that are a customer's follow-up on a recent ticket of the same category."""
 FOLLOW_UP_DAYS = 5
 CATEGORIES = ("billing", "account", "delivery", "how-to", "technical", "complaint")
+CATEGORY_THEMES = {
+    "billing": ("invoice", "refund"),
+    "account": ("login", "cancel_subscription", "address_change"),
+    "delivery": ("late_delivery", "address_change", "damaged"),
+    "how-to": (OTHER, "cancel_subscription", "app_crash"),
+    "technical": ("app_crash", "login"),
+    "complaint": ("damaged", "late_delivery", "refund"),
+}
+"""The themes a ticket of each category is written from (a desk's categories are coarser than its topics,
+and a complaint can be about anything)."""
 CHANNELS = ("EMAIL", "CHAT", "PHONE", "FORM")
 PRIORITIES = ("LOW", "MEDIUM", "HIGH", "URGENT")
 TEAMS = ("Tier 1", "Tier 2", "Billing")
@@ -121,6 +133,8 @@ class WorldConversation:
     """(department index, agent index, from, to): a second row is a transfer."""
     notes: tuple[tuple[datetime, int], ...] = ()
     """Internal notes (time, agent index): agents writing to each other, never seen by the customer."""
+    description: str = ""
+    """The customer's first message."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +175,11 @@ class WorldDeal:
 class WorldTicket:
     index: int
     subject: str
+    description: str
+    """The customer's first message (HubSpot's `content`)."""
+    theme: str
+    """What the customer wrote about (`connector.sandbox.themes`): the truth topic tests compare with."""
+    language: str
     channel: str
     priority: str
     category: str
@@ -232,9 +251,13 @@ class World:
         last_event = max(t for t in (created, replied, closed) if t is not None)
         modified = last_event + timedelta(seconds=rng.randint(0, 600))
         owner = rng.randrange(self.agent_count) if replied is not None else None
+        text = self.customer_text("ticket", index, category)
         return WorldTicket(
             index=index,
-            subject=f"{category.capitalize()} question #{index + 1}",
+            subject=text.subject,
+            description=text.message,
+            theme=text.theme,
+            language=text.language,
             channel=rng.choice(CHANNELS),
             priority=rng.choices(PRIORITIES, weights=(30, 45, 20, 5))[0],
             category=category,
@@ -244,6 +267,14 @@ class World:
             closed_at=closed,
             modified_at=modified,
         )
+
+    def customer_text(self, kind: str, index: int, category: str) -> ThemedText:
+        """The subject and first message of ticket or conversation `index`: a theme its category suggests
+        (`CATEGORY_THEMES`), Dutch or English alike. A random stream of its own, so the texts leave every
+        other property of the world as it was."""
+        rng = self._rng(f"{kind}-text", index)
+        language = rng.choice(LANGUAGES)
+        return write(rng, rng.choice(CATEGORY_THEMES[category]), language)
 
     def ticket_customer(self, index: int) -> int:
         """The customer behind ticket `index`. Customers take turns (a stride coprime with their count),
@@ -415,10 +446,12 @@ class World:
                 )
             )
         )
+        text = self.customer_text("conversation", index, rng.choice(CATEGORIES))
         return WorldConversation(
             index=index,
             code=f"{chr(65 + index % 26)}{index:05d}-LA",
-            subject=f"{rng.choice(CATEGORIES).capitalize()} chat #{index + 1}",
+            subject=text.subject,
+            description=text.message,
             channel_type=channel,
             status="R" if resolved else ("N" if unanswered else rng.choice(("C", "A", "N", "W"))),
             department_index=department,

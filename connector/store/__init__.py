@@ -52,6 +52,7 @@ from connector.store.tables import (
     ticket_merge,
     webhook_event,
 )
+from connector.store.topics import replace_topics, stored_topics, ticket_texts, topics_of
 
 __all__ = ["Store", "UpsertCounts"]
 log = logging.getLogger(__name__)
@@ -216,6 +217,23 @@ class Store:
         """Record alerts just raised, each with its value and HubSpot task id, in one transaction."""
         with self.transaction() as connection:
             remember_alerts(connection, raised)
+
+    def ticket_texts(self, since: datetime | None = None) -> Iterator[tuple[str, str]]:
+        """(ticket id, subject and description) of the tickets KPIs count (`connector.store.topics`)."""
+        return ticket_texts(self.engine, since)
+
+    def replace_topics(self, topics: Sequence[dict[str, Any]], assigned: Sequence[tuple[str, int]]) -> None:
+        """Keep a topic discovery in place of the last one, in one transaction."""
+        with self.transaction() as connection:
+            replace_topics(connection, topics, assigned)
+
+    def topics(self) -> list[dict[str, Any]]:
+        """The topics of the last discovery, by number."""
+        return stored_topics(self.engine)
+
+    def topics_of(self, ticket_ids: Sequence[str]) -> dict[str, str]:
+        """Ticket id → its topic's label (tickets with a topic only)."""
+        return topics_of(self.engine, ticket_ids)
 
     def merged_tickets(self) -> dict[str, str]:
         """Every merged-away ticket → the ticket that survives it."""

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     Index,
+    Integer,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -231,6 +232,27 @@ alert_raised = Table(
     Column("raised_at", UtcDateTime(), nullable=False),
     comment="alerts already raised: the same rule on the same figure of the same period raises no second "
     "task",
+)
+
+topic = Table(
+    "topic",
+    metadata,
+    Column("number", Integer(), primary_key=True, comment="1 = the largest topic of the last discovery"),
+    Column("label", Text(), nullable=False, comment="its three most distinctive terms, ' / '-joined"),
+    Column("terms", JsonColumn, nullable=False),
+    Column("language", String(8), nullable=True),
+    Column("size", Integer(), nullable=False),
+    Column("examples", JsonColumn, nullable=False, comment="ids of the tickets most typical of it"),
+    Column("discovered_at", UtcDateTime(), nullable=False),
+    comment="the topics the last `helpdesk-kpi topics` found in the tickets' words (replaced as a whole)",
+)
+
+ticket_topic = Table(
+    "ticket_topic",
+    metadata,
+    Column("ticket_id", Text(), primary_key=True),
+    Column("topic", Integer(), nullable=False, comment="topic.number"),
+    comment="each ticket's topic by the last discovery; tickets without words have none",
 )
 
 sync_cursor = Table(
