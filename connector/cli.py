@@ -411,6 +411,37 @@ def forecast(obj: _Context, weeks: int | None, output: str) -> None:
 
 
 @cli.command()
+@click.option(
+    "--months",
+    type=click.IntRange(1, 120),
+    default=None,
+    help="Months of tickets to learn from (default HELPDESK_TOPIC_MONTHS, 12).",
+)
+@click.option("--format", "output", type=click.Choice(["json", "table"]), default="table", show_default=True)
+@click.pass_obj
+def topics(obj: _Context, months: int | None, output: str) -> None:
+    """Find the recurring topics in the tickets' subjects and first messages (Dutch and English; the
+    optional `topics` extra), keep each ticket's topic in the store and print the topics with examples
+    (progress lines go to standard error)."""
+    from connector.schema import Ticket
+    from connector.topics.report import render_json, render_table
+    from connector.topics.store import discover_and_store
+
+    settings = _settings_or_exit(obj)
+    with _open_store(settings) as store:
+        try:
+            found = discover_and_store(
+                settings, store, months=months, progress=lambda line: click.echo(line, err=True)
+            )
+        except (ConnectorError, ValueError) as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        examples = [e for t in found.topics for e in t.examples]
+        subjects = {t.id: t.subject or "" for t in store.records(Ticket, examples)}
+    click.echo((render_json if output == "json" else render_table)(found, subjects))
+
+
+@cli.command()
 @report_options
 @click.pass_obj
 def report(obj: _Context, out: Path, months: int | None) -> None:

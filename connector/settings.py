@@ -377,6 +377,19 @@ class Settings(BaseSettings):
     forecast_history_weeks: int = Field(
         12, ge=4, le=104, description="Weeks of history the contact forecast learns from (at least 4)."
     )
+    topic_count: int = Field(
+        0,
+        ge=0,
+        le=60,
+        description="Topics `topics` finds in the tickets' words; 0 = the number whose topics separate best "
+        "(silhouette, 4 to 30).",
+    )
+    topic_months: int = Field(
+        12, ge=1, le=120, description="Months of tickets (by creation) `topics` learns the topics from."
+    )
+    topic_seed: int = Field(
+        0, ge=0, description="Seed of topic discovery: the same store and seed give the same topics."
+    )
     fcr_window_days: float = Field(
         7,
         gt=0,

@@ -274,6 +274,18 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     hourly = run("forecast", "--format", "csv", "--weeks", "1", env=store_env).output.splitlines()
     assert len(hourly) == 1 + 168 and "agents_needed" in hourly[0]
     assert any(int(line.split(",")[6]) > 0 for line in hourly[1:]), "no hour needs an agent"
+    # why the world's customers wrote: the topics name the sandbox's themes, in both languages
+    found = run("topics", "--format", "json", env=store_env)
+    assert found.exit_code == 0, found.output
+    topics = json.loads(found.output[found.output.index("{") :])["topics"]
+    labels = " ".join(t["label"] for t in topics)
+    themes = {"refund": ("refund", "terugbetaling"), "login": ("password", "wachtwoord"),
+              "invoice": ("invoice", "factuur"), "damaged": ("damaged", "kapot"),
+              "cancel": ("cancel", "opzeggen"), "address": ("address", "adres"), "app": ("crashes", "crasht"),
+              "delivery": ("parcel", "pakket")}  # fmt: skip
+    named = {theme for theme, words in themes.items() if all(w in labels for w in words)}
+    assert len(named) >= 6, labels
+    assert sum(t["tickets"] for t in topics) >= 300 and all(t["examples"] for t in topics)
     again = run(*args)
     assert again.exit_code == 0, again.output
     assert "hubspot: no property value changed since the last push" in again.output
