@@ -21,20 +21,12 @@ import argparse
 import resource
 import sys
 import time
-from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.sandbox.themes import labelled_corpus
+from connector.sandbox.themes import labelled_corpus, purity
 from connector.topics import discover as discovery
-
-
-def purity(found: list[int | None], truth: list[str]) -> float:
-    groups: dict[int | None, list[str]] = defaultdict(list)
-    for topic, label in zip(found, truth, strict=True):
-        groups[topic].append(label)
-    return sum(Counter(g).most_common(1)[0][1] for g in groups.values()) / len(truth)
 
 
 def main() -> None:

@@ -4,13 +4,13 @@ typos, vague questions and second issues mentioned in passing; the topics found 
 from __future__ import annotations
 
 import importlib.util
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from connector.errors import ConfigError
-from connector.sandbox.themes import OTHER, THEMES, labelled_corpus, write
+from connector.sandbox.themes import OTHER, THEMES, labelled_corpus, purity, write
 from connector.topics.discover import discover
 from connector.topics.text import content_words, fold, language
 
@@ -24,14 +24,6 @@ def corpus() -> list[tuple[str, str, str]]:
         (f"t{n}", text.text, f"{text.theme}/{text.language}")
         for n, text in enumerate(labelled_corpus(SIZE, seed=1, typo_rate=0.05))
     ]
-
-
-def purity(found: list[int | None], truth: list[str]) -> float:
-    """Share of texts whose topic's most common label is their own."""
-    groups: dict[int | None, list[str]] = defaultdict(list)
-    for topic, label in zip(found, truth, strict=True):
-        groups[topic].append(label)
-    return sum(Counter(g).most_common(1)[0][1] for g in groups.values()) / len(truth)
 
 
 def test_words_that_carry_a_subject() -> None:

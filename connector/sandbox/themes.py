@@ -12,7 +12,8 @@ The sandbox's tickets carry these texts, and the topic tests and benchmark build
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 
 LANGUAGES = ("nl", "en")
@@ -241,6 +242,15 @@ def labelled_corpus(
         language = "nl" if rng.random() < dutch_share else "en"
         theme = OTHER if rng.random() < vague_share else rng.choice(themes)
         yield write(rng, theme, language, typo_rate=typo_rate)
+
+
+def purity(found: Sequence[Hashable], truth: Sequence[str]) -> float:
+    """How well topics `found` (one per text, None allowed) match the `truth` labels: the share of texts
+    whose topic's most common label is their own (1.0: every topic holds one label only)."""
+    groups: dict[Hashable, list[str]] = defaultdict(list)
+    for topic, label in zip(found, truth, strict=True):
+        groups[topic].append(label)
+    return sum(Counter(g).most_common(1)[0][1] for g in groups.values()) / len(truth)
 
 
 def _typos(rng: random.Random, text: str, rate: float) -> str:
