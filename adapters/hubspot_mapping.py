@@ -127,6 +127,11 @@ def primary_team(owner: Any) -> str | None:
     return primary[0].name if primary else None
 
 
+def _text_or_none(value: Any) -> str | None:
+    """A rich-text property as plain text; None when it holds no words."""
+    return (plain_text(str(value)) or None) if value else None
+
+
 def ticket(obj: Any, reference: Reference, *, archived: bool = False) -> Ticket:
     p: Mapping[str, Any] = obj.properties
     object_id = str(obj.id)
@@ -172,7 +177,7 @@ def ticket(obj: Any, reference: Reference, *, archived: bool = False) -> Ticket:
         object_id,
         {
             "subject": p.get("subject"),
-            "description": plain_text(str(p["content"])) or None if p.get("content") else None,
+            "description": _text_or_none(p.get("content")),
             "channel": channel,
             "status": status,
             "priority": priority,

@@ -41,8 +41,9 @@ def task_properties(
     address of the figure's snapshot record."""
     r = alert.result
     where = "overall" if r.cut == "overall" else f"{r.cut} {r.cut_value}"
-    subject = (
-        f"KPI alert: {r.kpi} {r.name} {where}, period from {r.period_start:%Y-%m-%d} ({alert.rule.text})"
+    subject = (  # unique per alert (rule, figure, period): the search before a create finds it by this
+        f"KPI alert: {r.kpi} {r.name} {r.stat} ({r.basis}) {where}, period from {r.period_start:%Y-%m-%d} "
+        f"({alert.rule.text})"
     )
     snapshot = f"helpdesk_kpi_snapshot with snapshot_key {r.snapshot_key}"
     body = (
