@@ -132,14 +132,17 @@ def alerts_step(
     from connector.alerts.raising import raise_alerts
 
     writer = None
-    targets = set(settings.write_back)
-    if targets & {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS} and Vendor.HUBSPOT in (
-        settings.sources
-    ):
+    if writes_hubspot(settings):
         writer = _hubspot_writer(settings, store, dry_run=dry_run, governor=governor, emit=emit)
     return raise_alerts(
         settings, store, results, moment=now or datetime.now(UTC), writer=writer, dry_run=dry_run
     )
+
+
+def writes_hubspot(settings: Settings) -> bool:
+    """HubSpot is written back to: it is a source, and its properties or snapshots are a write target."""
+    targets = {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS}
+    return bool(targets & set(settings.write_back)) and Vendor.HUBSPOT in settings.sources
 
 
 def _hubspot_writer(
@@ -234,11 +237,7 @@ def run_job(
         report.figures = len(results)
         report.lines.append(f"compute: {len(results)} figures for {months} month(s)")
         results = results + forecast_step(settings, store, now, report.lines)
-        targets = set(settings.write_back)
-        if (
-            targets & {WriteTarget.HUBSPOT_PROPERTIES, WriteTarget.HUBSPOT_SNAPSHOTS}
-            and Vendor.HUBSPOT in settings.sources
-        ):
+        if writes_hubspot(settings):
             with report.step("push"):
                 pushed = push_results(
                     settings,
@@ -263,7 +262,7 @@ def run_job(
                 governor=synced.governors.get("hubspot"),
                 emit=emit,
             )
-        if WriteTarget.DASHBOARD in targets:
+        if WriteTarget.DASHBOARD in settings.write_back:
             paths = write_report_for(settings, store, results, out)
             report.dashboard = paths["dashboard"]
             report.lines.append(f"dashboard: {paths['dashboard']}")
