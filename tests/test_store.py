@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from connector.errors import ConfigError, StoreError
 from connector.schema import ENTITIES, Agent, Contact, Record, Ticket, entity_model
 from connector.store import Store
-from connector.store.engine import create_store_engine, head_revision, migrate
+from connector.store.engine import alembic_config, create_store_engine, head_revision, migrate
 from connector.store.tables import metadata
 from tests.conftest import example_records
 
@@ -276,6 +277,22 @@ def test_database_from_a_newer_connector_is_refused_clearly(database_url: str) -
         connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(StoreError, match=r"schema version 9999.*upgrade the connector"):
         migrate(engine)
+    engine.dispose()
+
+
+def test_every_migration_downgrades_to_an_empty_database_and_up_again(database_url: str) -> None:
+    """Each revision's downgrade undoes its upgrade: down to base leaves only Alembic's own table, and the
+    way back up gives the same definitions again."""
+    engine = create_store_engine(database_url)
+    migrate(engine)
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+    tables = set(sa.inspect(engine).get_table_names())
+    assert tables <= {"alembic_version"}
+    migrate(engine)
+    with engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head_revision()
+        assert len(set(sa.inspect(connection).get_table_names())) == len(metadata.tables) + 1
     engine.dispose()
 
 

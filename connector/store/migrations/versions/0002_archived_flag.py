@@ -1,9 +1,5 @@
 """Archived flag on tickets, contacts and calls: records deleted in their source stay stored, marked, and
-every KPI leaves them out.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-24 08:46:22.390984
+every KPI leaves them out. Created 2026-11-24.
 """
 
 from __future__ import annotations
@@ -13,8 +9,6 @@ from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 TABLES = ("call", "contact", "ticket")
 

@@ -1,10 +1,6 @@
 """Fact indexes: a computation of a few periods finds the rows it needs by index instead of reading the
 whole store (see `connector.store.facts`): tickets by their latest event (an expression index), messages
-by their time, survey answers by their ticket.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-03 22:58:11
+by their time, survey answers by their ticket. Created 2026-12-03.
 """
 
 from __future__ import annotations
@@ -15,8 +11,6 @@ from connector.store.tables import LAST_EVENT_INDEX, LastEvent
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

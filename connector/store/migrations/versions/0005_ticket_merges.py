@@ -1,9 +1,5 @@
 """Ticket merges: which ticket a source merged into which (HubSpot's webhook merge events), so the
-merged-away tickets count no more and what referred to them belongs to the survivor.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-04 02:10:16
+merged-away tickets count no more and what referred to them belongs to the survivor. Created 2026-12-04.
 """
 
 from __future__ import annotations
@@ -13,8 +9,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,5 @@
 """Alerts already raised (HELPDESK_ALERTS): the same rule on the same figure of the same period raises
-no second HubSpot task.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-04 05:16:25.435800
+no second HubSpot task. Created 2026-12-04.
 """
 
 from __future__ import annotations
@@ -13,8 +9,6 @@ from alembic import op
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,5 @@
 """A ticket's description (the customer's first message), and the topics `helpdesk-kpi topics` discovers
-in the tickets' words with each ticket's topic.
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-04 06:35:28.377707
+in the tickets' words with each ticket's topic. Created 2026-12-04.
 """
 
 from __future__ import annotations
@@ -14,8 +10,6 @@ from sqlalchemy.dialects import postgresql
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
@@ -49,7 +43,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.drop_column("description")
+    # a plain ALTER TABLE (SQLite 3.35+ has DROP COLUMN): batch mode would copy the table on SQLite and
+    # lose the expression index 0004 made, which 0004's own downgrade then drops
+    op.drop_column("ticket", "description")
     op.drop_table("topic")
     op.drop_table("ticket_topic")
