@@ -132,23 +132,19 @@ def map_contact(item: dict[str, Any]) -> Contact:
     return build_contact(SOURCE, str(item.get("id")), values)
 
 
-class AircallAdapter(RequestsAdapter):
+class AircallAdapter(RequestsAdapter[AircallSettings]):
     vendor = SOURCE
 
     def __init__(
         self, config: AircallSettings, plan: SyncPlan, *, governor: RateGovernor | None = None
     ) -> None:
-        vendor = self.config = config
-        vendor.require("aircall")
-        assert vendor.base_url and vendor.api_id and vendor.api_token
-        super().__init__(
-            plan,
-            BasicAuth(vendor.api_id, vendor.api_token),
-            base_url=vendor.base_url,
-            requests_per_minute=vendor.requests_per_minute,
-            governor=governor,
-        )
+        super().__init__(config, plan, governor=governor)
         self._teams: dict[str, list[str]] | None = None
+
+    def auth(self, config: AircallSettings) -> BasicAuth:
+        """The company's API id and token as HTTP Basic credentials."""
+        assert config.api_id and config.api_token
+        return BasicAuth(config.api_id, config.api_token)
 
     def probe(self) -> None:
         """One cheap authenticated call, for `check --online`: the first user."""

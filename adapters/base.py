@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -161,28 +161,41 @@ class Adapter(Protocol):
     def close(self) -> None: ...
 
 
-class RequestsAdapter:
-    """Base of the `requests`-based adapters (LiveAgent, Aircall): the settings and plan, the vendor's
-    rate governor (its published requests per minute unless one is given) and one HTTP client."""
+class RequestsVendorSettings(Protocol):
+    """What `RequestsAdapter` reads of a vendor's settings model (`connector.settings`)."""
+
+    @property
+    def base_url(self) -> str | None: ...
+    @property
+    def requests_per_minute(self) -> int: ...
+    def require(self, vendor: str) -> None: ...
+
+
+C = TypeVar("C", bound=RequestsVendorSettings)
+
+
+class RequestsAdapter(Generic[C]):
+    """Base of the `requests`-based adapters (LiveAgent, Aircall): the vendor's settings (checked complete
+    for a sync) and the plan, the vendor's rate governor (its published requests per minute unless one is
+    given) and one HTTP client authenticated as the subclass's `auth` says."""
 
     vendor: str
 
-    def __init__(
-        self,
-        plan: SyncPlan,
-        auth: requests.auth.AuthBase,
-        *,
-        base_url: str,
-        requests_per_minute: int,
-        governor: RateGovernor | None = None,
-    ) -> None:
+    def __init__(self, config: C, plan: SyncPlan, *, governor: RateGovernor | None = None) -> None:
+        config.require(self.vendor)
+        assert config.base_url
+        self.config = config
         self.plan = plan
         self.governor = governor or RateGovernor.for_vendor(
-            self.vendor, limit=requests_per_minute, interval=60.0
+            self.vendor, limit=config.requests_per_minute, interval=60.0
         )
         session = requests.Session()
-        session.auth = auth
-        self.client = VendorClient(self.vendor, base_url, session, governor=self.governor)
+        session.auth = self.auth(config)
+        self.client = VendorClient(self.vendor, config.base_url, session, governor=self.governor)
+
+    def auth(self, config: C) -> requests.auth.AuthBase:
+        """The vendor's authentication from its settings (complete: `require` passed)."""
+        raise NotImplementedError
 
     def close(self) -> None:
         self.client.session.close()

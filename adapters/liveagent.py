@@ -358,26 +358,22 @@ def map_contact(item: dict[str, Any]) -> Contact:
     return build_contact(SOURCE, str(item.get("id")), values)
 
 
-class LiveAgentAdapter(RequestsAdapter):
+class LiveAgentAdapter(RequestsAdapter[LiveAgentSettings]):
     vendor = SOURCE
 
     def __init__(
         self, config: LiveAgentSettings, plan: SyncPlan, *, governor: RateGovernor | None = None
     ) -> None:
-        vendor = self.config = config
-        vendor.require("liveagent")
-        assert vendor.base_url and vendor.api_key
-        super().__init__(
-            plan,
-            HeaderKeyAuth("apikey", vendor.api_key),
-            base_url=vendor.base_url,
-            requests_per_minute=vendor.requests_per_minute,
-            governor=governor,
-        )
+        super().__init__(config, plan, governor=governor)
         self._departments: list[dict[str, Any]] | None = None
         self._tags: dict[str, str] | None = None
         self._agents: set[str] | None = None
         self.warned: set[str] = set()
+
+    def auth(self, config: LiveAgentSettings) -> HeaderKeyAuth:
+        """The API key in the `apikey` header."""
+        assert config.api_key
+        return HeaderKeyAuth("apikey", config.api_key)
 
     def probe(self) -> None:
         """One cheap authenticated call, for `check --online`: the first agent."""
