@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from connector.sandbox.emulator import Emulator, json_response
@@ -39,6 +38,17 @@ def unix(instant: Any) -> int | None:
 
 class AircallEmulator(Emulator):
     """A WSGI application answering Aircall's `/v1` paths (mounted at `/v1`) from a `World`."""
+
+    routes = (
+        ("GET", "/calls", "calls"),
+        ("GET", "/calls/<int:call_id>", "single_call"),
+        ("GET", "/users", "users"),
+        ("GET", "/teams", "teams"),
+        ("GET", "/contacts", "contacts"),
+        ("GET", "/webhooks", "webhooks"),
+        ("POST", "/webhooks", "create_webhook"),
+        ("DELETE", "/webhooks/<webhook_id>", "delete_webhook"),
+    )
 
     def __init__(
         self,
@@ -65,19 +75,6 @@ class AircallEmulator(Emulator):
         self.window = RollingWindow(requests_per_minute, 60.0)
         self.webhooks: list[dict[str, Any]] = []
         """Webhooks registered through the API, with the token Aircall puts in each delivery."""
-        self.url_map = Map(
-            [
-                Rule("/calls", endpoint="calls", methods=["GET"]),
-                Rule("/calls/<int:call_id>", endpoint="single_call", methods=["GET"]),
-                Rule("/users", endpoint="users", methods=["GET"]),
-                Rule("/teams", endpoint="teams", methods=["GET"]),
-                Rule("/contacts", endpoint="contacts", methods=["GET"]),
-                Rule("/webhooks", endpoint="webhooks", methods=["GET"]),
-                Rule("/webhooks", endpoint="create_webhook", methods=["POST"]),
-                Rule("/webhooks/<webhook_id>", endpoint="delete_webhook", methods=["DELETE"]),
-            ],
-            strict_slashes=False,
-        )
 
     def handle(self, request: Request) -> Response:
         if not self._authorised(request):

@@ -1,23 +1,29 @@
 """What every vendor emulator shares: the WSGI entry point, the request log and routing to methods.
 
-A vendor emulator declares `url_map` (Werkzeug rules whose endpoint `x` is served by method `_x`) and
-`handle(request)`, where it applies its own auth, rate limit and error shapes around `route(request)`.
+A vendor emulator declares `routes` (method, path as a Werkzeug rule, endpoint `x` served by its method
+`_x`) and `handle(request)`, where it applies its own auth, rate limit and error shapes around
+`route(request)`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
 
-from werkzeug.routing import Map
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 
 class Emulator:
-    url_map: Map
+    routes: ClassVar[Sequence[tuple[str, str, str]]] = ()
+    """(method, path, endpoint) per route; a path may hold Werkzeug converters such as `<int:call_id>`."""
 
     def __init__(self) -> None:
+        self.url_map = Map(
+            [Rule(path, endpoint=endpoint, methods=[method]) for method, path, endpoint in self.routes],
+            strict_slashes=False,
+        )
         self.requests: list[tuple[str, str]] = []
         """Every request (method, path with query), for tests to assert what a client asked."""
 

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from connector.sandbox.emulator import Emulator, json_response
@@ -51,6 +50,31 @@ STAGES = (
 
 class HubSpotEmulator(Emulator):
     """A WSGI application answering HubSpot's API paths from a `World`."""
+
+    routes = (
+        ("GET", "/account-info/v3/details", "account_details"),
+        ("GET", "/crm/v3/owners", "owners"),
+        ("GET", "/crm/v3/owners/", "owners"),
+        ("GET", "/crm/v3/pipelines/tickets", "pipelines"),
+        ("GET", "/crm/v3/objects/<object_type>", "list_objects"),
+        ("POST", "/crm/v3/objects/<object_type>", "create_object"),
+        ("POST", "/crm/v3/objects/<object_type>/search", "search_objects"),
+        ("POST", "/crm/v3/objects/<object_type>/batch/read", "batch_read"),
+        ("POST", "/crm/v3/objects/<object_type>/batch/update", "batch_update"),
+        ("POST", "/crm/v3/objects/<object_type>/batch/upsert", "batch_upsert"),
+        ("POST", "/crm/v3/objects/<object_type>/batch/create", "batch_create"),
+        ("GET", "/crm/v3/properties/<object_type>", "list_properties"),
+        ("POST", "/crm/v3/properties/<object_type>", "create_property"),
+        ("POST", "/crm/v3/properties/<object_type>/batch/create", "create_properties"),
+        ("GET", "/crm/v3/properties/<object_type>/groups", "list_groups"),
+        ("POST", "/crm/v3/properties/<object_type>/groups", "create_group"),
+        ("GET", "/crm/v3/properties/<object_type>/<name>", "get_property"),
+        ("GET", "/crm-object-schemas/v3/schemas", "list_schemas"),
+        ("POST", "/crm-object-schemas/v3/schemas", "create_schema"),
+        ("GET", "/crm-object-schemas/v3/schemas/<object_type>", "get_schema"),
+        ("POST", "/crm/v4/associations/<from_type>/<to_type>/batch/read", "associations"),
+        ("GET", "/crm/v3/objects/<object_type>/<object_id>", "get_object"),
+    )
 
     def __init__(
         self,
@@ -87,41 +111,6 @@ class HubSpotEmulator(Emulator):
         """Every search (object type, JSON body), for tests to assert how the connector searched."""
         self.writes: list[tuple[str, str, Any]] = []
         """Every write request (method, path, JSON body), for tests to assert what the connector wrote."""
-        self.url_map = Map(
-            [
-                Rule("/account-info/v3/details", endpoint="account_details", methods=["GET"]),
-                Rule("/crm/v3/owners", endpoint="owners", methods=["GET"]),
-                Rule("/crm/v3/owners/", endpoint="owners", methods=["GET"]),
-                Rule("/crm/v3/pipelines/tickets", endpoint="pipelines", methods=["GET"]),
-                Rule("/crm/v3/objects/<object_type>", endpoint="list_objects", methods=["GET"]),
-                Rule("/crm/v3/objects/<object_type>", endpoint="create_object", methods=["POST"]),
-                Rule("/crm/v3/objects/<object_type>/search", endpoint="search_objects", methods=["POST"]),
-                Rule("/crm/v3/objects/<object_type>/batch/read", endpoint="batch_read", methods=["POST"]),
-                Rule("/crm/v3/objects/<object_type>/batch/update", endpoint="batch_update", methods=["POST"]),
-                Rule("/crm/v3/objects/<object_type>/batch/upsert", endpoint="batch_upsert", methods=["POST"]),
-                Rule("/crm/v3/objects/<object_type>/batch/create", endpoint="batch_create", methods=["POST"]),
-                Rule("/crm/v3/properties/<object_type>", endpoint="list_properties", methods=["GET"]),
-                Rule("/crm/v3/properties/<object_type>", endpoint="create_property", methods=["POST"]),
-                Rule(
-                    "/crm/v3/properties/<object_type>/batch/create",
-                    endpoint="create_properties",
-                    methods=["POST"],
-                ),
-                Rule("/crm/v3/properties/<object_type>/groups", endpoint="list_groups", methods=["GET"]),
-                Rule("/crm/v3/properties/<object_type>/groups", endpoint="create_group", methods=["POST"]),
-                Rule("/crm/v3/properties/<object_type>/<name>", endpoint="get_property", methods=["GET"]),
-                Rule("/crm-object-schemas/v3/schemas", endpoint="list_schemas", methods=["GET"]),
-                Rule("/crm-object-schemas/v3/schemas", endpoint="create_schema", methods=["POST"]),
-                Rule("/crm-object-schemas/v3/schemas/<object_type>", endpoint="get_schema", methods=["GET"]),
-                Rule(
-                    "/crm/v4/associations/<from_type>/<to_type>/batch/read",
-                    endpoint="associations",
-                    methods=["POST"],
-                ),
-                Rule("/crm/v3/objects/<object_type>/<object_id>", endpoint="get_object", methods=["GET"]),
-            ],
-            strict_slashes=False,
-        )
 
     # --- WSGI -------------------------------------------------------------------------------------
 

@@ -26,7 +26,6 @@ from functools import cached_property
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from connector.sandbox.emulator import Emulator, json_response
@@ -55,6 +54,20 @@ def _parse_time(text: str) -> datetime:
 class LiveAgentEmulator(Emulator):
     """A WSGI application answering LiveAgent's `/api/v3` paths (mounted there) from a `World`."""
 
+    routes = (
+        ("GET", "/tickets", "tickets"),
+        ("GET", "/tickets/history", "history"),
+        ("GET", "/tickets/<ticket_id>", "ticket"),
+        ("GET", "/tickets/<ticket_id>/history", "ticket_history"),
+        ("GET", "/tickets/<ticket_id>/messages", "messages"),
+        ("GET", "/tickets/<ticket_id>/sla", "sla"),
+        ("GET", "/calls", "calls"),
+        ("GET", "/agents", "agents"),
+        ("GET", "/departments", "departments"),
+        ("GET", "/contacts", "contacts"),
+        ("GET", "/tags", "tags"),
+    )
+
     def __init__(self, world: World, *, api_key: str, requests_per_minute: int = 180) -> None:
         super().__init__()
         self.world = world
@@ -62,22 +75,6 @@ class LiveAgentEmulator(Emulator):
         self.window = RollingWindow(requests_per_minute, 60.0)
         self.changes: dict[int, tuple[dict[str, Any], datetime]] = {}
         """Tickets changed through `change` (tests): fields over the world's, and the change time."""
-        self.url_map = Map(
-            [
-                Rule("/tickets", endpoint="tickets", methods=["GET"]),
-                Rule("/tickets/history", endpoint="history", methods=["GET"]),
-                Rule("/tickets/<ticket_id>", endpoint="ticket", methods=["GET"]),
-                Rule("/tickets/<ticket_id>/history", endpoint="ticket_history", methods=["GET"]),
-                Rule("/tickets/<ticket_id>/messages", endpoint="messages", methods=["GET"]),
-                Rule("/tickets/<ticket_id>/sla", endpoint="sla", methods=["GET"]),
-                Rule("/calls", endpoint="calls", methods=["GET"]),
-                Rule("/agents", endpoint="agents", methods=["GET"]),
-                Rule("/departments", endpoint="departments", methods=["GET"]),
-                Rule("/contacts", endpoint="contacts", methods=["GET"]),
-                Rule("/tags", endpoint="tags", methods=["GET"]),
-            ],
-            strict_slashes=False,
-        )
 
     def handle(self, request: Request) -> Response:
         key = request.headers.get("apikey", "")
