@@ -308,25 +308,12 @@ def rate_results(
     basis: Basis = Basis.CALENDAR,
 ) -> list[KpiResult]:
     """value = scale × numerator / denominator; null when the denominator is 0 or absent."""
-    results = []
-    for group in groups:
-        num = group[numerator] or 0
-        den = group[denominator] or 0
-        value = scale * num / den if den else None
-        results.append(
-            ctx.result(
-                definition,
-                group,
-                stat,
-                value,
-                basis=basis,
-                unit=unit,
-                numerator=num,
-                denominator=den,
-                count=int(den),
-            )
+    return [
+        _ratio(
+            ctx, definition, group, stat, group[numerator] or 0, group[denominator] or 0, scale, unit, basis
         )
-    return results
+        for group in groups
+    ]
 
 
 def mean_results(
@@ -339,25 +326,42 @@ def mean_results(
     stat: str = "mean",
     unit: str | None = None,
 ) -> list[KpiResult]:
-    """value = total / n; null when n is 0."""
+    """value = total / n; null when n is 0 (an empty group has no total either)."""
     results = []
     for group in groups:
         count = group[n] or 0
-        sum_ = group[total]
-        value = sum_ / count if count else None
-        results.append(
-            ctx.result(
-                definition,
-                group,
-                stat,
-                value,
-                unit=unit,
-                numerator=sum_ if count else None,
-                denominator=count,
-                count=count,
-            )
-        )
+        total_ = group[total] if count else None
+        results.append(_ratio(ctx, definition, group, stat, total_, count, 1.0, unit, Basis.CALENDAR))
     return results
+
+
+def _ratio(
+    ctx: Context,
+    definition: KpiDefinition,
+    group: Group,
+    stat: str,
+    numerator: Any,
+    denominator: Any,
+    scale: float,
+    unit: str | None,
+    basis: Basis,
+) -> KpiResult:
+    """One result of scale × numerator / denominator (null when the denominator is 0), carrying both."""
+    if not denominator:
+        value = None
+    else:  # scale first, as a reader computes it (and a Decimal total is never multiplied by a float)
+        value = scale * numerator / denominator if scale != 1.0 else numerator / denominator
+    return ctx.result(
+        definition,
+        group,
+        stat,
+        value,
+        basis=basis,
+        unit=unit,
+        numerator=numerator,
+        denominator=denominator,
+        count=int(denominator),
+    )
 
 
 def count_results(
