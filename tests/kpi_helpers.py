@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypedDict
@@ -66,10 +66,12 @@ def run(
     kpis: Sequence[str] | None = None,
     now: datetime = NOW,
     merged_tickets: Sequence[tuple[str, str]] = (),
+    topics: Mapping[str, str] | None = None,
     **settings: Any,
 ) -> Results:
-    """Store `records` (and the (merged-away, surviving) ticket pairs `merged_tickets`) in a fresh store at
-    `database_url` and compute the KPIs."""
+    """Store `records` (and the (merged-away, surviving) ticket pairs `merged_tickets`, and ticket id →
+    topic label `topics` as a discovery would have kept them) in a fresh store at `database_url` and
+    compute the KPIs."""
     config = load_settings(database_url=database_url, **settings)
     store = Store.open(database_url)
     try:
@@ -77,10 +79,26 @@ def run(
             store.upsert(tx, list(records))
             for away, survivor in merged_tickets:
                 store.fold(tx, "ticket", away, survivor)
+        if topics:
+            store_topics(store, topics)
         periods = split_periods(start, end, grain, config.zone)
         return Results(compute(store, config, periods, cuts=cuts, kpi_ids=kpis, now=now))
     finally:
         store.close()
+
+
+def store_topics(store: Store, topics: Mapping[str, str]) -> None:
+    """Keep ticket id → topic label as the last discovery (topics numbered by size, as discovery does)."""
+    sizes: dict[str, int] = {}
+    for label in topics.values():
+        sizes[label] = sizes.get(label, 0) + 1
+    numbers = {label: n for n, label in enumerate(sorted(sizes, key=lambda x: (-sizes[x], x)), start=1)}
+    rows = [
+        {"number": n, "label": label, "terms": label.split(" / "), "language": "en", "size": sizes[label],
+         "examples": [i for i, t in topics.items() if t == label][:3], "discovered_at": NOW}
+        for label, n in numbers.items()
+    ]  # fmt: skip
+    store.replace_topics(rows, [(ticket_id, numbers[label]) for ticket_id, label in topics.items()])
 
 
 def at(text: str) -> datetime:

@@ -21,6 +21,10 @@ from connector.periods import Period
 from connector.settings import Settings
 
 ALL_CUTS: tuple[str, ...] = ("overall", *CUT_COLUMNS)
+RECORD_CUTS: tuple[str, ...] = tuple(c for c in ALL_CUTS if c != "topic")
+"""A KPI's cuts unless it names its own: the topic cut is asked for by the KPIs whose figure per topic
+says something (volume, resolution time, CSAT): per topic, every KPI would multiply the figures by the
+number of topics."""
 OVERALL_ONLY: tuple[str, ...] = ("overall",)
 
 
@@ -82,7 +86,7 @@ def kpi(
     *,
     unit: str,
     reads: Sequence[str],
-    cuts: Sequence[str] = ALL_CUTS,
+    cuts: Sequence[str] = RECORD_CUTS,
     timed: bool = False,
     better: str | None = None,
     looks_back: bool = False,
@@ -145,7 +149,14 @@ class Context:
     )
 
     def cuts_for(self, definition: KpiDefinition) -> tuple[str, ...]:
-        return tuple(c for c in self.cuts if c in definition.cuts) or OVERALL_ONLY
+        """The requested cuts the KPI has; the topic cut only once topics were discovered (before, every
+        ticket's topic is `(none)` and the cut would repeat the overall figure)."""
+        return (
+            tuple(
+                c for c in self.cuts if c in definition.cuts and (c != "topic" or self.workspace.has_topics)
+            )
+            or OVERALL_ONLY
+        )
 
     def groups(
         self, relation: str, aggregates: Mapping[str, str], cuts: Sequence[str], *, fill_overall: bool = True

@@ -7,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from connector.kpis.catalogue import (
+    ALL_CUTS,
     Context,
     Group,
     KpiDefinition,
@@ -18,7 +19,7 @@ from connector.kpis.catalogue import (
 from connector.kpis.results import KpiResult
 
 
-@kpi("K14", "csat", unit="percent", reads=("survey_response",), better="higher")
+@kpi("K14", "csat", unit="percent", reads=("survey_response",), cuts=ALL_CUTS, better="higher")
 def csat(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Positive CSAT responses / all CSAT responses × 100 (30 positive of 50 → 60 %), plus the mean
     score (stat `mean`, on the responses' own scale).

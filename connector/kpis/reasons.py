@@ -97,22 +97,35 @@ def repeat_contact_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return rate_results(ctx, d, groups)
 
 
+RISING_TOP = 3
+"""Topics flagged as rising per period at the most."""
+RISING_MIN_CHANGE = 25.0
+"""A rising topic's count grew by at least this many percent against the previous period…"""
+RISING_MIN_TICKETS = 5
+"""…and by at least this many tickets, so that 1 → 2 tickets (+100 %) is no trend."""
+
+
 @kpi(
     "K09",
     "contact_reasons",
     unit="count",
     reads=("ticket",),
-    cuts=("overall", "category", "tag"),
+    cuts=("overall", "category", "tag", "topic"),
     looks_back=True,
 )
 def contact_reasons(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
-    """Ticket count (`count`) and share of all tickets (`share`, %) per category and per tag, their rank
-    (`rank`, 1 = most frequent: the dashboard shows the top N) and the change of the count against the
-    previous period (`change`, %).
+    """Ticket count (`count`) and share of all tickets (`share`, %) per category, per tag and per topic
+    found in the tickets' words (`topic`, once `helpdesk-kpi topics` has run), their rank (`rank`, 1 =
+    most frequent: the dashboard shows the top N) and the change of the count against the previous
+    period (`change`, %). Topics rising fastest are flagged: `rising` = 1, 2, 3 for the at most
+    `RISING_TOP` topics whose count grew the most in percent, of those that grew by at least
+    `RISING_MIN_CHANGE` % and `RISING_MIN_TICKETS` tickets (a topic new in the period has no change and
+    is not flagged).
 
-    Period: ticket creation. Always broken down by category and by tag. The change is null when the
-    previous period had no ticket of that reason.
+    Period: ticket creation. Always broken down by category, by tag and (with topics) by topic. The
+    change is null when the previous period had no ticket of that reason.
     """
+    cuts = [c for c in ("category", "tag", "topic") if c != "topic" or ctx.workspace.has_topics]
     counts = _reason_counts(ctx, "x.created_at_p IS NOT NULL", "x.created_at_p")
     previous_first = ctx.periods[0].previous(ctx.settings.zone)
     before = _reason_counts(
@@ -128,46 +141,77 @@ def contact_reasons(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     results = count_results(
         ctx, d, [Group(pidx, "overall", None, {"n": totals.get(pidx, 0)}) for pidx in range(len(ctx.periods))]
     )
-    for cut in ("category", "tag"):
+    for cut in cuts:
         for pidx in range(len(ctx.periods)):
             ranked = sorted(
                 ((value, n) for (p, c, value), n in counts.items() if p == pidx and c == cut),
                 key=lambda item: (-item[1], item[0]),
             )
+            rising: list[tuple[float, Group]] = []
             for rank, (value, n) in enumerate(ranked, start=1):
                 group = Group(pidx, cut, value, {})
-                total = totals.get(pidx, 0)
                 earlier = (counts if pidx > 0 else before).get((pidx - 1, cut, value))
-                results += [
-                    ctx.result(d, group, "count", n, count=n),
-                    ctx.result(
-                        d,
-                        group,
-                        "share",
-                        100.0 * n / total if total else None,
-                        unit="percent",
-                        numerator=n,
-                        denominator=total,
-                        count=total,
-                    ),
-                    ctx.result(d, group, "rank", rank, unit="rank", count=len(ranked)),
-                    ctx.result(
-                        d,
-                        group,
-                        "change",
-                        100.0 * (n - earlier) / earlier if earlier else None,
-                        unit="percent_change",
-                        numerator=n - (earlier or 0),
-                        denominator=earlier,
-                        count=n,
-                    ),
-                ]
+                results += _reason_figures(ctx, d, group, n, totals.get(pidx, 0), rank, len(ranked), earlier)
+                if cut == "topic" and value != NONE and _rises(n, earlier):
+                    assert earlier
+                    rising.append((100.0 * (n - earlier) / earlier, group))
+            rising.sort(key=lambda item: (-item[0], item[1].cut_value or ""))
+            results += [
+                ctx.result(d, group, "rising", place, unit="rank", numerator=change, count=len(rising))
+                for place, (change, group) in enumerate(rising[:RISING_TOP], start=1)
+            ]
     return results
+
+
+def _rises(n: int, earlier: int | None) -> bool:
+    """Grew by at least `RISING_MIN_CHANGE` % and `RISING_MIN_TICKETS` tickets from a known count."""
+    if not earlier:
+        return False
+    return n - earlier >= RISING_MIN_TICKETS and 100.0 * (n - earlier) / earlier >= RISING_MIN_CHANGE
+
+
+def _reason_figures(
+    ctx: Context,
+    d: KpiDefinition,
+    group: Group,
+    n: int,
+    total: int,
+    rank: int,
+    ranked: int,
+    earlier: int | None,
+) -> list[KpiResult]:
+    """One reason's count, share, rank of `ranked` and change against `earlier`."""
+    return [
+        ctx.result(d, group, "count", n, count=n),
+        ctx.result(
+            d,
+            group,
+            "share",
+            100.0 * n / total if total else None,
+            unit="percent",
+            numerator=n,
+            denominator=total,
+            count=total,
+        ),
+        ctx.result(d, group, "rank", rank, unit="rank", count=ranked),
+        ctx.result(
+            d,
+            group,
+            "change",
+            100.0 * (n - earlier) / earlier if earlier else None,
+            unit="percent_change",
+            numerator=n - (earlier or 0),
+            denominator=earlier,
+            count=n,
+        ),
+    ]
 
 
 def _reason_counts(ctx: Context, where: str, pidx: str) -> dict[tuple[int, str, str], int]:
     rows = ctx.workspace.rows(
         f"""SELECT {pidx} AS pidx, 'category' AS cut, x.category AS value, count(*) FROM tickets x WHERE {where} GROUP BY ALL
+            UNION ALL
+            SELECT {pidx}, 'topic', x.topic, count(*) FROM tickets x WHERE {where} GROUP BY ALL
             UNION ALL
             SELECT pidx, 'tag', tag, count(*) FROM (
                 SELECT {pidx} AS pidx, unnest(CAST(json_extract_string(CAST(x.tags AS JSON), '$[*]') AS VARCHAR[])) AS tag

@@ -31,7 +31,14 @@ from sqlalchemy import BigInteger, Boolean, Date, Float, Numeric, Table
 
 from connector.kpis.workspace import json_list, unnested
 from connector.store import Store
-from connector.store.tables import UtcDateTime, entity_tables, identity_link, ticket_merge
+from connector.store.tables import (
+    UtcDateTime,
+    entity_tables,
+    identity_link,
+    ticket_merge,
+    ticket_topic,
+    topic,
+)
 
 SCHEMA = "s"
 
@@ -56,6 +63,8 @@ def copy_scope(con: duckdb.DuckDBPyConnection, store: Store, scope: RecordScope)
         *entity_tables.items(),
         ("identity_link", identity_link),
         ("ticket_merge", ticket_merge),
+        ("ticket_topic", ticket_topic),
+        ("topic", topic),
     ]:
         _copy(con, name, table, rows.get(name, []))
     return SCHEMA

@@ -6,6 +6,7 @@ import calendar
 from datetime import timedelta
 
 from connector.kpis.catalogue import (
+    ALL_CUTS,
     BASIS_SUFFIX,
     Basis,
     Context,
@@ -158,7 +159,15 @@ def average_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return duration_results(ctx, d, groups)
 
 
-@kpi("K04", "resolution_time", unit="seconds", reads=("ticket",), timed=True, better="lower")
+@kpi(
+    "K04",
+    "resolution_time",
+    unit="seconds",
+    reads=("ticket",),
+    cuts=ALL_CUTS,
+    timed=True,
+    better="lower",
+)
 def resolution_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Per ticket `resolved_at − created_at`; mean, median and p90 over the distinct tickets finally
     resolved in the period (stats `mean`, `median`, `p90`).

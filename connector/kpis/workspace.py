@@ -5,7 +5,7 @@ records a computation needs are copied once into in-memory tables with:
 - agents and contacts replaced by their cross-source identity (`identity_link`), so one person in three
   vendors counts once;
 - the cut columns every fact table shares: `agent`, `team`, `channel`, `source`, `priority`, `category`
-  (`(none)` where unknown), so one grouping routine serves every KPI; they are ENUM types of the values
+  and `topic` (the label of the ticket's discovered topic, `connector.topics`; `(none)` where unknown), so one grouping routine serves every KPI; they are ENUM types of the values
   found (`cut_<column>`, see `_cut_codes`), which read as text;
 - each timestamp `x` also as `x_e` (calendar seconds since the epoch), `x_b` (business seconds since the
   calendar's start), `x_p` (index of the period it falls in, null outside them) and, where a KPI needs
@@ -69,7 +69,7 @@ FACT_TABLES = ("ticket", "message", "call", "survey_response")
 INDEXED_SHARE = 1 / 4
 """Load bounds spanning less than this share of the store's ticket history are read by index (see
 `Workspace._fact_window`)."""
-CUT_COLUMNS = ("agent", "team", "channel", "source", "priority", "category")
+CUT_COLUMNS = ("agent", "team", "channel", "source", "priority", "category", "topic")
 _SCANNERS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner"}
 
 
@@ -174,6 +174,8 @@ class Workspace:
         """Set by the calendar: minutes per bucket, and the calendar's first minute since the epoch."""
         self._fact_tables: list[str] = []
         self._staged: list[str] = []
+        self.has_topics = False
+        """Whether any ticket read has a discovered topic (without, the topic cut is left out)."""
         try:  # a failed build leaves no connection to the store open (it would hold PostgreSQL locks)
             self._open(database_url, schema, loader)
             self._build()
@@ -221,6 +223,7 @@ class Workspace:
         )
         self._stage_facts()
         self._tickets()
+        self.con.execute("DROP TABLE topic_of_ticket")
         self._messages()
         self._calls()
         self._surveys()
@@ -233,6 +236,8 @@ class Workspace:
         # Deleted after `_cut_codes`: DuckDB's ALTER TYPE converts deleted rows too, whose values need
         # not be in the type.
         self.con.execute("DELETE FROM tickets WHERE archived")
+        found = self.con.execute(f"SELECT count(*) FROM tickets WHERE topic <> '{NONE}'").fetchone()
+        self.has_topics = bool(found and found[0])
         self._drop_duplicate_calls()
         self._contacts()
         self._purchases_reviews_costs()
@@ -250,8 +255,9 @@ class Workspace:
         )
 
     def _identity_tables(self) -> None:
-        """Who is who: agent and contact records → their identity, and merged-away tickets → the ticket
-        that survives them (`connector.store.merges`)."""
+        """Who is who: agent and contact records → their identity, merged-away tickets → the ticket
+        that survives them (`connector.store.merges`), and tickets → their topic's label (the last
+        discovery's, `connector.topics`)."""
         for kind in ("agent", "contact"):
             self.con.execute(
                 f"""CREATE TABLE {kind}_identity AS
@@ -260,6 +266,10 @@ class Workspace:
             )
         self.con.execute(
             f"CREATE TABLE merged_ticket AS SELECT ticket_id, into_ticket_id FROM {self.prefix}.ticket_merge"
+        )
+        self.con.execute(
+            f"""CREATE TABLE topic_of_ticket AS SELECT tt.ticket_id, tp.label
+            FROM {self.prefix}.ticket_topic tt JOIN {self.prefix}.topic tp ON tp.number = tt.topic"""
         )
 
     def _agents(self) -> None:
@@ -586,6 +596,7 @@ class Workspace:
                 coalesce(t.channel, '{NONE}') AS channel,
                 coalesce(t.priority, '{NONE}') AS priority,
                 coalesce(t.category, '{NONE}') AS category,
+                coalesce(tt.label, '{NONE}') AS topic,
                 coalesce(ai.identity_id, t.agent_id, '{NONE}') AS agent,
                 coalesce(t.team, '{NONE}') AS team,
                 coalesce(ci.identity_id, t.contact_id) AS contact,
@@ -610,6 +621,7 @@ class Workspace:
                     AS waiting_until
             FROM {self._facts("ticket")} t
             LEFT JOIN merged_ticket mt ON mt.ticket_id = t.id
+            LEFT JOIN topic_of_ticket tt ON tt.ticket_id = t.id
             LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id
             WHERE {self._ticket_needed()}""",
@@ -626,6 +638,7 @@ class Workspace:
                 m.source,
                 coalesce(t.priority, '{NONE}') AS priority,
                 coalesce(t.category, '{NONE}') AS category,
+                coalesce(t.topic, '{NONE}') AS topic,
                 utc(m.created_at) AS created_at
             FROM {self._facts("message")} m
             -- a merged-away ticket's messages are the survivor's
@@ -641,7 +654,7 @@ class Workspace:
         self._read(
             "calls",
             f"""SELECT c.id, c.source, c.direction, c.status, c.missed_reason, c.phone_number, c.ticket_id,
-                'phone' AS channel, '{NONE}' AS priority, '{NONE}' AS category,
+                'phone' AS channel, '{NONE}' AS priority, '{NONE}' AS category, '{NONE}' AS topic,
                 coalesce(ai.identity_id, c.agent_id, '{NONE}') AS agent,
                 coalesce(c.team, '{NONE}') AS team,
                 coalesce(ci.identity_id, c.contact_id, c.phone_number) AS contact,
@@ -704,6 +717,7 @@ class Workspace:
                 coalesce(t.channel, '{NONE}') AS channel,
                 coalesce(t.priority, '{NONE}') AS priority,
                 coalesce(t.category, '{NONE}') AS category,
+                coalesce(t.topic, '{NONE}') AS topic,
                 utc(r.submitted_at) AS submitted_at,
                 utc(r.responded_at) AS responded_at
             FROM {self._facts("survey_response")} r

@@ -11,7 +11,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
 from connector.store.records import id_chunks
-from connector.store.tables import entity_tables, identity_link, ticket_merge
+from connector.store.tables import entity_tables, identity_link, ticket_merge, ticket_topic, topic
 
 
 def scoped_rows(
@@ -57,6 +57,9 @@ def scoped_rows(
         ),
         key=("kind", "record_id"),
     )
+    # the tickets' topics (the topic cut), and the few topics of the last discovery whole
+    rows["ticket_topic"] = _where_in(connection, ticket_topic, ticket_topic.c.ticket_id, read)
+    rows["topic"] = [dict(row._mapping) for row in connection.execute(select(topic))]
     return rows
 
 
