@@ -154,3 +154,14 @@ def test_a_discovery_replaces_the_last_and_names_each_tickets_topic(tmp_path: Pa
         assert store.topics_of(["hubspot:1", "hubspot:2"]) == {"hubspot:1": "a / b / c"}
     finally:
         store.close()
+
+
+def test_a_label_two_topics_would_share_is_told_apart() -> None:
+    from connector.topics.discover import Topic, _unique_labels
+
+    topics = [Topic(n, "refund / money back", ("refund",), "en", 10 - n, ()) for n in (1, 2, 3)]
+    assert [t.label for t in _unique_labels(topics)] == [
+        "refund / money back",
+        "refund / money back (2)",
+        "refund / money back (3)",
+    ]

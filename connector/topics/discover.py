@@ -31,7 +31,7 @@ import importlib.util
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from connector.errors import ConfigError
@@ -244,7 +244,20 @@ def _describe(
                 examples=tuple(ids[i] for i in typical),
             )
         )
-    return sorted(topics, key=lambda t: (-t.size, t.label))
+    return _unique_labels(sorted(topics, key=lambda t: (-t.size, t.label)))
+
+
+def _unique_labels(topics: list[Topic]) -> list[Topic]:
+    """A label repeated by a smaller topic gets its rank appended ("refund / money back (2)"): the
+    label is the topic's name in the KPIs' topic cut and on HubSpot tickets, so two must never share one."""
+    seen: Counter[str] = Counter()
+    unique = []
+    for topic in topics:
+        seen[topic.label] += 1
+        unique.append(
+            topic if seen[topic.label] == 1 else replace(topic, label=f"{topic.label} ({seen[topic.label]})")
+        )
+    return unique
 
 
 def _terms(ranked: Sequence[str]) -> list[str]:
@@ -262,6 +275,4 @@ def _terms(ranked: Sequence[str]) -> list[str]:
 
 
 def _renumbered(topic: Topic, number: int) -> Topic:
-    from dataclasses import replace
-
     return replace(topic, number=number)
