@@ -333,3 +333,41 @@ def test_a_contacts_last_nps_is_the_last_answer_nps_counts_in_its_groups(file_st
         "promoter",
     )
     assert contacts["2"]["helpdesk_last_nps_category"] == "passive"
+
+
+def test_each_tickets_topic_reaches_hubspot_and_is_written_again_only_when_it_changes(
+    file_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("sklearn")
+    from connector.topics.store import discover_and_store
+    from tests.kpi_helpers import store_topics
+
+    with Sandbox(seed=23, size=200, **OPEN) as sandbox:  # type: ignore[arg-type]
+        settings = prepare(sandbox, file_store, monkeypatch)
+        discover_and_store(settings, file_store, now=NOW)
+        ids = [t.id for t in file_store.records(Ticket) if t.source == "hubspot"]
+        labels = file_store.topics_of(ids)
+        assert len(labels) > len(ids) / 2
+        assert push(settings, file_store).ok
+        tickets = sandbox.hubspot.kinds["tickets"]
+
+        def on_hubspot(ticket_id: str) -> str | None:
+            index = tickets.index_of(ticket_id.split(":", 1)[1])
+            assert index is not None
+            return tickets.record(index).properties.get("helpdesk_topic")
+
+        assert all(on_hubspot(i) == labels.get(i) for i in ids)
+        # the same topics again: nothing written; one ticket's topic changed: that ticket alone
+        discover_and_store(settings, file_store, now=NOW)
+        assert push(settings, file_store).updates == {}
+        moved = next(iter(labels))
+        store_topics(file_store, {**labels, moved: "something / else"})
+        before = len(sandbox.hubspot.writes)
+        assert push(settings, file_store).updates == {"tickets": 1}
+        sent = [
+            (i["id"], {k: v for k, v in i["properties"].items() if k != OWN_WRITE_PROPERTY})
+            for _, _, body in writes(sandbox, before, "/batch/update")
+            for i in body["inputs"]
+        ]
+        assert sent == [(moved.split(":", 1)[1], {"helpdesk_topic": "something / else"})]
+        assert on_hubspot(moved) == "something / else"

@@ -18,7 +18,7 @@ from adapters.hubspot_api import OWN_WRITE_PROPERTY
 from connector.kpis import open_workspace
 from connector.kpis.feedback import NPS_SCALE, nps_group
 from connector.kpis.scope import RecordScope
-from connector.kpis.workspace import Workspace
+from connector.kpis.workspace import NONE, Workspace
 from connector.periods import Grain, make_period
 from connector.settings import Settings
 from connector.store import Store
@@ -73,6 +73,9 @@ TICKET_PROPERTIES = (
     PropertySpec("helpdesk_escalated", "Escalated", "bool", "booleancheckbox", "Moved to another team or tier."),
     PropertySpec("helpdesk_first_contact_resolved", "First-contact resolved", "bool", "booleancheckbox",
                  "Resolved with one agent reply and never reopened (tickets whose messages are known)."),
+    PropertySpec("helpdesk_topic", "Contact topic", "string", "text",
+                 "The recurring topic found in the tickets' own words (`helpdesk-kpi topics`): its three most "
+                 "distinctive terms. Empty until topics are discovered, or when the ticket has no known word."),
     PropertySpec("helpdesk_figures_source", "Figures computed from", "string", "text",
                  "The source system whose records these figures come from."),
 )  # fmt: skip
@@ -157,9 +160,10 @@ def _ticket_values(
            SELECT t.id, t.first_reply_at_b - t.created_at_b, t.first_reply_at_e - t.created_at_e,
                   t.resolved_at_b - t.created_at_b, t.resolved_at_e - t.created_at_e, t.handle_seconds,
                   t.escalated, CASE WHEN r.n IS NOT NULL AND t.resolved_at IS NOT NULL
-                                    THEN r.n = 1 AND t.reopen_count = 0 END, t.source
+                                    THEN r.n = 1 AND t.reopen_count = 0 END,
+                  nullif(CAST(t.topic AS VARCHAR), ?), t.source
            FROM tickets t LEFT JOIN replies r ON r.ticket_id = t.id WHERE t.source = ?""",
-        [source],
+        [NONE, source],
     )
     names = [p.name for p in TICKET_PROPERTIES]
     return {
