@@ -89,6 +89,18 @@ def forecast_step(
     return results
 
 
+def topics_step(settings: Settings, store: Store, now: datetime | None, emit: Emit) -> str:
+    """`run`'s topics (`HELPDESK_TOPIC_REFRESH_DAYS`, `connector.topics.store.refresh_topics`): the line
+    saying what was done, or why nothing was (the `topics` extra missing, too few tickets with words) —
+    the rest of the run goes on either way."""
+    from connector.topics.store import refresh_topics
+
+    try:
+        return refresh_topics(settings, store, now=now, progress=emit)
+    except ConnectorError as exc:
+        return f"topics: skipped ({exc})"
+
+
 def push_results(
     settings: Settings,
     store: Store,
@@ -212,8 +224,9 @@ def run_job(
     now: datetime | None = None,
     emit: Emit = log.info,
 ) -> JobReport:
-    """Finish pending webhook events, sync every enabled source, compute the recent months, push to
-    HubSpot when it is a source and a write-back target, write the dashboard. Each step runs even when
+    """Finish pending webhook events, sync every enabled source, find or assign the tickets' topics,
+    compute the recent months, push to HubSpot when it is a source and a write-back target, write the
+    dashboard. Each step runs even when
     an earlier source failed; `emit` hears the progress lines (and a dry run's planned writes)."""
     from connector.writer.dashboard import write_report_for
 
@@ -229,6 +242,8 @@ def run_job(
         report.ok &= synced.ok
         report.lines += summary_lines(synced)
         report.lines.append(f"sync: {synced.records} records read, {synced.changed()} new or changed")
+        if settings.topic_refresh_days:
+            report.lines.append(topics_step(settings, store, now, emit))
         results: list[KpiResult] | None = None
         with report.step("compute"):
             results = compute_and_store(settings, store, recent_months(settings, months, now), now)

@@ -390,6 +390,13 @@ class Settings(BaseSettings):
     topic_seed: int = Field(
         0, ge=0, description="Seed of topic discovery: the same store and seed give the same topics."
     )
+    topic_refresh_days: int = Field(
+        7,
+        ge=0,
+        description="`run` discovers the topics anew when the last discovery is this many days old (or there "
+        "is none), and in between gives new tickets the known topic nearest their words; 0 = `run` leaves "
+        "topics alone (`topics` still works). Needs the `topics` extra.",
+    )
     fcr_window_days: float = Field(
         7,
         gt=0,

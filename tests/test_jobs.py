@@ -29,6 +29,11 @@ def test_run_job_reports_each_step_and_prints_nothing(
     assert report.figures > 0 and report.push is not None and report.push.ok
     assert report.dashboard is not None and report.dashboard.exists()
     assert set(report.usage) == {"hubspot", "liveagent", "aircall"}
+    # the tickets' topics were found, so the figures have them
+    assert any(line.startswith("topics: ") and "discovered over" in line for line in report.lines), report.lines
+    store = Store.open(settings.database_url)
+    assert any(r["cut"] == "topic" for r in store.kpi_results())
+    store.close()
     assert any("— done" in line for line in heard)  # progress went to the callback
     printed = capsys.readouterr()
     assert printed.out == ""  # and nothing to standard output

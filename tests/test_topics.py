@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,3 +166,55 @@ def test_a_label_two_topics_would_share_is_told_apart() -> None:
         "refund / money back (2)",
         "refund / money back (3)",
     ]
+
+
+def test_new_tickets_between_discoveries_get_the_known_topic_nearest_their_words(
+    corpus: list[tuple[str, str, str]],
+) -> None:
+    """Discovered on three quarters of the corpus, the last quarter assigned by the topics' terms alone:
+    those texts hold their themes about as well as the discovery's own (target purity ≥ 0.9)."""
+    from connector.topics.discover import assign
+
+    learned = SIZE * 3 // 4
+    found = discover([i for i, _, _ in corpus[:learned]], [t for _, t, _ in corpus[:learned]], seed=0)
+    later = corpus[learned:]
+    assigned = assign([t for _, t, _ in later], [(t.number, t.terms) for t in found.topics])
+    assert sum(a is None for a in assigned) <= len(later) * 0.02
+    assert purity(assigned, [truth.split("/")[0] for _, _, truth in later]) >= 0.9
+    assert assign(["hallo"], []) == [None]
+
+
+def test_run_discovers_when_topics_are_old_and_otherwise_assigns_the_new_tickets(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from connector.settings import load_settings
+    from connector.store import Store
+    from connector.topics.store import refresh_topics
+    from tests.kpi_helpers import ticket
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    texts = list(labelled_corpus(320, seed=4))
+
+    def tickets(start: int, stop: int, day: datetime) -> list[Any]:
+        return [ticket(day.isoformat(), source_id=f"n{n}", subject=texts[n].subject, description=texts[n].message)
+                for n in range(start, stop)]  # fmt: skip
+
+    url = f"sqlite:///{tmp_path / 'refresh.db'}"
+    settings = load_settings(database_url=url, topic_refresh_days=7)
+    store = Store.open(url)
+    try:
+        with store.transaction() as tx:
+            store.upsert(tx, tickets(0, 300, now - timedelta(days=20)))
+        first = refresh_topics(settings, store, now=now)
+        assert first.startswith("topics: ") and "discovered over 300 tickets" in first
+        known = store.topics()
+        with store.transaction() as tx:
+            store.upsert(tx, tickets(300, 320, now))
+        second = refresh_topics(settings, store, now=now + timedelta(days=1))
+        assert second == f"topics: 20 new ticket(s) given one of {len(known)} known topics (0 matched none)"
+        assert store.topics() == known  # the same discovery, kept
+        assert len(store.topics_of([f"hubspot:n{n}" for n in range(300, 320)])) == 20
+        third = refresh_topics(settings, store, now=now + timedelta(days=7))
+        assert "discovered over 320 tickets" in third
+    finally:
+        store.close()

@@ -52,7 +52,7 @@ from connector.store.tables import (
     ticket_merge,
     webhook_event,
 )
-from connector.store.topics import replace_topics, stored_topics, ticket_texts, topics_of
+from connector.store.topics import add_ticket_topics, replace_topics, stored_topics, ticket_texts, topics_of
 
 __all__ = ["Store", "UpsertCounts"]
 log = logging.getLogger(__name__)
@@ -218,9 +218,17 @@ class Store:
         with self.transaction() as connection:
             remember_alerts(connection, raised)
 
-    def ticket_texts(self, since: datetime | None = None) -> Iterator[tuple[str, str]]:
-        """(ticket id, subject and description) of the tickets KPIs count (`connector.store.topics`)."""
-        return ticket_texts(self.engine, since)
+    def ticket_texts(
+        self, since: datetime | None = None, *, unassigned: bool = False
+    ) -> Iterator[tuple[str, str]]:
+        """(ticket id, subject and description) of the tickets KPIs count (`connector.store.topics`);
+        with `unassigned`, of those without a topic only."""
+        return ticket_texts(self.engine, since, unassigned=unassigned)
+
+    def add_ticket_topics(self, assigned: Sequence[tuple[str, int]]) -> None:
+        """Give tickets without a topic one of the last discovery's, in one transaction."""
+        with self.transaction() as connection:
+            add_ticket_topics(connection, assigned)
 
     def replace_topics(self, topics: Sequence[dict[str, Any]], assigned: Sequence[tuple[str, int]]) -> None:
         """Keep a topic discovery in place of the last one, in one transaction."""

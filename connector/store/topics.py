@@ -13,14 +13,18 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection, Engine
 
+from connector.store.records import dialect_insert
 from connector.store.tables import entity_tables, ticket_merge, ticket_topic, topic
 
 CHUNK = 5_000
 
 
-def ticket_texts(engine: Engine, since: datetime | None = None) -> Iterator[tuple[str, str]]:
+def ticket_texts(
+    engine: Engine, since: datetime | None = None, *, unassigned: bool = False
+) -> Iterator[tuple[str, str]]:
     """(ticket id, subject + description) of every ticket a KPI counts (not archived, not merged away),
-    created from `since` on, oldest first; tickets with neither text are left out."""
+    created from `since` on, oldest first; tickets with neither text are left out, and with `unassigned`
+    those that have a topic."""
     t = entity_tables["ticket"].c
     merged = select(ticket_merge.c.ticket_id)
     query = (
@@ -31,6 +35,8 @@ def ticket_texts(engine: Engine, since: datetime | None = None) -> Iterator[tupl
     )
     if since is not None:
         query = query.where(t.created_at >= since)
+    if unassigned:
+        query = query.where(t.id.not_in(select(ticket_topic.c.ticket_id)))
     with engine.connect() as connection:
         for row in connection.execution_options(stream_results=True, yield_per=CHUNK).execute(query):
             yield row.id, "\n".join(part for part in (row.subject, row.description) if part)
@@ -47,6 +53,17 @@ def replace_topics(
     rows = [{"ticket_id": ticket_id, "topic": number} for ticket_id, number in assigned]
     for start in range(0, len(rows), CHUNK):
         connection.execute(insert(ticket_topic), rows[start : start + CHUNK])
+
+
+def add_ticket_topics(connection: Connection, assigned: Sequence[tuple[str, int]]) -> None:
+    """Give tickets without a topic one of the last discovery's (a ticket that got one meanwhile keeps
+    it)."""
+    rows = [{"ticket_id": ticket_id, "topic": number} for ticket_id, number in assigned]
+    for start in range(0, len(rows), CHUNK):
+        statement = dialect_insert(connection, ticket_topic).on_conflict_do_nothing(
+            index_elements=["ticket_id"]
+        )
+        connection.execute(statement, rows[start : start + CHUNK])
 
 
 def stored_topics(engine: Engine) -> list[dict[str, Any]]:
