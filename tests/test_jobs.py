@@ -30,7 +30,9 @@ def test_run_job_reports_each_step_and_prints_nothing(
     assert report.dashboard is not None and report.dashboard.exists()
     assert set(report.usage) == {"hubspot", "liveagent", "aircall"}
     # the tickets' topics were found, so the figures have them
-    assert any(line.startswith("topics: ") and "discovered over" in line for line in report.lines), report.lines
+    assert any(line.startswith("topics: ") and "discovered over" in line for line in report.lines), (
+        report.lines
+    )
     store = Store.open(settings.database_url)
     assert any(r["cut"] == "topic" for r in store.kpi_results())
     store.close()
