@@ -227,6 +227,11 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     assert "helpdesk_topic" in result.output
     assert "POST /crm/v3/objects/tickets/batch/update" in result.output  # what the sandbox's HubSpot received
     assert (tmp_path / "r" / "dashboard.html").exists() and "Open the dashboard:" in result.output
+    # the dashboard shows the topics, each with its trend and the subjects of typical tickets
+    topic_view = (
+        (tmp_path / "r" / "dashboard.html").read_text().split('id="topic-view"')[1].split("</table>")[0]
+    )
+    assert topic_view.count("<polyline points=") >= 6 and topic_view.count('<td class="examples"><div>') >= 6
     # the demo's world runs up to yesterday, whatever the date: the latest full month has figures
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1).isoformat()
     figures = json.loads((tmp_path / "r" / "kpis.json").read_text())

@@ -246,6 +246,41 @@ def test_views_of_the_latest_full_period_list_every_active_agent_and_the_top_rea
     assert "th data-sortable" in board
 
 
+def test_the_topics_section_shows_the_top_topics_with_trend_rising_flag_and_examples() -> None:
+    def topic(
+        month: int, label: str, value: float | None, stat: str = "count", kpi: str = "K09"
+    ) -> KpiResult:
+        unit = {"count": "count", "rising": "rank", "median": "seconds", "change": "percent_change"}[stat]
+        basis = "business" if kpi == "K04" else "calendar"
+        return result(kpi, month, value, stat=stat, basis=basis, cut="topic", cut_value=label, unit=unit)
+
+    results = [topic(8, "refund / money back", 4), topic(9, "refund / money back", 6),
+               topic(10, "refund / money back", 12), topic(10, "refund / money back", 1, "rising"),
+               topic(10, "refund / money back", 100.0, "change"),
+               topic(10, "refund / money back", 7200, "median", "K04"),
+               topic(8, "wachtwoord / inloggen", 9), topic(10, "wachtwoord / inloggen", 3),
+               topic(10, "wachtwoord / inloggen", None, "rising"), topic(10, "(none)", 2),
+               topic(11, "refund / money back", 50)]  # fmt: skip
+    html = render_dashboard(
+        results, zone=ZONE, generated_at=NOW, topic_examples={"refund / money back": ["Where is my refund?"]}
+    )
+    section = html.split('id="topic-view"')[1].split("</table>")[0]
+    rows = section.split("<tr")[2:]
+    assert [row.split("<td>")[1].split("<")[0].strip() for row in rows] == [
+        "refund / money back",  # 12 tickets in October, the latest full period (November is running)
+        "wachtwoord / inloggen",
+        "(no topic)",
+    ]
+    assert 'class="rising"' in rows[0] and "▲1" in rows[0] and "▲" not in rows[1]
+    assert "4 → 6 → 12 → 50" in rows[0] and "<polyline points=" in rows[0]  # every period shown
+    assert "9 → 0 → 3 → 0" in rows[1]
+    assert "<div>Where is my refund?</div>" in rows[0]
+    for text in (format_value(7200, "seconds"), format_value(100.0, "percent_change")):
+        assert f">{text}</td>" in rows[0], (text, rows[0])
+    empty = render_dashboard([result("K14", 10, 80.0)], zone=ZONE, generated_at=NOW)
+    assert "No topics yet" in empty
+
+
 def test_write_report_for_names_agents_and_draws_the_settings_targets(tmp_path: Path) -> None:
     from connector.schema import Agent
 

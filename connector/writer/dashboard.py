@@ -7,14 +7,15 @@ inline script only makes table columns sortable, and the page reads fully withou
 screen and prints legibly. It shows, for the periods the results cover: a card per KPI with the latest
 full period's headline and a trend chart (calendar and business basis where the KPI is timed, targets
 from the settings drawn), K11's weekday × hour heat map, the agent leaderboard, the channel, team,
-priority (first response against its targets) and category views and the top contact reasons of the
-latest full period, the business-hours vs calendar comparison, and every KPI's definition.
+priority (first response against its targets) and category views, the top contact reasons and the
+topics found in the tickets' words (trend, rising flag, examples) of the latest full period, the
+business-hours vs calendar comparison, and every KPI's definition.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from connector.kpis.catalogue import QUANTILE_METHOD, is_forecast
 from connector.kpis.results import KpiResult, headline_stat, to_csv, to_json
 from connector.kpis.tickets import WEEKDAYS
 from connector.kpis.workspace import NONE
+from connector.schema import Ticket
 from connector.settings import PRIORITIES, Settings
 
 CHART_W, CHART_H, PAD = 320, 120, 28
@@ -49,10 +51,17 @@ PRIORITY = (FRT, ("K02", "value", "business", "Answered within target (business 
 SHARE = ("K09", "share", "calendar", "Share of tickets")
 REASON_TICKETS = ("K09", "count", "calendar", "Tickets")
 CATEGORY = (RESOLUTION, ("K08", "value", "calendar", "Repeat contacts"), CSAT, SHARE, REASON_TICKETS)
-REASONS = (("K09", "change", "calendar", "Change against the period before"), SHARE, REASON_TICKETS)
+CHANGE = ("K09", "change", "calendar", "Change against the period before")
+REASONS = (CHANGE, SHARE, REASON_TICKETS)
+TOPICS = (("K04", "median", "business", "Resolution, median (business hours)"), CSAT, CHANGE, SHARE,
+          REASON_TICKETS)  # fmt: skip
+"""Topic columns: which topics are slow or make customers unhappy, which grow, and how large each is."""
+SPARK_W, SPARK_H = 96, 24
 WITHOUT = {"agent": "(unassigned)", "team": "(no team)", "priority": "(no priority)",
-           "category": "(no category)", "channel": "(unknown channel)", "tag": "(no tag)"}  # fmt: skip
+           "category": "(no category)", "channel": "(unknown channel)", "tag": "(no tag)",
+           "topic": "(no topic)"}  # fmt: skip
 """A view's label for the records without a value of its cut."""
+EXAMPLE_CHARACTERS = 90
 TOP_REASONS = 10
 """K09's definition promises the top N contact reasons: the dashboard lists this many (categories and
 tags together)."""
@@ -505,6 +514,73 @@ def agent_roster(store: Any) -> dict[str, tuple[str, bool]]:
     return {identity: (name or identity, active) for identity, (name, active) in roster.items()}
 
 
+@dataclass(frozen=True)
+class TopicRow:
+    """One topic in the latest full period: its figures, its tickets per period as a sparkline, its
+    place among the topics rising fastest (K09 `rising`, None: not rising) and example subjects."""
+
+    label: str
+    cells: list[tuple[str, float | None]]
+    trend: str
+    """SVG polyline points of the topic's tickets per period, oldest first."""
+    trend_text: str
+    rising: int | None
+    examples: Sequence[str]
+
+
+@dataclass(frozen=True)
+class TopicView:
+    headings: list[str]
+    rows: list[TopicRow]
+
+
+def _topic_view(
+    results: Sequence[KpiResult],
+    latest: datetime | None,
+    starts: Sequence[datetime],
+    currency: str,
+    examples: Mapping[str, Sequence[str]],
+) -> TopicView:
+    """The top `TOP_REASONS` topics of the latest full period by tickets (`TOPICS` columns), each with
+    its trend over every period shown and the subjects of its most typical tickets."""
+    table = _table(results, "topic", TOPICS, latest, currency, limit=TOP_REASONS)
+    counts: dict[str, dict[datetime, float]] = defaultdict(dict)
+    rising: dict[str, int] = {}
+    for r in results:
+        if r.kpi != "K09" or r.cut != "topic" or r.cut_value is None or r.value is None:
+            continue
+        if r.stat == "count":
+            counts[r.cut_value][r.period_start] = r.value
+        elif r.stat == "rising" and r.period_start == latest:
+            rising[r.cut_value] = int(r.value)
+    rows = []
+    for label, cells in table.rows:
+        key = NONE if label == WITHOUT["topic"] else label
+        series = [counts[key].get(start, 0.0) for start in starts]
+        rows.append(
+            TopicRow(
+                label,
+                cells,
+                _sparkline(series),
+                " → ".join(format_value(v, "count") for v in series),
+                rising.get(key),
+                examples.get(key, ()),
+            )
+        )
+    return TopicView(table.headings, rows)
+
+
+def _sparkline(values: Sequence[float]) -> str:
+    """SVG polyline points for `values` in a `SPARK_W` × `SPARK_H` box (2 px margin), zero at the bottom."""
+    if not values:
+        return ""
+    top = max(values) or 1.0
+    step = (SPARK_W - 4) / max(len(values) - 1, 1)
+    return " ".join(
+        f"{2 + n * step:.1f},{SPARK_H - 2 - v / top * (SPARK_H - 4):.1f}" for n, v in enumerate(values)
+    )
+
+
 class DashboardOptions(TypedDict, total=False):
     """`render_dashboard`'s options beyond the results and the time zone, as `write_report` passes them on."""
 
@@ -514,6 +590,7 @@ class DashboardOptions(TypedDict, total=False):
     currency: str
     kpi_ids: Sequence[str] | None
     targets: Sequence[Target]
+    topic_examples: Mapping[str, Sequence[str]]
 
 
 def render_dashboard(
@@ -526,11 +603,13 @@ def render_dashboard(
     currency: str = "",
     kpi_ids: Sequence[str] | None = None,
     targets: Sequence[Target] = (),
+    topic_examples: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """The dashboard for `results`: a card per KPI of `kpi_ids` (default: the whole catalogue) — one
     without figures says what would give it some — and the views of the latest full period. The
     leaderboard lists every agent of `active_agents` (identities), with figures or not. Forecast figures
-    (K32, of coming days) are drawn apart, as the staffing map."""
+    (K32, of coming days) are drawn apart, as the staffing map. `topic_examples` gives each topic's
+    example subjects (topic label → subjects)."""
     forecasts = [r for r in results if is_forecast(r.kpi)]
     results = [r for r in results if not is_forecast(r.kpi)]
     overall = [r for r in results if r.cut == "overall"]
@@ -556,6 +635,7 @@ def render_dashboard(
         "categories": _table(results, "category", CATEGORY, latest, currency),
         "reasons": _table(results, ("category", "tag"), REASONS, latest, currency, limit=TOP_REASONS),
     }
+    topics = _topic_view(results, latest, starts, currency, topic_examples or {})
     heat = _heat_map(results, latest) if latest else None
     bars = _target_bars(results, targets, latest) if latest else None
     comparison = []
@@ -602,6 +682,9 @@ def render_dashboard(
         bar_plot=BAR_PLOT,
         bar_row=BAR_ROW,
         top_reasons=TOP_REASONS,
+        topics=topics,
+        spark_w=SPARK_W,
+        spark_h=SPARK_H,
         quantile_method=QUANTILE_METHOD,
     )
 
@@ -646,4 +729,24 @@ def write_report_for(
         currency=settings.currency,
         kpi_ids=settings.kpis,
         targets=targets_from(settings),
+        topic_examples=topic_examples(store),
     )
+
+
+def topic_examples(store: Any) -> dict[str, list[str]]:
+    """Topic label → the subjects (else the first words) of its most typical tickets, as stored by the
+    last discovery."""
+    topics = store.topics()
+    wanted = [ticket_id for t in topics for ticket_id in t["examples"]]
+    tickets = {t.id: t for t in store.records(Ticket, wanted)}
+    examples: dict[str, list[str]] = {}
+    for t in topics:
+        found = [tickets[i] for i in t["examples"] if i in tickets]
+        examples[t["label"]] = [_example_text(ticket) for ticket in found]
+    return examples
+
+
+def _example_text(ticket: Ticket) -> str:
+    """A ticket's subject, or the start of its description (at most `EXAMPLE_CHARACTERS`)."""
+    text = ticket.subject or ticket.description or ""
+    return text if len(text) <= EXAMPLE_CHARACTERS else text[: EXAMPLE_CHARACTERS - 1].rstrip() + "…"
