@@ -226,8 +226,8 @@ def run_job(
 ) -> JobReport:
     """Finish pending webhook events, sync every enabled source, find or assign the tickets' topics,
     compute the recent months, push to HubSpot when it is a source and a write-back target, write the
-    dashboard. Each step runs even when
-    an earlier source failed; `emit` hears the progress lines (and a dry run's planned writes)."""
+    dashboard. Each step runs even when an earlier source failed; `emit` hears the progress lines (and a
+    dry run's planned writes)."""
     from connector.writer.dashboard import write_report_for
 
     report = JobReport()

@@ -5,8 +5,9 @@ records a computation needs are copied once into in-memory tables with:
 - agents and contacts replaced by their cross-source identity (`identity_link`), so one person in three
   vendors counts once;
 - the cut columns every fact table shares: `agent`, `team`, `channel`, `source`, `priority`, `category`
-  and `topic` (the label of the ticket's discovered topic, `connector.topics`; `(none)` where unknown), so one grouping routine serves every KPI; they are ENUM types of the values
-  found (`cut_<column>`, see `_cut_codes`), which read as text;
+  and `topic` (the label of the ticket's discovered topic, `connector.topics`), `(none)` where unknown,
+  so one grouping routine serves every KPI; they are ENUM types of the values found (`cut_<column>`, see
+  `_cut_codes`), which read as text;
 - each timestamp `x` also as `x_e` (calendar seconds since the epoch), `x_b` (business seconds since the
   calendar's start), `x_p` (index of the period it falls in, null outside them) and, where a KPI needs
   them, `x_open` (whether the desk was open then) and `x_how` (local hour of the week, Monday 00h = 0), so
