@@ -119,10 +119,15 @@ def push_results(
     snapshot is a period's record, not a reading of a gauge. The dashboard shows the running period;
     HubSpot gets it once it has closed, and again only when late records change a figure. Forecast
     figures (K32) are of coming periods by nature: they go as made, and again when a forecast changes."""
+    writer = _hubspot_writer(settings, store, dry_run=dry_run, governor=governor, emit=emit)
+    return _push_with(writer, settings, store, now)
+
+
+def _push_with(writer: HubSpotWriter, settings: Settings, store: Store, now: datetime | None) -> PushReport:
+    """`push_results` through a writer the caller made (`run` shares one with its alert step)."""
     from connector.writer.properties import record_values
 
     moment = now or datetime.now(UTC)
-    writer = _hubspot_writer(settings, store, dry_run=dry_run, governor=governor, emit=emit)
     targets = set(settings.write_back)
     values = record_values(store, settings, now=moment) if WriteTarget.HUBSPOT_PROPERTIES in targets else {}
     snapshots = snapshots_due(store, moment) if WriteTarget.HUBSPOT_SNAPSHOTS in targets else []
@@ -134,18 +139,14 @@ def alerts_step(
     store: Store,
     results: list[KpiResult],
     *,
+    writer: HubSpotWriter | None,
     dry_run: bool,
     now: datetime | None = None,
-    governor: Any = None,
-    emit: Emit = log.info,
 ) -> list[str]:
-    """`HELPDESK_ALERTS` on the run's figures: each new alert a HubSpot task when HubSpot is a source and
-    a write target, and a summary line (see `connector.alerts.raising`)."""
+    """`HELPDESK_ALERTS` on the run's figures: each new alert a HubSpot task through `writer` (None: HubSpot
+    is not written), and a summary line (see `connector.alerts.raising`)."""
     from connector.alerts.raising import raise_alerts
 
-    writer = None
-    if writes_hubspot(settings):
-        writer = _hubspot_writer(settings, store, dry_run=dry_run, governor=governor, emit=emit)
     return raise_alerts(
         settings, store, results, moment=now or datetime.now(UTC), writer=writer, dry_run=dry_run
     )
@@ -252,31 +253,28 @@ def run_job(
         report.figures = len(results)
         report.lines.append(f"compute: {len(results)} figures for {months} month(s)")
         results = results + forecast_step(settings, store, now, report.lines)
+        hubspot: HubSpotWriter | None = None
+
+        def hubspot_writer() -> HubSpotWriter:
+            """One writer for the push and the alerts, on the sync's HubSpot budget."""
+            governor = synced.governors.get("hubspot")
+            return _hubspot_writer(settings, store, dry_run=dry_run, governor=governor, emit=emit)
+
         if writes_hubspot(settings):
             with report.step("push"):
-                pushed = push_results(
-                    settings,
-                    store,
-                    dry_run=dry_run,
-                    now=now,
-                    governor=synced.governors.get("hubspot"),
-                    emit=emit,
-                )
+                hubspot = hubspot_writer()
+                pushed = _push_with(hubspot, settings, store, now)
                 report.push = pushed
                 report.ok &= pushed.ok
                 report.lines += pushed.lines()
                 total = synced.usage["hubspot"].calls if "hubspot" in synced.usage else pushed.write_calls
                 report.lines.append(f"hubspot: {pushed.write_calls} write calls; {total} API calls in all")
         with report.step("alerts"):
-            report.lines += alerts_step(
-                settings,
-                store,
-                results,
-                dry_run=dry_run,
-                now=now,
-                governor=synced.governors.get("hubspot"),
-                emit=emit,
-            )
+            if hubspot is not None:
+                hubspot.new_report()  # task refusals are the alerts' own, not the push's
+            elif writes_hubspot(settings):
+                hubspot = hubspot_writer()  # the push step could not make one: fail here too, not silently
+            report.lines += alerts_step(settings, store, results, writer=hubspot, dry_run=dry_run, now=now)
         if WriteTarget.DASHBOARD in settings.write_back:
             paths = write_report_for(settings, store, results, out)
             report.dashboard = paths["dashboard"]

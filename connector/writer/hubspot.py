@@ -131,6 +131,8 @@ class HubSpotWriter:
         self.report = PushReport(dry_run=dry_run)
         self.write_id = _new_write_id()
         self._properties_ready = False
+        self._snapshot_type: str | None = None
+        """The snapshot object's objectTypeId once found or made: one schema listing per writer."""
         self._started: float | None = None
         self._last_line = 0.0
 
@@ -395,16 +397,21 @@ class HubSpotWriter:
                 if found is not None:
                     return found
             raise
-        return str(created.object_type_id or created.fully_qualified_name)
+        self._snapshot_type = str(created.object_type_id or created.fully_qualified_name)
+        return self._snapshot_type
 
     def _find_snapshot_schema(self) -> str | None:
-        """The objectTypeId of the portal's schema named `helpdesk_kpi_snapshot`, if there is one."""
+        """The objectTypeId of the portal's schema named `helpdesk_kpi_snapshot`, if there is one (listed
+        once per writer: a schema, once there, stays)."""
+        if self._snapshot_type is not None:
+            return self._snapshot_type
         schemas = self.api.client.crm.schemas.core_api
         listing = self.api.call("default", schemas.get_all_with_http_info)
         for schema in listing.results or []:
             if schema.name == SNAPSHOT_OBJECT:
-                return str(schema.object_type_id or schema.fully_qualified_name)
-        return None
+                self._snapshot_type = str(schema.object_type_id or schema.fully_qualified_name)
+                break
+        return self._snapshot_type
 
     def _no_custom_objects(self) -> None:
         self.report.snapshot_note = (
