@@ -25,6 +25,7 @@ from adapters.base import (
     build_contact,
     format_cursor,
     map_each,
+    plain_text,
 )
 from adapters.governor import RateGovernor
 from adapters.http import BasicAuth, Shape
@@ -89,12 +90,24 @@ def map_call(item: dict[str, Any], user_teams: dict[str, str]) -> Call:
             "team": _team(item, user_teams, user),
             "contact_id": f"{SOURCE}:{contact['id']}" if contact.get("id") is not None else None,
             "phone_number": (item.get("raw_digits") or (phones[0].get("value") if phones else None)) or None,
+            "notes": _notes(item.get("comments")),
             "tags": [t.get("name") for t in item.get("tags") or [] if isinstance(t, dict)],
             "comments": len(item.get("comments") or []),
             "number": (item.get("number") or {}).get("name"),
             "archived": bool(item.get("archived")),
         },
     )
+
+
+def _notes(comments: Any) -> str | None:
+    """The comments' `content` as plain text, oldest (`posted_at`) first, blank-line-joined; None without
+    any. A comment that is not an object or has no text is passed over."""
+    if not isinstance(comments, list):
+        return None
+    written = [c for c in comments if isinstance(c, dict) and isinstance(c.get("content"), str)]
+    written.sort(key=lambda c: posted if isinstance(posted := c.get("posted_at"), int) else 0)
+    texts = [plain_text(c["content"]) for c in written]
+    return "\n\n".join(t for t in texts if t) or None
 
 
 def _team(item: dict[str, Any], user_teams: dict[str, str], user: dict[str, Any]) -> str | None:

@@ -98,7 +98,7 @@ SPECS = {
         "calls", "calls", "call",
         required=("hs_timestamp", "hs_lastmodifieddate"),
         optional=("hs_call_direction", "hs_call_duration", "hs_call_status", "hs_call_disposition",
-                  "hubspot_owner_id"),
+                  "hs_call_body", "hubspot_owner_id"),
         associations=("contacts", "tickets"),
         sweep_archived=True,
     ),

@@ -226,6 +226,7 @@ def call(obj: Any, reference: Reference, *, archived: bool = False) -> Call:
             "team": reference.owner_teams.get(str(owner)) if owner else None,
             "contact_id": reference.first_associated(object_id, "contacts"),
             "ticket_id": reference.first_associated(object_id, "tickets"),
+            "notes": _text_or_none(p.get("hs_call_body")),
             "updated_at": instant(p.get("hs_lastmodifieddate")) or obj.updated_at,
             "archived": archived or bool(getattr(obj, "archived", False)),
             "hs_call_status": p.get("hs_call_status"),

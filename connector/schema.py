@@ -393,6 +393,9 @@ class Call(SourceRecord):
     contact_id: RecordId | None = None
     phone_number: PhoneE164 | None = None
     ticket_id: RecordId | None = None
+    notes: str | None = None
+    """What agents wrote on the call, as plain text (Aircall's comments oldest first, blank-line-joined;
+    HubSpot's `hs_call_body`): words the topic discovery reads alongside the tickets'."""
     updated_at: UtcDatetime | None = None
     archived: bool = False
     """Deleted (archived) in its source: kept for history, left out of every KPI."""

@@ -92,6 +92,22 @@ def test_aircall_optional_fields_missing_and_unknown_direction() -> None:
         aircall.map_call({"id": 2, "direction": "inbound"}, {})  # no start: not a call we can count
 
 
+def test_aircall_call_notes_are_its_comments_text_oldest_first() -> None:
+    item = {"id": 3, "direction": "inbound", "started_at": 1761999127, "ended_at": 1761999300}
+    comments = [
+        {"id": 2, "content": "Refund promised <b>today</b>", "posted_at": 1761999400},
+        {"id": 1, "content": "Customer called about order 12345", "posted_at": 1761999350},
+        {"id": 3, "content": "   ", "posted_at": 1761999500},  # no words: passed over
+        "not a comment",
+        {"id": 4, "posted_at": 1761999600},  # no content
+    ]
+    call = aircall.map_call(item | {"comments": comments}, {})
+    assert call.notes == "Customer called about order 12345\n\nRefund promised today"
+    assert call.raw["comments"] == 5
+    assert aircall.map_call(item | {"comments": []}, {}).notes is None
+    assert aircall.map_call(item | {"comments": None}, {}).notes is None
+
+
 def test_aircall_users_and_contacts() -> None:
     users = body("aircall", "users")["users"]
     agent = aircall.map_user(users[0], ["Tier 1"])
@@ -405,13 +421,15 @@ def test_hubspot_calls_contacts_feedback_and_deals() -> None:
     answered = hubspot_mapping.call(
         _object(
             {"hs_timestamp": "2026-01-05T09:00:00.000Z", "hs_call_direction": "INBOUND", "hs_call_status": "COMPLETED",
-             "hs_call_duration": "125500", "hubspot_owner_id": "101"},
+             "hs_call_duration": "125500", "hubspot_owner_id": "101",
+             "hs_call_body": "<p>Klant belde: pakket <b>niet</b> bezorgd</p>"},
             "7",
         ),
         reference,
     )  # fmt: skip
     assert (answered.status, answered.talk_seconds, answered.team) == ("answered", 125.5, "Tier 2")
     assert answered.contact_id == "hubspot:200" and answered.ticket_id == "hubspot:55"  # lowest id first
+    assert answered.notes == "Klant belde: pakket niet bezorgd"  # hs_call_body's rich text, as plain text
     missed = hubspot_mapping.call(
         _object(
             {

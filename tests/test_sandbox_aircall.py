@@ -104,3 +104,18 @@ def test_webhook_registry(session: requests.Session, sandbox: Sandbox) -> None:
         == 204
     )
     assert session.get(f"{sandbox.aircall_url}/webhooks", timeout=10).json()["webhooks"] == []
+
+
+def test_answered_calls_carry_the_agents_note_as_a_comment(
+    session: requests.Session, sandbox: Sandbox
+) -> None:
+    calls = session.get(f"{sandbox.aircall_url}/calls", params={"per_page": 50}, timeout=10).json()["calls"]
+    commented = [c for c in calls if c["comments"]]
+    assert commented and all(c["answered_at"] for c in commented)  # only answered calls have a note
+    assert not [c for c in calls if c["comments"] and not c["answered_at"]]
+    for call in commented:
+        (comment,) = call["comments"]
+        note = sandbox.world.call(call["id"] - 900_000).note
+        assert note is not None and comment["content"] == note.message
+        assert comment["posted_at"] > call["ended_at"]
+        assert problems("aircall", "call_comments", comment) == []

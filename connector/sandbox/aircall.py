@@ -153,7 +153,7 @@ class AircallEmulator(Emulator):
             "tags": [{"id": 10 + n, "name": name} for n, name in enumerate(call.tags)]
             if self._settled(call)
             else [],
-            "comments": [],
+            "comments": self._comments(call) if self._settled(call) else [],
             "raw_digits": _dialled(call.customer_index),
             "country_code_a2": "NL",
             "direct_link": f"{self.base_url}/v1/calls/{900_000 + call.index}",
@@ -162,6 +162,14 @@ class AircallEmulator(Emulator):
             if call.agent_index is not None and call.direction == "inbound"
             else [],
         }
+
+    @staticmethod
+    def _comments(call: WorldCall) -> list[dict[str, Any]]:
+        """The agent's note as the call's one comment, posted a minute after hang-up."""
+        if call.note is None:
+            return []
+        posted = int(call.ended_at.timestamp()) + 60
+        return [{"id": 70_000_000 + call.index, "content": call.note.message, "posted_at": posted}]
 
     @cached_property
     def _team_names(self) -> list[str]:

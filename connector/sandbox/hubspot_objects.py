@@ -247,6 +247,7 @@ def crm_kinds(world: World, quirks: HubSpotQuirks | None = None) -> dict[str, Ob
             "hs_call_duration": str(duration_ms),
             "hs_call_status": "COMPLETED" if c.answered_at else "NO_ANSWER",
             "hs_call_disposition": None,
+            "hs_call_body": c.note.message if c.note else None,
             "hubspot_owner_id": str(100 + c.agent_index) if c.agent_index is not None else None,
             "hs_createdate": iso(c.started_at),
             "hs_lastmodifieddate": iso(c.ended_at),

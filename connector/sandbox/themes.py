@@ -213,12 +213,8 @@ def write(rng: random.Random, theme: str, language: str, *, typo_rate: float = 0
     off-topic aside or a sentence of another theme (a second issue mentioned in passing); each word
     mistyped with probability `typo_rate` (a letter dropped, doubled, swapped with its neighbour or
     replaced). `OTHER` writes a vague question of no theme."""
-    subjects, sentences = VAGUE[language] if theme == OTHER else THEMES[theme][language]
-    fill = {
-        "n": str(rng.randrange(10_000, 99_999)),
-        "d": rng.choice(DAYS[language]),
-        "p": rng.choice(PRODUCTEN if language == "nl" else PRODUCTS),
-    }
+    subjects, sentences = _phrases(theme, language)
+    fill = _fill(rng, language)
     body = [] if rng.random() < 0.1 else rng.sample(sentences, rng.choice((1, 2, 2, 3)))
     if rng.random() < 0.3:
         body.insert(rng.randrange(len(body) + 1), rng.choice(ASIDES[language]))
@@ -229,6 +225,38 @@ def write(rng: random.Random, theme: str, language: str, *, typo_rate: float = 0
     message = " ".join(p for p in parts if p).format(**fill)
     subject = rng.choice(subjects).format(**fill)
     return ThemedText(theme, language, _typos(rng, subject, typo_rate), _typos(rng, message, typo_rate))
+
+
+NOTE_OPENERS = {
+    "en": ("Customer called:", "Caller:", "Call about", "Customer on the phone:", ""),
+    "nl": ("Klant belde:", "Beller:", "Gesprek over", "Klant aan de lijn:", ""),
+}
+"""How agents start a call note (the customer's words follow, as the agent heard them)."""
+
+
+def write_note(rng: random.Random, theme: str, language: str, *, typo_rate: float = 0.03) -> ThemedText:
+    """An agent's note on a call about `theme`: an opener, a subject line of the theme and one of its
+    sentences, typed in a hurry (each word mistyped with probability `typo_rate`). The note is the
+    `message`; the `subject` is its first part."""
+    subjects, sentences = _phrases(theme, language)
+    fill = _fill(rng, language)
+    head = " ".join(p for p in (rng.choice(NOTE_OPENERS[language]), rng.choice(subjects)) if p).format(**fill)
+    note = f"{head} – {rng.choice(sentences).format(**fill)}"
+    return ThemedText(theme, language, _typos(rng, head, typo_rate), _typos(rng, note, typo_rate))
+
+
+def _phrases(theme: str, language: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The subjects and sentences `theme` is written from (`OTHER`: the vague ones)."""
+    return VAGUE[language] if theme == OTHER else THEMES[theme][language]
+
+
+def _fill(rng: random.Random, language: str) -> dict[str, str]:
+    """Values for a phrase's `{n}` (an order number), `{d}` (a day) and `{p}` (a product)."""
+    return {
+        "n": str(rng.randrange(10_000, 99_999)),
+        "d": rng.choice(DAYS[language]),
+        "p": rng.choice(PRODUCTEN if language == "nl" else PRODUCTS),
+    }
 
 
 def labelled_corpus(

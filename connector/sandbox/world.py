@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from connector.sandbox.themes import LANGUAGES, OTHER, ThemedText, write
+from connector.sandbox.themes import LANGUAGES, OTHER, ThemedText, write, write_note
 
 FIRST_NAMES = (
     "Anna",
@@ -62,6 +62,8 @@ CATEGORY_THEMES = {
 }
 """The themes a ticket of each category is written from (a desk's categories are coarser than its topics,
 and a complaint can be about anything)."""
+CALL_NOTE_SHARE = 0.6
+"""Share of answered calls an agent writes a note on."""
 CHANNELS = ("EMAIL", "CHAT", "PHONE", "FORM")
 PRIORITIES = ("LOW", "MEDIUM", "HIGH", "URGENT")
 TEAMS = ("Tier 1", "Tier 2", "Billing")
@@ -106,6 +108,8 @@ class WorldCall:
     agent_index: int | None
     customer_index: int
     tags: tuple[str, ...]
+    note: ThemedText | None = None
+    """The agent's note on an answered call (Aircall's comment, HubSpot's `hs_call_body`), if written."""
 
 
 @dataclass(frozen=True)
@@ -332,7 +336,16 @@ class World:
             agent,
             rng.randrange(self.customer_count),
             tags,
+            self.call_note(index) if answered is not None else None,
         )
+
+    def call_note(self, index: int) -> ThemedText | None:
+        """The note an agent wrote on answered call `index` (`CALL_NOTE_SHARE` of them get one): a theme
+        of a random category's, Dutch or English alike; a random stream of its own, as `customer_text`."""
+        rng = self._rng("call-note", index)
+        if rng.random() >= CALL_NOTE_SHARE:
+            return None
+        return write_note(rng, rng.choice(CATEGORY_THEMES[rng.choice(CATEGORIES)]), rng.choice(LANGUAGES))
 
     def customer(self, index: int) -> WorldCustomer:
         """Customer `index`: the same person (email, phone) in HubSpot, LiveAgent and Aircall."""

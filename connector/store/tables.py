@@ -242,7 +242,9 @@ topic = Table(
     Column("terms", JsonColumn, nullable=False),
     Column("language", String(8), nullable=True),
     Column("size", Integer(), nullable=False),
-    Column("examples", JsonColumn, nullable=False, comment="ids of the tickets most typical of it"),
+    Column(
+        "examples", JsonColumn, nullable=False, comment="ids of the tickets (or calls) most typical of it"
+    ),
     Column("discovered_at", UtcDateTime(), nullable=False),
     comment="the topics the last `helpdesk-kpi topics` found in the tickets' words (replaced as a whole)",
 )
@@ -253,6 +255,14 @@ ticket_topic = Table(
     Column("ticket_id", Text(), primary_key=True),
     Column("topic", Integer(), nullable=False, comment="topic.number"),
     comment="each ticket's topic by the last discovery; tickets without words have none",
+)
+
+call_topic = Table(
+    "call_topic",
+    metadata,
+    Column("call_id", Text(), primary_key=True),
+    Column("topic", Integer(), nullable=False, comment="topic.number"),
+    comment="each call's topic by the last discovery, from its notes; calls without notes have none",
 )
 
 sync_cursor = Table(
