@@ -13,6 +13,7 @@ from connector.periods import Grain, split_periods
 from connector.schema import Call, Contact, Record, SurveyResponse, Ticket
 from connector.settings import load_settings
 from connector.store import Store
+from connector.store.topics import TopicKind
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -67,11 +68,12 @@ def run(
     now: datetime = NOW,
     merged_tickets: Sequence[tuple[str, str]] = (),
     topics: Mapping[str, str] | None = None,
+    call_topics: Mapping[str, str] | None = None,
     **settings: Any,
 ) -> Results:
     """Store `records` (and the (merged-away, surviving) ticket pairs `merged_tickets`, and ticket id →
-    topic label `topics` as a discovery would have kept them) in a fresh store at `database_url` and
-    compute the KPIs."""
+    topic label `topics` and call id → topic label `call_topics` as a discovery would have kept them) in
+    a fresh store at `database_url` and compute the KPIs."""
     config = load_settings(database_url=database_url, **settings)
     store = Store.open(database_url)
     try:
@@ -79,18 +81,20 @@ def run(
             store.upsert(tx, list(records))
             for away, survivor in merged_tickets:
                 store.fold(tx, "ticket", away, survivor)
-        if topics:
-            store_topics(store, topics)
+        if topics or call_topics:
+            store_topics(store, topics or {}, call_topics)
         periods = split_periods(start, end, grain, config.zone)
         return Results(compute(store, config, periods, cuts=cuts, kpi_ids=kpis, now=now))
     finally:
         store.close()
 
 
-def store_topics(store: Store, topics: Mapping[str, str]) -> None:
-    """Keep ticket id → topic label as the last discovery (topics numbered by size, as discovery does)."""
+def store_topics(store: Store, topics: Mapping[str, str], calls: Mapping[str, str] | None = None) -> None:
+    """Keep ticket id → topic label (and call id → topic label) as the last discovery (topics numbered
+    by size, as discovery does)."""
+    calls = calls or {}
     sizes: dict[str, int] = {}
-    for label in topics.values():
+    for label in [*topics.values(), *calls.values()]:
         sizes[label] = sizes.get(label, 0) + 1
     numbers = {label: n for n, label in enumerate(sorted(sizes, key=lambda x: (-sizes[x], x)), start=1)}
     rows = [
@@ -98,7 +102,11 @@ def store_topics(store: Store, topics: Mapping[str, str]) -> None:
          "examples": [i for i, t in topics.items() if t == label][:3], "discovered_at": NOW}
         for label, n in numbers.items()
     ]  # fmt: skip
-    store.replace_topics(rows, [(ticket_id, numbers[label]) for ticket_id, label in topics.items()])
+    assigned: dict[TopicKind, list[tuple[str, int]]] = {
+        "ticket": [(record_id, numbers[label]) for record_id, label in topics.items()],
+        "call": [(record_id, numbers[label]) for record_id, label in calls.items()],
+    }
+    store.replace_topics(rows, assigned)
 
 
 def at(text: str) -> datetime:

@@ -223,7 +223,7 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     )
     assert "hubspot: created 2 property groups and 20 properties" in result.output
     # the run found why the world's customers wrote, and wrote each ticket's topic to HubSpot
-    assert re.search(r"topics: \d+ discovered over \d+ tickets", result.output), result.output
+    assert re.search(r"topics: \d+ discovered over \d+ tickets and \d+ calls", result.output), result.output
     assert "helpdesk_topic" in result.output
     assert "POST /crm/v3/objects/tickets/batch/update" in result.output  # what the sandbox's HubSpot received
     assert (tmp_path / "r" / "dashboard.html").exists() and "Open the dashboard:" in result.output

@@ -3,12 +3,14 @@ topic cut of resolution time (K04) and CSAT (K14) — hand-computed fixtures."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from connector.periods import Grain
 from connector.schema import Ticket
-from tests.kpi_helpers import JAN, plus, run, survey, ticket
+from tests.kpi_helpers import JAN, call, plus, run, survey, ticket
 
 DEC_DAY = "2025-12-10T10:00:00Z"
 JAN_DAY = "2026-01-12T10:00:00Z"
@@ -101,6 +103,42 @@ def test_resolution_time_and_csat_per_topic(url: str) -> None:
     assert results.value("K04", "mean") == 11 * 3600
     assert results.value("K14", **slow_cut) == 0.0  # 2 and 3 of 5: neither satisfied
     assert results.value("K14", **quick_cut) == 100.0
+
+
+def test_calls_per_topic_from_their_notes_else_their_ticket(url: str) -> None:
+    """January: two calls whose notes are about refunds, one without notes on a late-delivery ticket (its
+    ticket's topic), one with neither (no topic), one refund call in December and one archived. K09's
+    `calls` per topic: refund 2, late delivery 1; December's refund call in December's figure only; a
+    topic with calls and no ticket still gets its `calls` figure."""
+    refund_ticket = ticket(JAN_DAY)
+    parcel_ticket = ticket(JAN_DAY)
+    notes = [call(JAN_DAY, notes="refund") for _ in range(2)]
+    on_ticket = call(JAN_DAY, ticket_id=parcel_ticket.id)
+    bare = call(JAN_DAY)
+    earlier = call(DEC_DAY, notes="refund")
+    gone = call(JAN_DAY, notes="refund", archived=True)
+    warranty = call(JAN_DAY, notes="warranty")
+    records = [refund_ticket, parcel_ticket, *notes, on_ticket, bare, earlier, gone, warranty]
+    results = run(
+        url,
+        records,
+        start=date(2025, 12, 1),
+        end=date(2026, 2, 1),
+        grain=Grain.MONTH,
+        kpis=["K09"],
+        topics={refund_ticket.id: "refund / money back", parcel_ticket.id: "late delivery / parcel"},
+        call_topics={c.id: "refund / money back" for c in (*notes, earlier, gone)}
+        | {warranty.id: "warranty"},
+    )
+    calls = {(r.period_start.month, r.cut_value): r.value for r in results.results if r.stat == "calls"}
+    assert calls == {
+        (12, "refund / money back"): 1,
+        (1, "refund / money back"): 2,
+        (1, "late delivery / parcel"): 1,
+        (1, "warranty"): 1,
+    }
+    counted = [r.value for r in results.results if r.stat == "count" and r.cut_value == "warranty"]
+    assert counted == [0]  # January: no ticket about it, only a call
 
 
 def test_without_topics_no_topic_figures(url: str) -> None:

@@ -4,6 +4,7 @@ typos, vague questions and second issues mentioned in passing; the topics found 
 from __future__ import annotations
 
 import importlib.util
+import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from connector.errors import ConfigError
-from connector.sandbox.themes import OTHER, THEMES, labelled_corpus, purity, write
+from connector.sandbox.themes import OTHER, THEMES, labelled_corpus, purity, write, write_note
 from connector.topics.discover import discover
 from connector.topics.text import content_words, fold, language
 
@@ -136,7 +137,7 @@ def test_a_discovery_replaces_the_last_and_names_each_tickets_topic(tmp_path: Pa
     from datetime import UTC, datetime
 
     from connector.store import Store
-    from tests.kpi_helpers import ticket
+    from tests.kpi_helpers import call, ticket
 
     store = Store.open(f"sqlite:///{tmp_path / 't.db'}")
     try:
@@ -144,15 +145,27 @@ def test_a_discovery_replaces_the_last_and_names_each_tickets_topic(tmp_path: Pa
             store.upsert(tx, [ticket("2026-01-05T10:00:00Z", source_id="1", subject="Refund", description="geld"),
                               ticket("2026-01-06T10:00:00Z", source_id="2", subject=None, description=None),
                               ticket("2026-01-07T10:00:00Z", source_id="3", subject="Login", archived=True)])  # fmt: skip
-        assert list(store.ticket_texts()) == [("hubspot:1", "Refund\ngeld")]
+            store.upsert(tx, [call("2026-01-05T11:00:00Z", source_id="7", notes="Klant belde: geld terug"),
+                              call("2026-01-04T11:00:00Z", source_id="8"),  # no notes: no words
+                              call("2026-01-05T12:00:00Z", source_id="9", notes="refund", archived=True)])  # fmt: skip
+        assert list(store.topic_texts("ticket")) == [("hubspot:1", "Refund\ngeld")]
+        assert list(store.topic_texts("call")) == [("aircall:7", "Klant belde: geld terug")]
         row = {"label": "a / b / c", "terms": ["a"], "language": "nl", "size": 1, "examples": ["hubspot:1"],
                "discovered_at": datetime(2026, 1, 8, tzinfo=UTC)}  # fmt: skip
         store.replace_topics(
-            [{"number": 1, **row}, {"number": 2, **row, "label": "x / y / z"}], [("hubspot:1", 2)]
+            [{"number": 1, **row}, {"number": 2, **row, "label": "x / y / z"}],
+            {"ticket": [("hubspot:1", 2)], "call": [("aircall:7", 2)]},
         )
-        store.replace_topics([{"number": 1, **row}], [("hubspot:1", 1)])
+        assert store.topic_sizes() == {2: {"ticket": 1, "call": 1}}
+        store.replace_topics([{"number": 1, **row}], {"ticket": [("hubspot:1", 1)]})
         assert [t["label"] for t in store.topics()] == ["a / b / c"]
         assert store.topics_of(["hubspot:1", "hubspot:2"]) == {"hubspot:1": "a / b / c"}
+        assert store.topic_sizes() == {1: {"ticket": 1, "call": 0}}  # the calls' topics went with the last
+        assert list(store.topic_texts("call", unassigned=True)) == [("aircall:7", "Klant belde: geld terug")]
+        store.add_topics("call", [("aircall:7", 1)])
+        store.add_topics("call", [("aircall:7", 2)])  # one that got a topic meanwhile keeps it
+        assert store.topic_sizes() == {1: {"ticket": 1, "call": 1}}
+        assert list(store.topic_texts("call", unassigned=True)) == []
     finally:
         store.close()
 
@@ -190,14 +203,19 @@ def test_run_discovers_when_topics_are_old_and_otherwise_assigns_the_new_tickets
     from connector.settings import load_settings
     from connector.store import Store
     from connector.topics.store import refresh_topics
-    from tests.kpi_helpers import ticket
+    from tests.kpi_helpers import call, ticket
 
     now = datetime(2026, 6, 1, tzinfo=UTC)
     texts = list(labelled_corpus(320, seed=4))
+    rng = random.Random(5)
+    notes = [write_note(rng, theme, language) for theme in sorted(THEMES) for language in ("nl", "en")] * 4
 
     def tickets(start: int, stop: int, day: datetime) -> list[Any]:
         return [ticket(day.isoformat(), source_id=f"n{n}", subject=texts[n].subject, description=texts[n].message)
                 for n in range(start, stop)]  # fmt: skip
+
+    def calls(start: int, stop: int, day: datetime) -> list[Any]:
+        return [call(day.isoformat(), source_id=f"c{n}", notes=notes[n].message) for n in range(start, stop)]
 
     url = f"sqlite:///{tmp_path / 'refresh.db'}"
     settings = load_settings(database_url=url, topic_refresh_days=7)
@@ -205,16 +223,21 @@ def test_run_discovers_when_topics_are_old_and_otherwise_assigns_the_new_tickets
     try:
         with store.transaction() as tx:
             store.upsert(tx, tickets(0, 300, now - timedelta(days=20)))
+            store.upsert(tx, calls(0, 40, now - timedelta(days=20)))
         first = refresh_topics(settings, store, now=now)
-        assert first.startswith("topics: ") and "discovered over 300 tickets" in first
+        assert first.startswith("topics: ") and "discovered over 300 tickets and 40 calls" in first
         known = store.topics()
         with store.transaction() as tx:
             store.upsert(tx, tickets(300, 320, now))
+            store.upsert(tx, calls(40, 50, now))
         second = refresh_topics(settings, store, now=now + timedelta(days=1))
-        assert second == f"topics: 20 new ticket(s) given one of {len(known)} known topics (0 matched none)"
+        assert second == (
+            f"topics: 20 new ticket(s) and 10 call(s) given one of {len(known)} known topics (0 matched none)"
+        )
         assert store.topics() == known  # the same discovery, kept
         assert len(store.topics_of([f"hubspot:n{n}" for n in range(300, 320)])) == 20
+        assert sum(size["call"] for size in store.topic_sizes().values()) == 50
         third = refresh_topics(settings, store, now=now + timedelta(days=7))
-        assert "discovered over 320 tickets" in third
+        assert "discovered over 320 tickets and 50 calls" in third
     finally:
         store.close()

@@ -109,7 +109,7 @@ RISING_MIN_TICKETS = 5
     "K09",
     "contact_reasons",
     unit="count",
-    reads=("ticket",),
+    reads=("ticket", "call"),
     cuts=("overall", "category", "tag", "topic"),
     looks_back=True,
 )
@@ -120,7 +120,8 @@ def contact_reasons(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     period (`change`, %). Topics rising fastest are flagged: `rising` = 1, 2, 3 for the at most
     `RISING_TOP` topics whose count grew the most in percent, of those that grew by at least
     `RISING_MIN_CHANGE` % and `RISING_MIN_TICKETS` tickets (a topic new in the period has no change and
-    is not flagged).
+    is not flagged). Per topic, `calls` counts the calls about it, started in the period: a call's topic
+    is its notes' (what the agent wrote), else its ticket's.
 
     Period: ticket creation. Always broken down by category, by tag and (with topics) by topic. The
     change is null when the previous period had no ticket of that reason.
@@ -160,6 +161,14 @@ def contact_reasons(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
                 ctx.result(d, group, "rising", place, unit="rank", numerator=change, count=len(rising))
                 for place, (change, group) in enumerate(rising[:RISING_TOP], start=1)
             ]
+    if "topic" in cuts:
+        results += [
+            ctx.result(d, Group(int(pidx), "topic", value, {}), "calls", n, count=n)
+            for pidx, value, n in ctx.workspace.rows(
+                f"""SELECT started_at_p, topic, count(*) FROM calls
+                    WHERE started_at_p IS NOT NULL AND topic <> '{NONE}' GROUP BY ALL ORDER BY ALL"""
+            )
+        ]
     return results
 
 

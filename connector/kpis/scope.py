@@ -33,6 +33,7 @@ from connector.kpis.workspace import json_list, unnested
 from connector.store import Store
 from connector.store.tables import (
     UtcDateTime,
+    call_topic,
     entity_tables,
     identity_link,
     ticket_merge,
@@ -64,6 +65,7 @@ def copy_scope(con: duckdb.DuckDBPyConnection, store: Store, scope: RecordScope)
         ("identity_link", identity_link),
         ("ticket_merge", ticket_merge),
         ("ticket_topic", ticket_topic),
+        ("call_topic", call_topic),
         ("topic", topic),
     ]:
         _copy(con, name, table, rows.get(name, []))

@@ -5,7 +5,8 @@ records a computation needs are copied once into in-memory tables with:
 - agents and contacts replaced by their cross-source identity (`identity_link`), so one person in three
   vendors counts once;
 - the cut columns every fact table shares: `agent`, `team`, `channel`, `source`, `priority`, `category`
-  and `topic` (the label of the ticket's discovered topic, `connector.topics`), `(none)` where unknown,
+  and `topic` (the label of the discovered topic of the ticket, or of the call's notes, `connector.topics`),
+  `(none)` where unknown,
   so one grouping routine serves every KPI; they are ENUM types of the values found (`cut_<column>`, see
   `_cut_codes`), which read as text;
 - each timestamp `x` also as `x_e` (calendar seconds since the epoch), `x_b` (business seconds since the
@@ -176,7 +177,7 @@ class Workspace:
         self._fact_tables: list[str] = []
         self._staged: list[str] = []
         self.has_topics = False
-        """Whether any ticket read has a discovered topic (without, the topic cut is left out)."""
+        """Whether any ticket or call read has a discovered topic (without, the topic cut is left out)."""
         try:  # a failed build leaves no connection to the store open (it would hold PostgreSQL locks)
             self._open(database_url, schema, loader)
             self._build()
@@ -227,6 +228,7 @@ class Workspace:
         self.con.execute("DROP TABLE topic_of_ticket")
         self._messages()
         self._calls()
+        self.con.execute("DROP TABLE topic_of_call")
         self._surveys()
         for staged in self._staged:  # none left: each was dropped by the read that used it
             self.con.execute(f"DROP TABLE {staged}")
@@ -237,7 +239,10 @@ class Workspace:
         # Deleted after `_cut_codes`: DuckDB's ALTER TYPE converts deleted rows too, whose values need
         # not be in the type.
         self.con.execute("DELETE FROM tickets WHERE archived")
-        found = self.con.execute(f"SELECT count(*) FROM tickets WHERE topic <> '{NONE}'").fetchone()
+        found = self.con.execute(
+            f"""SELECT (SELECT count(*) FROM tickets WHERE topic <> '{NONE}')
+                + (SELECT count(*) FROM calls WHERE topic <> '{NONE}')"""
+        ).fetchone()
         self.has_topics = bool(found and found[0])
         self._drop_duplicate_calls()
         self._contacts()
@@ -258,7 +263,7 @@ class Workspace:
     def _identity_tables(self) -> None:
         """Who is who: agent and contact records → their identity, merged-away tickets → the ticket
         that survives them (`connector.store.merges`), and tickets → their topic's label (the last
-        discovery's, `connector.topics`)."""
+        discovery's, `connector.topics`), and calls to theirs (from their notes)."""
         for kind in ("agent", "contact"):
             self.con.execute(
                 f"""CREATE TABLE {kind}_identity AS
@@ -268,10 +273,11 @@ class Workspace:
         self.con.execute(
             f"CREATE TABLE merged_ticket AS SELECT ticket_id, into_ticket_id FROM {self.prefix}.ticket_merge"
         )
-        self.con.execute(
-            f"""CREATE TABLE topic_of_ticket AS SELECT tt.ticket_id, tp.label
-            FROM {self.prefix}.ticket_topic tt JOIN {self.prefix}.topic tp ON tp.number = tt.topic"""
-        )
+        for kind in ("ticket", "call"):
+            self.con.execute(
+                f"""CREATE TABLE topic_of_{kind} AS SELECT tt.{kind}_id AS id, tp.label
+                FROM {self.prefix}.{kind}_topic tt JOIN {self.prefix}.topic tp ON tp.number = tt.topic"""
+            )
 
     def _agents(self) -> None:
         """One row per agent identity: active when any of its records is active; its teams."""
@@ -622,7 +628,7 @@ class Workspace:
                     AS waiting_until
             FROM {self._facts("ticket")} t
             LEFT JOIN merged_ticket mt ON mt.ticket_id = t.id
-            LEFT JOIN topic_of_ticket tt ON tt.ticket_id = t.id
+            LEFT JOIN topic_of_ticket tt ON tt.id = t.id
             LEFT JOIN agent_identity ai ON ai.record_id = t.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = t.contact_id
             WHERE {self._ticket_needed()}""",
@@ -655,7 +661,9 @@ class Workspace:
         self._read(
             "calls",
             f"""SELECT c.id, c.source, c.direction, c.status, c.missed_reason, c.phone_number, c.ticket_id,
-                'phone' AS channel, '{NONE}' AS priority, '{NONE}' AS category, '{NONE}' AS topic,
+                'phone' AS channel, '{NONE}' AS priority, '{NONE}' AS category,
+                -- the call's own topic (from its notes), else its ticket's
+                coalesce(tc.label, t.topic, '{NONE}') AS topic,
                 coalesce(ai.identity_id, c.agent_id, '{NONE}') AS agent,
                 coalesce(c.team, '{NONE}') AS team,
                 coalesce(ci.identity_id, c.contact_id, c.phone_number) AS contact,
@@ -667,6 +675,8 @@ class Workspace:
                 CAST(c.hold_seconds AS DOUBLE) AS hold_seconds,
                 CAST(c.wrap_up_seconds AS DOUBLE) AS wrap_up_seconds
             FROM {self._facts("call")} c
+            LEFT JOIN topic_of_call tc ON tc.id = c.id
+            LEFT JOIN tickets t ON t.id = c.ticket_id
             LEFT JOIN agent_identity ai ON ai.record_id = c.agent_id
             LEFT JOIN contact_identity ci ON ci.record_id = c.contact_id
             WHERE NOT coalesce(CAST(c.archived AS BOOLEAN), false)

@@ -52,7 +52,15 @@ from connector.store.tables import (
     ticket_merge,
     webhook_event,
 )
-from connector.store.topics import add_ticket_topics, replace_topics, stored_topics, ticket_texts, topics_of
+from connector.store.topics import (
+    TopicKind,
+    add_topics,
+    replace_topics,
+    stored_topics,
+    topic_sizes,
+    topic_texts,
+    topics_of,
+)
 
 __all__ = ["Store", "UpsertCounts"]
 log = logging.getLogger(__name__)
@@ -218,22 +226,29 @@ class Store:
         with self.transaction() as connection:
             remember_alerts(connection, raised)
 
-    def ticket_texts(
-        self, since: datetime | None = None, *, unassigned: bool = False
+    def topic_texts(
+        self, kind: TopicKind, since: datetime | None = None, *, unassigned: bool = False
     ) -> Iterator[tuple[str, str]]:
-        """(ticket id, subject and description) of the tickets KPIs count (`connector.store.topics`);
-        with `unassigned`, of those without a topic only."""
-        return ticket_texts(self.engine, since, unassigned=unassigned)
+        """(id, words) of the tickets or calls KPIs count that have words (`connector.store.topics`); with
+        `unassigned`, of those without a topic only."""
+        return topic_texts(self.engine, kind, since, unassigned=unassigned)
 
-    def add_ticket_topics(self, assigned: Sequence[tuple[str, int]]) -> None:
-        """Give tickets without a topic one of the last discovery's, in one transaction."""
+    def add_topics(self, kind: TopicKind, assigned: Sequence[tuple[str, int]]) -> None:
+        """Give tickets or calls without a topic one of the last discovery's, in one transaction."""
         with self.transaction() as connection:
-            add_ticket_topics(connection, assigned)
+            add_topics(connection, kind, assigned)
 
-    def replace_topics(self, topics: Sequence[dict[str, Any]], assigned: Sequence[tuple[str, int]]) -> None:
-        """Keep a topic discovery in place of the last one, in one transaction."""
+    def replace_topics(
+        self, topics: Sequence[dict[str, Any]], assigned: Mapping[TopicKind, Sequence[tuple[str, int]]]
+    ) -> None:
+        """Keep a topic discovery, with each ticket's and call's topic, in place of the last one, in one
+        transaction."""
         with self.transaction() as connection:
             replace_topics(connection, topics, assigned)
+
+    def topic_sizes(self) -> dict[int, dict[TopicKind, int]]:
+        """Topic number → how many tickets and calls have it."""
+        return topic_sizes(self.engine)
 
     def topics(self) -> list[dict[str, Any]]:
         """The topics of the last discovery, by number."""

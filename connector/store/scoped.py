@@ -11,7 +11,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
 from connector.store.records import id_chunks
-from connector.store.tables import entity_tables, identity_link, ticket_merge, ticket_topic, topic
+from connector.store.tables import call_topic, entity_tables, identity_link, ticket_merge, ticket_topic, topic
 
 
 def scoped_rows(
@@ -57,8 +57,11 @@ def scoped_rows(
         ),
         key=("kind", "record_id"),
     )
-    # the tickets' topics (the topic cut), and the few topics of the last discovery whole
+    # the tickets' and calls' topics (the topic cut), and the few topics of the last discovery whole
     rows["ticket_topic"] = _where_in(connection, ticket_topic, ticket_topic.c.ticket_id, read)
+    rows["call_topic"] = _where_in(
+        connection, call_topic, call_topic.c.call_id, {r["id"] for r in rows["call"]}
+    )
     rows["topic"] = [dict(row._mapping) for row in connection.execute(select(topic))]
     return rows
 

@@ -108,14 +108,17 @@ def discover(
     seed: int = 0,
     sample: int = SAMPLE,
     progress: Callable[[str], None] | None = None,
+    exemplary: Sequence[bool] | None = None,
 ) -> Discovery:
-    """The topics of `texts` (ids alongside), `count` of them (0: chosen by silhouette)."""
+    """The topics of `texts` (ids alongside), `count` of them (0: chosen by silhouette). A topic's
+    examples are its most typical texts, those marked `exemplary` (default: all) first — tickets before
+    call notes, so a subject can show."""
     require_extra()
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    if len(ids) != len(texts):
-        raise ValueError("ids and texts differ in length")
+    if len(ids) != len(texts) or (exemplary is not None and len(exemplary) != len(texts)):
+        raise ValueError("ids, texts and exemplary differ in length")
     words = [content_words(t) for t in texts]
     usable = [i for i, w in enumerate(words) if w]
     if len(usable) < 20:
@@ -131,7 +134,7 @@ def discover(
     k = count or _choose_k(matrix, seed, rng, len(usable), tried, progress)
     model, silhouette = _fit(matrix, k, seed, scored)
     assigned, weight = _assign(vectorizer, model, words, progress)
-    topics = _describe(ids, texts, words, assigned, weight)
+    topics = _describe(ids, texts, words, assigned, weight, exemplary or [True] * len(ids))
     renumber = {old: new for new, old in enumerate((t.number for t in topics), start=1)}
     topics = [_renumbered(t, renumber[t.number]) for t in topics]
     return Discovery(
@@ -239,6 +242,7 @@ def _describe(
     words: Sequence[str],
     assigned: Sequence[int | None],
     weight: Any,
+    exemplary: Sequence[bool],
 ) -> list[Topic]:
     """The topics that got texts, largest first (ties by label), with labels, languages and examples."""
     import numpy as np
@@ -262,7 +266,9 @@ def _describe(
     for row, number in enumerate(numbers):
         scores = ctfidf.getrow(row).toarray().ravel()
         terms = _terms([str(vocabulary[i]) for i in np.argsort(-scores)[: TERMS * 3] if scores[i] > 0])
-        typical = sorted(members[number], key=lambda i: (-float(weight[i]), ids[i]))[:EXAMPLES]
+        typical = sorted(members[number], key=lambda i: (not exemplary[i], -float(weight[i]), ids[i]))[
+            :EXAMPLES
+        ]
         languages = Counter(language(texts[i]) for i in members[number][:500])
         topics.append(
             Topic(

@@ -1,17 +1,20 @@
-"""Discovering the topics of the store's tickets and keeping them: what `helpdesk-kpi topics` runs.
+"""Discovering the topics of the store's tickets and calls and keeping them: what `helpdesk-kpi topics`
+and `run` do.
 
->>> found = discover_and_store(settings, store)      # the last HELPDESK_TOPIC_MONTHS of tickets
+>>> found = discover_and_store(settings, store)      # the last HELPDESK_TOPIC_MONTHS of tickets and calls
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connector.settings import Settings
 from connector.store import Store
+from connector.store.topics import TOPIC_KINDS, TopicKind
 from connector.topics.discover import Discovery, assign, discover, require_extra
 
 log = logging.getLogger(__name__)
@@ -27,25 +30,55 @@ def refresh_topics(
     progress: Callable[[str], None] | None = None,
 ) -> str:
     """What `run` does for topics (`HELPDESK_TOPIC_REFRESH_DAYS`): a new discovery when the last one is
-    that old or there is none; otherwise the tickets of the learning window that have no topic yet get
-    the known topic nearest their words (`discover.assign`). Returns the line saying what it did."""
+    that old or there is none; otherwise the tickets and calls of the learning window that have no topic
+    yet get the known topic nearest their words (`discover.assign`). Returns the line saying what it did."""
     moment = now or datetime.now(UTC)
     known = store.topics()
     last = max((t["discovered_at"] for t in known), default=None)
     if last is None or moment - last >= timedelta(days=settings.topic_refresh_days):
         found = discover_and_store(settings, store, now=moment, progress=progress)
-        return f"topics: {len(found.topics)} discovered over {sum(t.size for t in found.topics)} tickets"
+        sizes = store.topic_sizes().values()
+        tickets, calls = (sum(size[kind] for size in sizes) for kind in TOPIC_KINDS)
+        return f"topics: {len(found.topics)} discovered over {tickets} tickets and {calls} calls"
     require_extra()
-    ids: list[str] = []
-    texts: list[str] = []
-    for ticket_id, text in store.ticket_texts(_learning_start(settings, moment), unassigned=True):
-        ids.append(ticket_id)
-        texts.append(text)
-    numbers = assign(texts, [(t["number"], t["terms"]) for t in known])
-    given = [(i, n) for i, n in zip(ids, numbers, strict=True) if n is not None]
-    store.add_ticket_topics(given)
-    left = len(ids) - len(given)
-    return f"topics: {len(given)} new ticket(s) given one of {len(known)} known topics ({left} matched none)"
+    documents = Documents.read(store, _learning_start(settings, moment), unassigned=True)
+    numbers = assign(documents.texts, [(t["number"], t["terms"]) for t in known])
+    given = documents.assigned(numbers)
+    for kind, pairs in given.items():
+        store.add_topics(kind, pairs)
+    counts = {kind: len(pairs) for kind, pairs in given.items()}
+    left = len(documents.texts) - sum(counts.values())
+    return (
+        f"topics: {counts['ticket']} new ticket(s) and {counts['call']} call(s) given one of {len(known)} "
+        f"known topics ({left} matched none)"
+    )
+
+
+@dataclass
+class Documents:
+    """The texts topics are found in, tickets first then calls, with each one's kind and record id."""
+
+    kinds: list[TopicKind] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, store: Store, since: datetime, *, unassigned: bool = False) -> Documents:
+        documents = cls()
+        for kind in TOPIC_KINDS:
+            for record_id, text in store.topic_texts(kind, since, unassigned=unassigned):
+                documents.kinds.append(kind)
+                documents.ids.append(record_id)
+                documents.texts.append(text)
+        return documents
+
+    def assigned(self, numbers: Sequence[int | None]) -> dict[TopicKind, list[tuple[str, int]]]:
+        """Per kind, (record id, topic number) of the documents `numbers` gave a topic."""
+        given: dict[TopicKind, list[tuple[str, int]]] = {kind: [] for kind in TOPIC_KINDS}
+        for kind, record_id, number in zip(self.kinds, self.ids, numbers, strict=True):
+            if number is not None:
+                given[kind].append((record_id, number))
+        return given
 
 
 def _learning_start(settings: Settings, now: datetime, months: int | None = None) -> datetime:
@@ -61,16 +94,19 @@ def discover_and_store(
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Discovery:
-    """The topics of the tickets created in the last `months` (`HELPDESK_TOPIC_MONTHS` unless given),
-    kept in the store in place of the last discovery; every such ticket gets its topic."""
-    since = _learning_start(settings, now or datetime.now(UTC), months)
-    ids: list[str] = []
-    texts: list[str] = []
-    for ticket_id, text in store.ticket_texts(since):
-        ids.append(ticket_id)
-        texts.append(text)
-    found = discover(ids, texts, count=settings.topic_count, seed=settings.topic_seed, progress=progress)
+    """The topics of the tickets created and the calls with notes started in the last `months`
+    (`HELPDESK_TOPIC_MONTHS` unless given), kept in the store in place of the last discovery; every such
+    ticket and call gets its topic. Examples are tickets where a topic has any (they have subjects)."""
     moment = now or datetime.now(UTC)
+    documents = Documents.read(store, _learning_start(settings, moment, months))
+    found = discover(
+        documents.ids,
+        documents.texts,
+        count=settings.topic_count,
+        seed=settings.topic_seed,
+        progress=progress,
+        exemplary=[kind == "ticket" for kind in documents.kinds],
+    )
     rows: list[dict[str, Any]] = [
         {
             "number": t.number,
@@ -83,7 +119,12 @@ def discover_and_store(
         }
         for t in found.topics
     ]
-    assigned = [(i, n) for i, n in zip(ids, found.assigned, strict=True) if n is not None]
-    store.replace_topics(rows, assigned)
-    log.info("topics: %d topics over %d tickets kept", len(rows), len(assigned))
+    given = documents.assigned(found.assigned)
+    store.replace_topics(rows, given)
+    log.info(
+        "topics: %d topics over %d tickets and %d calls kept",
+        len(rows),
+        len(given["ticket"]),
+        len(given["call"]),
+    )
     return found
