@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +23,7 @@ import click
 
 from connector.errors import ConnectorError
 from connector.importer import ImportReport, import_lines
-from connector.jobs import compute_and_store, drain_events, push_results, recent_months, run_job
+from connector.jobs import compute_and_store, drain_events, push_results, recent_months, run_job, topic_period
 from connector.kpis import ALL_CUTS, CATALOGUE
 from connector.kpis import compute as compute_kpis
 from connector.kpis.results import to_csv, to_json, to_table
@@ -415,30 +416,42 @@ def forecast(obj: _Context, weeks: int | None, output: str) -> None:
     "--months",
     type=click.IntRange(1, 120),
     default=None,
-    help="Months of tickets to learn from (default HELPDESK_TOPIC_MONTHS, 12).",
+    help="Months of tickets and calls to learn from (default HELPDESK_TOPIC_MONTHS, 12).",
+)
+@click.option(
+    "--period",
+    type=click.DateTime(["%Y-%m"]),
+    default=None,
+    help="A month (YYYY-MM): show the kept topics' figures in it instead of discovering anew.",
 )
 @click.option("--format", "output", type=click.Choice(["json", "table"]), default="table", show_default=True)
 @click.pass_obj
-def topics(obj: _Context, months: int | None, output: str) -> None:
-    """Find the recurring topics in the tickets' subjects and first messages (Dutch and English; the
-    optional `topics` extra), keep each ticket's topic in the store and print the topics with examples
-    (progress lines go to standard error)."""
-    from connector.schema import Ticket
-    from connector.topics.report import render_json, render_table
-    from connector.topics.store import discover_and_store
+def topics(obj: _Context, months: int | None, period: datetime | None, output: str) -> None:
+    """Find the recurring topics in the tickets' subjects and first messages and the calls' notes (Dutch
+    and English; the optional `topics` extra), keep each one's topic in the store and print the topics
+    with examples (progress lines go to standard error). With --period, show the kept topics in that
+    month: tickets, calls, share, change, rising, resolution time and CSAT (a discovery first if none
+    is kept)."""
+    from connector.topics import report as topic_report
+    from connector.topics.store import discover_and_store, example_texts
+    from connector.writer.dashboard import EXAMPLE_CHARACTERS
 
     settings = _settings_or_exit(obj)
+    progress = partial(click.echo, err=True)
     with _open_store(settings) as store:
         try:
-            found = discover_and_store(
-                settings, store, months=months, progress=lambda line: click.echo(line, err=True)
-            )
+            if period is not None:
+                label, view = topic_period(settings, store, period.date(), months=months, progress=progress)
+                render = topic_report.period_json if output == "json" else topic_report.period_table
+                click.echo(render(view, label))
+                return
+            found = discover_and_store(settings, store, months=months, progress=progress)
         except (ConnectorError, ValueError) as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)
-        examples = [e for t in found.topics for e in t.examples]
-        subjects = {t.id: t.subject or "" for t in store.records(Ticket, examples)}
-    click.echo((render_json if output == "json" else render_table)(found, subjects))
+        examples = example_texts(store, [e for t in found.topics for e in t.examples], EXAMPLE_CHARACTERS)
+        rows = topic_report.topic_rows(found, store.topic_sizes(), examples)
+    click.echo((topic_report.render_json if output == "json" else topic_report.render_table)(rows, found))
 
 
 @cli.command()

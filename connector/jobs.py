@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from connector.writer.hubspot import HubSpotWriter, PushReport
 
 if TYPE_CHECKING:
     from connector.forecast import Outlook
+    from connector.writer.dashboard import TopicView
 
 log = logging.getLogger(__name__)
 Emit = Callable[[str], None]
@@ -99,6 +100,36 @@ def topics_step(settings: Settings, store: Store, now: datetime | None, emit: Em
         return refresh_topics(settings, store, now=now, progress=emit)
     except ConnectorError as exc:
         return f"topics: skipped ({exc})"
+
+
+TOPIC_KPIS = ("K04", "K09", "K14")
+"""The KPIs a topic's figures come from: resolution time, contact reasons (tickets, share, change,
+rising, calls), CSAT."""
+
+
+def topic_period(
+    settings: Settings,
+    store: Store,
+    month: date,
+    *,
+    months: int | None = None,
+    progress: Emit | None = None,
+) -> tuple[str, TopicView]:
+    """What `helpdesk-kpi topics --period` shows: the kept topics of the month holding `month`, each with
+    the dashboard's topic columns (`TOPIC_KPIS`, computed, not stored), by tickets. Without a kept
+    discovery, one is made first (over `months`)."""
+    from connector.topics.store import discover_and_store
+    from connector.writer.dashboard import topic_examples, topic_view
+
+    if not store.topics():
+        discover_and_store(settings, store, months=months, progress=progress)
+    first = month.replace(day=1)
+    (period,) = split_periods(first, (first + timedelta(days=32)).replace(day=1), Grain.MONTH, settings.zone)
+    results = compute_kpis(store, settings, [period], cuts=["overall", "topic"], kpi_ids=TOPIC_KPIS)
+    view = topic_view(
+        results, period.start, [period.start], settings.currency, topic_examples(store), limit=None
+    )
+    return period.label, view
 
 
 def push_results(

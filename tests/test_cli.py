@@ -294,6 +294,19 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     named = {theme for theme, words in themes.items() if all(w in labels for w in words)}
     assert len(named) >= 6, labels
     assert sum(t["tickets"] for t in topics) >= 300 and all(t["examples"] for t in topics)
+    assert sum(t["calls"] for t in topics) >= 50  # the agents' notes on the world's answered calls
+    # the kept topics in the latest full month: every topic's figures, the rising ones flagged
+    month = last_month[:7]
+    inspected = run("topics", "--period", month, "--format", "json", env=store_env)
+    assert inspected.exit_code == 0, inspected.output
+    view = json.loads(inspected.output[inspected.output.index("{") :])
+    assert view["period"] == month and len(view["topics"]) >= 6
+    assert {topic["label"] for topic in view["topics"]} <= {t["label"] for t in topics} | {"(no topic)"}
+    figures = {key for topic in view["topics"] for key, value in topic["figures"].items() if value is not None}
+    assert {"Tickets", "Calls", "Share of tickets", "CSAT (% satisfied)"} <= figures, figures
+    text = run("topics", "--period", month, env=store_env)
+    assert text.exit_code == 0 and f"Topics of {month}, by tickets" in text.output, text.output
+    assert run("topics", "--period", "2026-13", env=store_env).exit_code == 2  # not a month
     again = run(*args)
     assert again.exit_code == 0, again.output
     assert "hubspot: no property value changed since the last push" in again.output

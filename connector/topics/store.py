@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from connector.schema import Call, Ticket
 from connector.settings import Settings
 from connector.store import Store
 from connector.store.topics import TOPIC_KINDS, TopicKind
@@ -128,3 +129,14 @@ def discover_and_store(
         len(given["call"]),
     )
     return found
+
+
+def example_texts(store: Store, ids: Sequence[str], characters: int) -> dict[str, str]:
+    """Example id → what shows of it: a ticket's subject (else the start of its first message), or a
+    call's notes (☎ first), cut to `characters`. A topic's examples are ticket ids, or call ids when the
+    topic had no ticket; an id is looked up as a ticket first."""
+    texts = {t.id: t.subject or t.description or "" for t in store.records(Ticket, ids)}
+    left = [i for i in ids if i not in texts]
+    if left:
+        texts |= {c.id: f"☎ {c.notes or ''}" for c in store.records(Call, left)}
+    return {i: t if len(t) <= characters else t[: characters - 1].rstrip() + "…" for i, t in texts.items()}

@@ -30,7 +30,6 @@ from connector.kpis.catalogue import QUANTILE_METHOD, is_forecast
 from connector.kpis.results import KpiResult, headline_stat, to_csv, to_json
 from connector.kpis.tickets import WEEKDAYS
 from connector.kpis.workspace import NONE
-from connector.schema import Ticket
 from connector.settings import PRIORITIES, Settings
 
 CHART_W, CHART_H, PAD = 320, 120, 28
@@ -54,7 +53,7 @@ CATEGORY = (RESOLUTION, ("K08", "value", "calendar", "Repeat contacts"), CSAT, S
 CHANGE = ("K09", "change", "calendar", "Change against the period before")
 REASONS = (CHANGE, SHARE, REASON_TICKETS)
 TOPICS = (("K04", "median", "business", "Resolution, median (business hours)"), CSAT, CHANGE, SHARE,
-          REASON_TICKETS)  # fmt: skip
+          ("K09", "calls", "calendar", "Calls"), REASON_TICKETS)  # fmt: skip
 """Topic columns: which topics are slow or make customers unhappy, which grow, and how large each is."""
 SPARK_W, SPARK_H = 96, 24
 WITHOUT = {"agent": "(unassigned)", "team": "(no team)", "priority": "(no priority)",
@@ -534,16 +533,19 @@ class TopicView:
     rows: list[TopicRow]
 
 
-def _topic_view(
+def topic_view(
     results: Sequence[KpiResult],
     latest: datetime | None,
     starts: Sequence[datetime],
     currency: str,
     examples: Mapping[str, Sequence[str]],
+    *,
+    limit: int | None = TOP_REASONS,
 ) -> TopicView:
-    """The top `TOP_REASONS` topics of the latest full period by tickets (`TOPICS` columns), each with
-    its trend over every period shown and the subjects of its most typical tickets."""
-    table = _table(results, "topic", TOPICS, latest, currency, limit=TOP_REASONS)
+    """The top `limit` topics of the period starting at `latest` by tickets (`TOPICS` columns), each
+    with its trend over the periods starting at `starts` and the subjects of its most typical tickets (the
+    dashboard's section and `helpdesk-kpi topics --period`)."""
+    table = _table(results, "topic", TOPICS, latest, currency, limit=limit)
     counts: dict[str, dict[datetime, float]] = defaultdict(dict)
     rising: dict[str, int] = {}
     for r in results:
@@ -635,7 +637,7 @@ def render_dashboard(
         "categories": _table(results, "category", CATEGORY, latest, currency),
         "reasons": _table(results, ("category", "tag"), REASONS, latest, currency, limit=TOP_REASONS),
     }
-    topics = _topic_view(results, latest, starts, currency, topic_examples or {})
+    topics = topic_view(results, latest, starts, currency, topic_examples or {})
     heat = _heat_map(results, latest) if latest else None
     bars = _target_bars(results, targets, latest) if latest else None
     comparison = []
@@ -734,19 +736,10 @@ def write_report_for(
 
 
 def topic_examples(store: Any) -> dict[str, list[str]]:
-    """Topic label → the subjects (else the first words) of its most typical tickets, as stored by the
-    last discovery."""
+    """Topic label → the subjects (else the first words) of its most typical tickets, or the notes of
+    its most typical calls, as stored by the last discovery (`connector.topics.store.example_texts`)."""
+    from connector.topics.store import example_texts
+
     topics = store.topics()
-    wanted = [ticket_id for t in topics for ticket_id in t["examples"]]
-    tickets = {t.id: t for t in store.records(Ticket, wanted)}
-    examples: dict[str, list[str]] = {}
-    for t in topics:
-        found = [tickets[i] for i in t["examples"] if i in tickets]
-        examples[t["label"]] = [_example_text(ticket) for ticket in found]
-    return examples
-
-
-def _example_text(ticket: Ticket) -> str:
-    """A ticket's subject, or the start of its description (at most `EXAMPLE_CHARACTERS`)."""
-    text = ticket.subject or ticket.description or ""
-    return text if len(text) <= EXAMPLE_CHARACTERS else text[: EXAMPLE_CHARACTERS - 1].rstrip() + "…"
+    texts = example_texts(store, [i for t in topics for i in t["examples"]], EXAMPLE_CHARACTERS)
+    return {t["label"]: [texts[i] for i in t["examples"] if i in texts] for t in topics}
