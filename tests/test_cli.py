@@ -302,7 +302,9 @@ def test_demo_runs_the_whole_job_against_the_sandbox_and_a_rerun_changes_no_prop
     view = json.loads(inspected.output[inspected.output.index("{") :])
     assert view["period"] == month and len(view["topics"]) >= 6
     assert {topic["label"] for topic in view["topics"]} <= {t["label"] for t in topics} | {"(no topic)"}
-    figures = {key for topic in view["topics"] for key, value in topic["figures"].items() if value is not None}
+    figures = {
+        key for topic in view["topics"] for key, value in topic["figures"].items() if value is not None
+    }
     assert {"Tickets", "Calls", "Share of tickets", "CSAT (% satisfied)"} <= figures, figures
     text = run("topics", "--period", month, env=store_env)
     assert text.exit_code == 0 and f"Topics of {month}, by tickets" in text.output, text.output
