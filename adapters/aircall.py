@@ -22,7 +22,7 @@ from adapters.base import (
     RequestsAdapter,
     SyncPlan,
     build,
-    build_contact,
+    build_person,
     format_cursor,
     map_each,
     plain_text,
@@ -135,14 +135,10 @@ def map_user(item: dict[str, Any], teams: list[str]) -> Agent:
 def map_contact(item: dict[str, Any]) -> Contact:
     emails = [e.get("value") for e in item.get("emails") or [] if e.get("value")]
     phones = [p.get("value") for p in item.get("phone_numbers") or [] if p.get("value")]
-    name = " ".join(p for p in (item.get("first_name"), item.get("last_name")) if p) or None
-    values = {
-        "name": name,
-        "company": item.get("company_name") or None,
-        "email": emails[0] if emails else None,
-        "phone": phones[0] if phones else None,
-    }
-    return build_contact(SOURCE, str(item.get("id")), values)
+    names = (item.get("first_name"), item.get("last_name"))
+    return build_person(
+        SOURCE, str(item.get("id")), names, emails, phones, company=item.get("company_name") or None
+    )
 
 
 class AircallAdapter(RequestsAdapter[AircallSettings]):

@@ -84,6 +84,16 @@ def build(vendor: str, model: type[S], source_id: str, values: dict[str, Any]) -
         raise RecordValidationError(f"{vendor} {model.entity} {source_id}", problems) from exc
 
 
+def build_person(
+    vendor: str, source_id: str, names: tuple[Any, Any], emails: list[Any], phones: list[Any], **more: Any
+) -> Contact:
+    """A contact from a vendor's person: the first and last of `names` joined (None when both are
+    empty), the first of `emails` and of `phones`, and `more` values (`build_contact`)."""
+    name = " ".join(str(p) for p in names if p) or None
+    values = {"name": name, "email": emails[0] if emails else None, "phone": phones[0] if phones else None}
+    return build_contact(vendor, source_id, values | more)
+
+
 def build_contact(vendor: str, source_id: str, values: dict[str, Any]) -> Contact:
     """A contact whose phone, if it is not a phone number, is kept in `raw` instead of losing the contact."""
     try:

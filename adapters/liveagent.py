@@ -33,7 +33,7 @@ from adapters.base import (
     RequestsAdapter,
     SyncPlan,
     build,
-    build_contact,
+    build_person,
     format_cursor,
     map_each,
     plain_text,
@@ -348,14 +348,10 @@ def map_agent(item: dict[str, Any], teams: dict[str, list[str]]) -> Agent:
 def map_contact(item: dict[str, Any]) -> Contact:
     emails = [e for e in item.get("emails") or [] if e]
     phones = [p for p in item.get("phones") or [] if p]
-    name = " ".join(p for p in (item.get("firstname"), item.get("lastname")) if p) or None
-    values = {
-        "name": name,
-        "email": emails[0] if emails else None,
-        "phone": phones[0] if phones else None,
-        "created_at": _instant(item.get("date_created")),
-    }
-    return build_contact(SOURCE, str(item.get("id")), values)
+    names = (item.get("firstname"), item.get("lastname"))
+    return build_person(
+        SOURCE, str(item.get("id")), names, emails, phones, created_at=_instant(item.get("date_created"))
+    )
 
 
 class LiveAgentAdapter(RequestsAdapter[LiveAgentSettings]):

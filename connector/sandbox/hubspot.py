@@ -298,25 +298,13 @@ class HubSpotEmulator(Emulator):
                 missing.append(str(item.get("id")))
             else:
                 found.append(self._object_json(kind, kind.record(index), names))
-        started = iso(datetime.now(UTC))
-        payload: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": found,
-            "startedAt": started,
-            "completedAt": started,
+        not_found = {
+            "status": "error",
+            "category": "OBJECT_NOT_FOUND",
+            "message": "Could not get some objects, they may be deleted or not exist.",
+            "context": {"ids": missing},
         }
-        if missing:
-            payload["errors"] = [
-                {
-                    "status": "error",
-                    "category": "OBJECT_NOT_FOUND",
-                    "message": "Could not get some objects, they may be deleted or not exist.",
-                    "context": {"ids": missing},
-                }
-            ]
-            payload["numErrors"] = 1
-            return json_response(payload, 207)
-        return json_response(payload)
+        return batch_answer(found, [not_found] if missing else [])
 
     def _search_objects(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
@@ -438,31 +426,23 @@ class HubSpotEmulator(Emulator):
     ) -> Response:
         """HubSpot's batch answer: 200 when every input succeeded, else 207 with one error per input that
         does not exist (`OBJECT_NOT_FOUND`) or failed for now (`INTERNAL_ERROR`, from a fault switch)."""
-        now = iso(datetime.now(UTC))
-        payload: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": results,
-            "startedAt": now,
-            "completedAt": now,
-        }
         errors = [("OBJECT_NOT_FOUND", object_id, "does not exist") for object_id in missing]
         errors += [
             ("INTERNAL_ERROR", object_id, "could not be written now (sandbox fault)")
             for object_id in failed or []
         ]
-        if not errors:
-            return json_response(payload)
-        payload["numErrors"] = len(errors)
-        payload["errors"] = [
-            {
-                "status": "error",
-                "category": category,
-                "message": f"Object {object_id} {why}",
-                "context": {"ids": [object_id]},
-            }
-            for category, object_id, why in errors
-        ]
-        return json_response(payload, 207)
+        return batch_answer(
+            results,
+            [
+                {
+                    "status": "error",
+                    "category": category,
+                    "message": f"Object {object_id} {why}",
+                    "context": {"ids": [object_id]},
+                }
+                for category, object_id, why in errors
+            ],
+        )
 
     def _batch_update(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
@@ -532,9 +512,7 @@ class HubSpotEmulator(Emulator):
         for item in self._batch_inputs(request):
             values = self._check_properties(object_type, item.get("properties") or {})
             results.append(self._object_json(kind, kind.create(values, now), list(values)))
-        return json_response(
-            {"status": "COMPLETE", "results": results, "startedAt": iso(now), "completedAt": iso(now)}, 201
-        )
+        return batch_answer(results, status=201)
 
     # --- properties, groups, schemas, associations ---------------------------------------------------
 
@@ -558,16 +536,7 @@ class HubSpotEmulator(Emulator):
             except RegistryError as exc:
                 errors.append({"status": "error", "category": exc.category, "message": exc.message,
                                "context": {"name": [str(spec.get("name"))]}})  # fmt: skip
-        now = iso(datetime.now(UTC))
-        payload: dict[str, Any] = {
-            "status": "COMPLETE",
-            "results": results,
-            "startedAt": now,
-            "completedAt": now,
-        }
-        if errors:
-            payload |= {"errors": errors, "numErrors": len(errors)}
-        return json_response(payload, 207 if errors else 201)
+        return batch_answer(results, errors, status=201)
 
     def _list_groups(self, request: Request, object_type: str) -> Response:
         self.properties.object_properties(object_type)
@@ -607,8 +576,7 @@ class HubSpotEmulator(Emulator):
                     ],
                 }
             )  # fmt: skip
-        now = iso(datetime.now(UTC))
-        return json_response({"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
+        return batch_answer(results)
 
     def _kind(self, object_type: str) -> ObjectKind:
         kind = self.kinds.get(object_type)
@@ -770,6 +738,18 @@ def _rate_limited(policy: str, name: str) -> Response:
         },
         429,
     )
+
+
+def batch_answer(
+    results: list[dict[str, Any]], errors: list[dict[str, Any]] | None = None, *, status: int = 200
+) -> Response:
+    """HubSpot's answer to a batch call: `COMPLETE`, the results and when it started and completed
+    (the same instant here); with `errors`, 207 Multi-Status and their number, else `status`."""
+    now = iso(datetime.now(UTC))
+    payload: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+    if errors:
+        return json_response(payload | {"errors": errors, "numErrors": len(errors)}, 207)
+    return json_response(payload, status)
 
 
 def error(status: int, message: str, *, category: str) -> Response:

@@ -249,20 +249,23 @@ topic = Table(
     comment="the topics the last `helpdesk-kpi topics` found in the tickets' words (replaced as a whole)",
 )
 
-ticket_topic = Table(
-    "ticket_topic",
-    metadata,
-    Column("ticket_id", Text(), primary_key=True),
-    Column("topic", Integer(), nullable=False, comment="topic.number"),
-    comment="each ticket's topic by the last discovery; tickets without words have none",
-)
 
-call_topic = Table(
-    "call_topic",
-    metadata,
-    Column("call_id", Text(), primary_key=True),
-    Column("topic", Integer(), nullable=False, comment="topic.number"),
-    comment="each call's topic by the last discovery, from its notes; calls without notes have none",
+def _topic_of(kind: str, comment: str) -> Table:
+    """`<kind>_topic`: each record's topic number (`topic.number`) by the last discovery."""
+    return Table(
+        f"{kind}_topic",
+        metadata,
+        Column(f"{kind}_id", Text(), primary_key=True),
+        Column("topic", Integer(), nullable=False, comment="topic.number"),
+        comment=comment,
+    )
+
+
+ticket_topic = _topic_of(
+    "ticket", "each ticket's topic by the last discovery; tickets without words have none"
+)
+call_topic = _topic_of(
+    "call", "each call's topic by the last discovery, from its notes; calls without notes have none"
 )
 
 sync_cursor = Table(
