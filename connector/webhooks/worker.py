@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from connector.settings import Settings
 from connector.store import Store
@@ -31,7 +31,43 @@ class _Flag(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
-class BackgroundWorker:
+class _Runner(Protocol):
+    """`threading.Thread` and `multiprocessing.Process` alike."""
+
+    def start(self) -> None: ...
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+class _Woken:
+    """What both workers share: a runner (a thread or a process) that `notify` wakes and `stop` ends,
+    through two flags the runner's loop watches."""
+
+    _runner: _Runner
+    _wake: _Flag
+    _stopping: _Flag
+    stop_wait = 10.0
+    """Seconds `stop` waits for the runner unless told."""
+
+    def start(self) -> Self:
+        self._runner.start()
+        return self
+
+    def notify(self, events: Sequence[Any] = ()) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the loop to end, wake it, wait up to `timeout` (`stop_wait`) seconds for it, then
+        `_stopped`."""
+        self._stopping.set()
+        self._wake.set()
+        self._runner.join(self.stop_wait if timeout is None else timeout)
+        self._stopped()
+
+    def _stopped(self) -> None:
+        """What is left to do once the runner ended or `stop` stopped waiting."""
+
+
+class BackgroundWorker(_Woken):
     """One thread that drains the pending events whenever the app records new ones (`notify`), and every
     `poll` seconds (events left pending by a failed round, or recorded by another process)."""
 
@@ -47,20 +83,10 @@ class BackgroundWorker:
         self.poll = poll
         self._wake: _Flag = wake or threading.Event()
         self._stopping: _Flag = stopping or threading.Event()
-        self._thread = threading.Thread(target=self.run, name="webhook-worker", daemon=True)
+        self._runner = threading.Thread(target=self.run, name="webhook-worker", daemon=True)
         self.rounds = 0
 
-    def start(self) -> BackgroundWorker:
-        self._thread.start()
-        return self
-
-    def notify(self, events: Sequence[Any] = ()) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        self._thread.join(timeout)
+    def _stopped(self) -> None:
         self.processor.close()
 
     def run(self) -> None:
@@ -78,11 +104,13 @@ class BackgroundWorker:
             self._wake.wait(self.poll)
 
 
-class ProcessWorker:
+class ProcessWorker(_Woken):
     """The background worker in a process of its own (`serve`): the server's threads keep Python's
     interpreter lock for answering, and the worker gets a core — as a thread beside eight answering
     threads it got less than one core between them. The process opens its own store; `notify` wakes
     it; it ends with the server, even one killed outright (it watches its parent)."""
+
+    stop_wait = 15.0
 
     def __init__(self, settings: Settings, *, poll: float = 30.0) -> None:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
@@ -90,18 +118,9 @@ class ProcessWorker:
         self._stopping = context.Event()
         arguments = (settings, self._wake, self._stopping, poll, os.getpid())
         self._process = context.Process(target=_work, args=arguments, name="webhook-worker", daemon=True)
+        self._runner = self._process
 
-    def start(self) -> ProcessWorker:
-        self._process.start()
-        return self
-
-    def notify(self, events: Sequence[Any] = ()) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        self._process.join(timeout)
+    def _stopped(self) -> None:
         if self._process.is_alive():
             self._process.terminate()
 
