@@ -21,11 +21,12 @@ from adapters.base import (
     Refetched,
     RequestsAdapter,
     SyncPlan,
+    batch_of,
     build,
     build_person,
-    format_cursor,
-    map_each,
+    from_epoch_seconds,
     plain_text,
+    windowed_batches,
 )
 from adapters.governor import RateGovernor
 from adapters.http import BasicAuth, Shape
@@ -270,13 +271,10 @@ class CallsStream:
         start = plan.start(cursor, reread=self.adapter.config.reread)
         teams = self.adapter.call_teams()
         self.reader = WindowedReader(_CallsQuery(self.adapter))
-        for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):
-            rejected: list[str] = []
-            records = map_each(chunk.items, lambda c: map_call(c, teams), rejected)
-            done = datetime.fromtimestamp(chunk.done_until, UTC)
-            yield Batch(
-                records,
-                format_cursor(done),
-                rejected=rejected,
-                progress=self.reader.progress(chunk.done_until),
-            )
+        yield from windowed_batches(
+            self.reader,
+            int(start.timestamp()),
+            int(plan.now.timestamp()),
+            lambda items: batch_of(items, lambda c: map_call(c, teams)),
+            from_epoch_seconds,
+        )

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from adapters.governor import RateGovernor
 from adapters.http import Shape, VendorClient
-from adapters.windows import ReadProgress
+from adapters.windows import ReadProgress, WindowedReader
 from connector.errors import FatalAPIError, RecordValidationError
 from connector.schema import Contact, Record, SourceRecord
 
@@ -125,6 +125,29 @@ def map_each(items: Iterable[T], convert: Callable[[T], R | None], rejected: lis
         if record is not None:
             records.append(record)
     return records
+
+
+def batch_of(items: Iterable[T], convert: Callable[[T], Record | None]) -> Batch:
+    """The records `convert` makes of `items` (`map_each`), with those it rejected; no cursor."""
+    rejected: list[str] = []
+    return Batch(map_each(items, convert, rejected), None, rejected=rejected)
+
+
+def windowed_batches(
+    reader: WindowedReader,
+    start: int,
+    end: int,
+    convert: Callable[[Sequence[Any]], Batch],
+    instant: Callable[[int], datetime],
+) -> Iterator[Batch]:
+    """A time-windowed stream's batches: each chunk `reader` reads of `[start, end)` made into a batch
+    (`convert`) whose cursor is the instant (`instant` of the key) up to which every item was read, and
+    with its progress — so a cursor never passes a record that was not yet committed."""
+    for chunk in reader.chunks(start, end):
+        batch = convert(chunk.items)
+        batch.cursor = format_cursor(instant(chunk.done_until))
+        batch.progress = reader.progress(chunk.done_until)
+        yield batch
 
 
 @dataclass
@@ -322,8 +345,7 @@ class ListingStream:
         if not self.plan.due(cursor, self.every):
             return
         for page in self.pages():
-            rejected: list[str] = []
-            yield Batch(map_each(page, self.convert, rejected), None, rejected=rejected)
+            yield batch_of(page, self.convert)
         yield Batch([], format_cursor(self.plan.now))
 
 
@@ -345,3 +367,7 @@ def epoch_ms(instant: datetime) -> int:
 
 def from_epoch_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def from_epoch_seconds(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)

@@ -46,6 +46,7 @@ from adapters.base import (
     from_epoch_ms,
     joined,
     map_each,
+    windowed_batches,
 )
 from adapters.governor import RateGovernor
 from adapters.hubspot_api import OWN_WRITE_PROPERTY, HubSpotApi, hubspot_api, sdk_model
@@ -419,12 +420,7 @@ class ObjectStream:
         query = _SearchQuery(self.adapter, self.spec, properties, plan.own_write(self.spec.object_type))
         self.reader = WindowedReader(query)
         start = epoch_ms(plan.start(cursor, whole_history=self.spec.whole_history))
-        end = epoch_ms(plan.now)
-        for chunk in self.reader.chunks(start, end):
-            batch = self.convert(chunk.items)
-            batch.cursor = format_cursor(from_epoch_ms(chunk.done_until))
-            batch.progress = self.reader.progress(chunk.done_until)
-            yield batch
+        yield from windowed_batches(self.reader, start, epoch_ms(plan.now), self.convert, from_epoch_ms)
 
     def convert(self, items: Sequence[Any], *, archived: bool = False) -> Batch:
         """A batch of mapped records (cursor left to the caller), associations read first."""

@@ -32,11 +32,12 @@ from adapters.base import (
     Refetched,
     RequestsAdapter,
     SyncPlan,
+    batch_of,
     build,
     build_person,
-    format_cursor,
-    map_each,
+    from_epoch_seconds,
     plain_text,
+    windowed_batches,
 )
 from adapters.governor import RateGovernor
 from adapters.http import LIST, OBJECT, HeaderKeyAuth
@@ -509,21 +510,20 @@ class TicketsStream:
         self.reader = WindowedReader(
             DateWindowQuery(self.adapter, "/tickets", "date_changed", TICKET_PAGE, cursor=False)
         )
-        for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):
-            rejected: list[str] = []
-            records: list[Record] = []
-            for item in chunk.items:
-                try:
-                    records += self.ticket_records(item)
-                except RecordValidationError as exc:
-                    rejected.append(str(exc))
-            done = datetime.fromtimestamp(chunk.done_until, UTC)
-            yield Batch(
-                records,
-                format_cursor(done),
-                rejected=rejected,
-                progress=self.reader.progress(chunk.done_until),
-            )
+        yield from windowed_batches(
+            self.reader, int(start.timestamp()), int(plan.now.timestamp()), self.convert, from_epoch_seconds
+        )
+
+    def convert(self, items: Sequence[dict[str, Any]]) -> Batch:
+        """Each conversation's ticket and messages; one that breaks the schema is rejected whole."""
+        rejected: list[str] = []
+        records: list[Record] = []
+        for item in items:
+            try:
+                records += self.ticket_records(item)
+            except RecordValidationError as exc:
+                rejected.append(str(exc))
+        return Batch(records, rejected=rejected)
 
     def all_history(self) -> dict[str, list[dict[str, Any]]]:
         """The whole assignment history, cursor-paged in pages of 500: on a backfill that is one call per
@@ -593,12 +593,10 @@ class CallsStream:
         self.reader = WindowedReader(
             DateWindowQuery(self.adapter, "/calls", "dateCreated", CURSOR_PAGE, cursor=True)
         )
-        for chunk in self.reader.chunks(int(start.timestamp()), int(plan.now.timestamp())):
-            rejected: list[str] = []
-            records = map_each(list(chunk.items), map_call, rejected)
-            yield Batch(
-                records,
-                format_cursor(datetime.fromtimestamp(chunk.done_until, UTC)),
-                rejected=rejected,
-                progress=self.reader.progress(chunk.done_until),
-            )
+        yield from windowed_batches(
+            self.reader,
+            int(start.timestamp()),
+            int(plan.now.timestamp()),
+            lambda items: batch_of(items, map_call),
+            from_epoch_seconds,
+        )
