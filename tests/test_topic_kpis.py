@@ -10,10 +10,11 @@ import pytest
 
 from connector.periods import Grain
 from connector.schema import Ticket
-from tests.kpi_helpers import JAN, call, plus, run, survey, ticket
+from tests.kpi_helpers import JAN, Span, call, plus, run, survey, ticket
 
 DEC_DAY = "2025-12-10T10:00:00Z"
 JAN_DAY = "2026-01-12T10:00:00Z"
+DEC_AND_JAN: Span = {"start": date(2025, 12, 1), "end": date(2026, 2, 1)}
 
 
 @pytest.fixture
@@ -122,8 +123,7 @@ def test_calls_per_topic_from_their_notes_else_their_ticket(url: str) -> None:
     results = run(
         url,
         records,
-        start=date(2025, 12, 1),
-        end=date(2026, 2, 1),
+        **DEC_AND_JAN,
         grain=Grain.MONTH,
         kpis=["K09"],
         topics={refund_ticket.id: "refund / money back", parcel_ticket.id: "late delivery / parcel"},
