@@ -5,10 +5,9 @@ records a computation needs are copied once into in-memory tables with:
 - agents and contacts replaced by their cross-source identity (`identity_link`), so one person in three
   vendors counts once;
 - the cut columns every fact table shares: `agent`, `team`, `channel`, `source`, `priority`, `category`
-  and `topic` (the label of the discovered topic of the ticket, or of the call's notes, `connector.topics`),
-  `(none)` where unknown,
-  so one grouping routine serves every KPI; they are ENUM types of the values found (`cut_<column>`, see
-  `_cut_codes`), which read as text;
+  and `topic` (the label of the discovered topic of the ticket, or of the call's notes,
+  `connector.topics`), `(none)` where unknown, so one grouping routine serves every KPI; they are ENUM
+  types of the values found (`cut_<column>`, see `_cut_codes`), which read as text;
 - each timestamp `x` also as `x_e` (calendar seconds since the epoch), `x_b` (business seconds since the
   calendar's start), `x_p` (index of the period it falls in, null outside them) and, where a KPI needs
   them, `x_open` (whether the desk was open then) and `x_how` (local hour of the week, Monday 00h = 0), so
@@ -262,8 +261,8 @@ class Workspace:
 
     def _identity_tables(self) -> None:
         """Who is who: agent and contact records → their identity, merged-away tickets → the ticket
-        that survives them (`connector.store.merges`), and tickets → their topic's label (the last
-        discovery's, `connector.topics`), and calls to theirs (from their notes)."""
+        that survives them (`connector.store.merges`), and tickets and calls → their topic's label (the
+        last discovery's, `connector.topics`)."""
         for kind in ("agent", "contact"):
             self.con.execute(
                 f"""CREATE TABLE {kind}_identity AS
