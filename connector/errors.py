@@ -20,6 +20,8 @@ ConnectorError                 anything the connector raises on purpose
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 
 class ConnectorError(Exception):
     """Root of every error the connector raises on purpose."""
@@ -44,6 +46,13 @@ class RecordValidationError(ConnectorError):
 
 class StoreError(ConnectorError):
     """The database refused an operation or holds an unknown schema version."""
+
+
+class _Answer(TypedDict, total=False):
+    """What an API error may say of the vendor's answer: its HTTP status and request id."""
+
+    status: int | None
+    request_id: str | None
 
 
 class APIError(ConnectorError):
@@ -73,15 +82,9 @@ class RetryableAPIError(APIError):
     """Rate limited, server error or transport failure: retry after `retry_after` seconds if given."""
 
     def __init__(
-        self,
-        message: str,
-        *,
-        vendor: str,
-        status: int | None = None,
-        request_id: str | None = None,
-        retry_after: float | None = None,
+        self, message: str, *, vendor: str, retry_after: float | None = None, **answer: Unpack[_Answer]
     ) -> None:
-        super().__init__(message, vendor=vendor, status=status, request_id=request_id)
+        super().__init__(message, vendor=vendor, **answer)
         self.retry_after = retry_after
 
 
