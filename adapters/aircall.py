@@ -11,27 +11,24 @@ last listing is older than a day (or on `--full`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from adapters.base import (
-    Batch,
+    CallWindowStream,
     ListingStream,
     Refetched,
     RequestsAdapter,
     SyncPlan,
-    batch_of,
     build,
     build_person,
-    from_epoch_seconds,
     plain_text,
-    windowed_batches,
 )
 from adapters.governor import RateGovernor
 from adapters.http import BasicAuth, Shape
 from adapters.paging import NextLinkPaginator, PageNumberPaginator
-from adapters.windows import Page, WindowedReader
+from adapters.windows import Page
 from connector.errors import ConfigError
 from connector.schema import Agent, Call, Contact
 from connector.settings import AircallSettings
@@ -258,23 +255,10 @@ class _CallsQuery:
         return str(item["id"])
 
 
-class CallsStream:
-    name = "calls"
-    entities = ("call",)
+class CallsStream(CallWindowStream[AircallAdapter]):
+    def query(self) -> _CallsQuery:
+        return _CallsQuery(self.adapter)
 
-    def __init__(self, adapter: AircallAdapter) -> None:
-        self.adapter = adapter
-        self.reader: WindowedReader | None = None
-
-    def read(self, cursor: str | None) -> Iterator[Batch]:
-        plan = self.adapter.plan
-        start = plan.start(cursor, reread=self.adapter.config.reread)
+    def mapper(self) -> Callable[[Any], Call]:
         teams = self.adapter.call_teams()
-        self.reader = WindowedReader(_CallsQuery(self.adapter))
-        yield from windowed_batches(
-            self.reader,
-            int(start.timestamp()),
-            int(plan.now.timestamp()),
-            lambda items: batch_of(items, lambda c: map_call(c, teams)),
-            from_epoch_seconds,
-        )
+        return lambda item: map_call(item, teams)

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from adapters.governor import RateGovernor
 from adapters.http import Shape, VendorClient
-from adapters.windows import ReadProgress, WindowedReader
+from adapters.windows import ReadProgress, WindowedQuery, WindowedReader
 from connector.errors import FatalAPIError, RecordValidationError
 from connector.schema import Contact, Record, SourceRecord
 
@@ -254,6 +254,56 @@ class RequestsAdapter(Generic[C]):
             except RecordValidationError as exc:
                 rejected.append(str(exc))
         return Refetched(Batch(records, rejected=rejected), gone)
+
+
+class _RereadingAdapter(Protocol):
+    """What `CallWindowStream` reads of its adapter: the sync plan and the vendor's `reread` setting."""
+
+    @property
+    def plan(self) -> SyncPlan: ...
+    @property
+    def config(self) -> _Rereads: ...
+
+
+class _Rereads(Protocol):
+    @property
+    def reread(self) -> timedelta: ...
+
+
+A = TypeVar("A", bound=_RereadingAdapter)
+
+
+class CallWindowStream(Generic[A]):
+    """A vendor's calls, read in windows of their creation time (UNIX seconds) from the cursor on, each
+    run re-reading the vendor's `reread` behind it: a call's answer, end, tags and notes come after its
+    creation, and upserts by id make the re-read harmless. A subclass says what to ask (`query`) and how
+    to map a call (`mapper`, made once per read)."""
+
+    name = "calls"
+    entities = ("call",)
+
+    def __init__(self, adapter: A) -> None:
+        self.adapter = adapter
+        self.reader: WindowedReader | None = None
+
+    def query(self) -> WindowedQuery:
+        raise NotImplementedError
+
+    def mapper(self) -> Callable[[Any], Record | None]:
+        raise NotImplementedError
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        plan = self.adapter.plan
+        start = plan.start(cursor, reread=self.adapter.config.reread)
+        convert = self.mapper()
+        self.reader = WindowedReader(self.query())
+        yield from windowed_batches(
+            self.reader,
+            int(start.timestamp()),
+            int(plan.now.timestamp()),
+            lambda items: batch_of(items, convert),
+            from_epoch_seconds,
+        )
 
 
 @dataclass(frozen=True)

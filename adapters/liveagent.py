@@ -28,11 +28,11 @@ import requests
 
 from adapters.base import (
     Batch,
+    CallWindowStream,
     ListingStream,
     Refetched,
     RequestsAdapter,
     SyncPlan,
-    batch_of,
     build,
     build_person,
     from_epoch_seconds,
@@ -576,27 +576,11 @@ class TicketsStream:
         return [ticket, *messages]
 
 
-class CallsStream:
-    """Calls by `dateCreated` windows; each run re-reads `reread` behind its cursor, since a call's answer
-    and end come after its creation (upserts by id make the re-read harmless)."""
+class CallsStream(CallWindowStream[LiveAgentAdapter]):
+    """Calls by `dateCreated` windows, read with the cursor paging of `/calls`."""
 
-    name = "calls"
-    entities = ("call",)
+    def query(self) -> DateWindowQuery:
+        return DateWindowQuery(self.adapter, "/calls", "dateCreated", CURSOR_PAGE, cursor=True)
 
-    def __init__(self, adapter: LiveAgentAdapter) -> None:
-        self.adapter = adapter
-        self.reader: WindowedReader | None = None
-
-    def read(self, cursor: str | None) -> Iterator[Batch]:
-        plan = self.adapter.plan
-        start = plan.start(cursor, reread=self.adapter.config.reread)
-        self.reader = WindowedReader(
-            DateWindowQuery(self.adapter, "/calls", "dateCreated", CURSOR_PAGE, cursor=True)
-        )
-        yield from windowed_batches(
-            self.reader,
-            int(start.timestamp()),
-            int(plan.now.timestamp()),
-            lambda items: batch_of(items, map_call),
-            from_epoch_seconds,
-        )
+    def mapper(self) -> Callable[[Any], Call]:
+        return map_call
