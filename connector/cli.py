@@ -51,12 +51,37 @@ class _Context:
         return settings
 
 
+def _file_option(flag: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option naming one file, absent unless given (the command chooses its default)."""
+    return click.option(flag, type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
+
+
+def _format_option(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--format`, passed on as `output`; a table unless asked otherwise."""
+    return click.option(
+        "--format", "output", type=click.Choice([*formats, "table"]), default="table", show_default=True
+    )
+
+
+def _directory_option(default: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--out`: the directory a command writes its files to."""
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=help,
+    )
+
+
+def _span_option(flag: str, most: int, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A count of weeks or months from 1 to `most`, absent unless given (the settings then decide)."""
+    return click.option(flag, type=click.IntRange(1, most), default=None, help=help)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--env-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Read settings from this file instead of ./.env (environment variables still win).",
+@_file_option(
+    "--env-file", "Read settings from this file instead of ./.env (environment variables still win)."
 )
 @click.version_option(package_name="helpdesk-kpi-connector")
 @click.pass_context
@@ -152,11 +177,9 @@ def _unknown_variables(settings: Settings) -> list[str]:
 @click.option(
     "--skip-invalid", is_flag=True, help="Store the valid lines; write rejected ones to a rejects file."
 )
-@click.option(
+@_file_option(
     "--rejects",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Where rejected lines go with --skip-invalid (default FILE.rejects.jsonl; stdin: rejects.jsonl).",
+    "Where rejected lines go with --skip-invalid (default FILE.rejects.jsonl; stdin: rejects.jsonl).",
 )
 @click.pass_obj
 def import_command(obj: _Context, file: Path, skip_invalid: bool, rejects: Path | None) -> None:
@@ -200,9 +223,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--kpi", "kpis", multiple=True, help="KPI ids, repeatable or comma-separated (default: all enabled)."
 )
-@click.option(
-    "--format", "output", type=click.Choice(["json", "csv", "table"]), default="table", show_default=True
-)
+@_format_option("json", "csv")
 @click.pass_obj
 def compute(
     obj: _Context,
@@ -333,11 +354,8 @@ def webhooks() -> None:
 @click.option(
     "--url", required=True, help="The webhook server's public address, e.g. https://hooks.example.com."
 )
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Env file the Aircall webhook's token is saved to (default: --env-file, else ./.env).",
+@_file_option(
+    "--token-file", "Env file the Aircall webhook's token is saved to (default: --env-file, else ./.env)."
 )
 @click.pass_obj
 def register(obj: _Context, url: str, token_file: Path | None) -> None:
@@ -356,20 +374,11 @@ def register(obj: _Context, url: str, token_file: Path | None) -> None:
 
 
 REPORT_OPTIONS = (
-    click.option(
-        "--out",
-        "out",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=Path("report"),
-        show_default=True,
-        help="Directory for dashboard.html, kpis.csv and kpis.json.",
-    ),
-    click.option(
+    _directory_option("report", "Directory for dashboard.html, kpis.csv and kpis.json."),
+    _span_option(
         "--months",
-        type=click.IntRange(1, 60),
-        default=None,
-        help="Months covered: the month to date and the full months before it (default "
-        "HELPDESK_RUN_MONTHS, 2).",
+        60,
+        "Months covered: the month to date and the full months before it (default HELPDESK_RUN_MONTHS, 2).",
     ),
 )
 """The options `report` and `run` share."""
@@ -382,15 +391,8 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @cli.command()
-@click.option(
-    "--weeks",
-    type=click.IntRange(1, 26),
-    default=None,
-    help="Weeks to forecast from tomorrow (default HELPDESK_FORECAST_WEEKS, 4).",
-)
-@click.option(
-    "--format", "output", type=click.Choice(["json", "csv", "table"]), default="table", show_default=True
-)
+@_span_option("--weeks", 26, "Weeks to forecast from tomorrow (default HELPDESK_FORECAST_WEEKS, 4).")
+@_format_option("json", "csv")
 @click.pass_obj
 def forecast(obj: _Context, weeks: int | None, output: str) -> None:
     """Forecast contacts per hour for the coming weeks (learnt from HELPDESK_FORECAST_HISTORY_WEEKS of the
@@ -412,11 +414,8 @@ def forecast(obj: _Context, weeks: int | None, output: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--months",
-    type=click.IntRange(1, 120),
-    default=None,
-    help="Months of tickets and calls to learn from (default HELPDESK_TOPIC_MONTHS, 12).",
+@_span_option(
+    "--months", 120, "Months of tickets and calls to learn from (default HELPDESK_TOPIC_MONTHS, 12)."
 )
 @click.option(
     "--period",
@@ -424,7 +423,7 @@ def forecast(obj: _Context, weeks: int | None, output: str) -> None:
     default=None,
     help="A month (YYYY-MM): show the kept topics' figures in it instead of discovering anew.",
 )
-@click.option("--format", "output", type=click.Choice(["json", "table"]), default="table", show_default=True)
+@_format_option("json")
 @click.pass_obj
 def topics(obj: _Context, months: int | None, period: datetime | None, output: str) -> None:
     """Find the recurring topics in the tickets' subjects and first messages and the calls' notes (Dutch
@@ -571,14 +570,7 @@ per agent-hour), so K30 shows its capacity line."""
     show_default=True,
     help="HubSpot tickets in the sandbox world (calls as many, LiveAgent half).",
 )
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("demo-report"),
-    show_default=True,
-    help="Directory for the dashboard and exports.",
-)
+@_directory_option("demo-report", "Directory for the dashboard and exports.")
 @click.pass_obj
 def demo(obj: _Context, database: str, size: int, out: Path) -> None:
     """Everything against the offline sandbox: start it in-process, point the settings at it, run the
