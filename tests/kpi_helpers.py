@@ -124,6 +124,12 @@ def ticket(created: str, **fields: Any) -> Ticket:
     return Ticket(source_id=str(fields.pop("source_id", next(_counter))), created_at=at(created), **fields)
 
 
+def resolved(created: str, replied: timedelta, closed: timedelta, **fields: Any) -> Ticket:
+    """A ticket its agent first answered `replied` after its creation and resolved `closed` after it."""
+    start = at(created)
+    return ticket(created, first_agent_reply_at=start + replied, resolved_at=start + closed, **fields)
+
+
 def call(started: str, **fields: Any) -> Call:
     fields.setdefault("direction", "inbound")
     fields.setdefault("status", "answered")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from connector.sandbox import Sandbox
+from connector.schema import Record
 from connector.settings import Settings, Vendor, load_settings
 from connector.store import Store
 from connector.sync import SyncReport, run_sync
@@ -18,6 +21,18 @@ FAST = {
     "HELPDESK_LIVEAGENT__REQUESTS_PER_MINUTE": "1000000",
 }
 """Governor limits far above what the test sandboxes enforce: tests count calls, they do not wait."""
+
+
+def module_sandbox(**options: Any) -> Callable[[], Iterator[Sandbox]]:
+    """A module-scoped `sandbox` fixture: one sandbox built with `options` serves all the module's tests
+    (assign it to the name `sandbox` in the module)."""
+
+    @pytest.fixture(scope="module")
+    def sandbox() -> Iterator[Sandbox]:
+        with Sandbox(**options) as running:
+            yield running
+
+    return sandbox
 
 
 def sandbox_settings(sandbox: Sandbox, monkeypatch: Any, **extra: str) -> Settings:
@@ -43,3 +58,8 @@ def sync(
 
 def stream_records(report: SyncReport, stream: str) -> int:
     return sum(s.records for s in report.streams if s.stream == stream)
+
+
+def stored_counts(store: Store, *entities: type[Record]) -> dict[str, int]:
+    """How many records of each entity the store holds, by entity name (a readable assertion diff)."""
+    return {entity.__name__: len(store.records(entity)) for entity in entities}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,15 +17,12 @@ import requests
 from connector.sandbox import Sandbox
 from connector.store import Store
 from tests.contract_tables import all_keys, keys_read_by, problems, table
-from tests.sync_helpers import sandbox_settings, sync
+from tests.sync_helpers import module_sandbox, sandbox_settings, sync
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(seed=11, size=400, liveagent_requests_per_minute=1_000_000) as running:
-        yield running
+sandbox = module_sandbox(seed=11, size=400, liveagent_requests_per_minute=1_000_000)
 
 
 # --- LiveAgent -------------------------------------------------------------------------------------

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from connector.schema import Agent, Message, SurveyResponse
-from tests.kpi_helpers import JAN, at, call, customer, plus, run, survey, ticket
+from tests.kpi_helpers import JAN, at, call, customer, plus, resolved, run, survey, ticket
 
 MONDAY = "2026-01-05T10:00:00Z"
 
@@ -24,7 +24,7 @@ def test_handle_time_from_calls_recorded_work_and_estimates(url: str) -> None:
         call(MONDAY, status="missed"),  # no work
         ticket(MONDAY, handle_seconds=1200, resolved_at=plus(MONDAY, days=3)),  # recorded: 1200
         # estimate: first reply Mon 11:00 → resolved Tue 10:00 in business time (9–17): 6 h + 1 h
-        ticket(MONDAY, first_agent_reply_at=plus(MONDAY, hours=1), resolved_at=plus(MONDAY, days=1)),
+        resolved(MONDAY, timedelta(hours=1), timedelta(days=1)),
     ]
     results = run(url, records, **JAN, kpis=["K06"])
     assert results.find("K06", "mean").count == 3
@@ -107,12 +107,7 @@ def test_contact_reasons_share_rank_and_change(url: str) -> None:
 
 def test_resolved_per_agent_and_efficiency(url: str) -> None:
     records = [
-        ticket(
-            MONDAY,
-            agent_id="hubspot:1",
-            first_agent_reply_at=plus(MONDAY, hours=1),
-            resolved_at=plus(MONDAY, hours=2),
-        ),
+        resolved(MONDAY, timedelta(hours=1), timedelta(hours=2), agent_id="hubspot:1"),
         ticket(MONDAY, agent_id="hubspot:1", first_agent_reply_at=plus(MONDAY, hours=1)),
         ticket("2025-12-30T10:00:00Z", agent_id="hubspot:1", resolved_at=plus(MONDAY, hours=3)),
     ]
@@ -189,12 +184,12 @@ def test_leaderboard_and_capacity(url: str) -> None:
         Agent(source="hubspot", source_id="1", email="a@x.nl", teams=["tier1"]),
         Agent(source="aircall", source_id="9", email="A@x.nl", teams=["phone"]),
         Agent(source="hubspot", source_id="2", email="b@x.nl", teams=["tier1"], active=False),
-        ticket(
+        resolved(
             MONDAY,
+            timedelta(minutes=10),
+            timedelta(hours=1),
             agent_id="hubspot:1",
             team="tier1",
-            first_agent_reply_at=plus(MONDAY, minutes=10),
-            resolved_at=plus(MONDAY, hours=1),
             handle_seconds=600,
             category="billing",
             escalated=True,

@@ -4,6 +4,7 @@ ticket was archived."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connector.schema import Message
-from tests.kpi_helpers import JAN, at, call, plus, run, survey, ticket
+from tests.kpi_helpers import JAN, at, call, plus, resolved, run, survey, ticket
 
 MONDAY = "2026-01-05T10:00:00Z"
 
@@ -125,12 +126,7 @@ def test_every_group_with_activity_gets_every_stat(database_url: str) -> None:
     only ticket is still unanswered has K01's mean, median and p90 — null, over no ticket — and K04's
     resolution stats null beside its open-ticket ages."""
     records = [
-        ticket(
-            MONDAY,
-            team="Answered",
-            first_agent_reply_at=plus(MONDAY, hours=1),
-            resolved_at=plus(MONDAY, hours=2),
-        ),
+        resolved(MONDAY, timedelta(hours=1), timedelta(hours=2), team="Answered"),
         ticket(MONDAY, team="Waiting"),
     ]
     results = run(database_url, records, **JAN, kpis=["K01", "K04"], cuts=["team"])

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from connector.schema import Contact, Purchase, QualityReview, ServiceCost
-from tests.kpi_helpers import JAN, at, call, customer, plus, run, survey, ticket
+from connector.schema import Purchase, QualityReview, ServiceCost
+from tests.kpi_helpers import JAN, Results, at, call, customer, plus, run, survey, ticket
 
 
 def test_csat_30_positive_of_50_is_60_percent(database_url: str) -> None:
@@ -35,25 +35,21 @@ def test_nps_70_percent_promoters_minus_10_percent_detractors_is_60(database_url
     assert results.value("K15", "detractors") == pytest.approx(10.0)
 
 
-def _retention_population(year: int, at_start: int, new: int, lost: int) -> list[Contact]:
-    """Customers for the half year from 1 January of `year`."""
+def _half_year_retention(url: str, year: int, at_start: int, new: int, lost: int) -> Results:
+    """K20 over the half year from 1 January of `year`: `at_start` customers on that day (`lost` of them
+    churn in March) and `new` ones joining in February."""
     before = f"{year - 1}-06-01T00:00:00Z"
-    return (
+    customers = (
         [customer(before) for _ in range(at_start - lost)]
         + [customer(before, churned=f"{year}-03-15T00:00:00Z") for _ in range(lost)]
         + [customer(f"{year}-02-10T00:00:00Z") for _ in range(new)]
     )
+    return run(url, customers, start=date(year, 1, 1), end=date(year, 7, 1), kpis=["K20"])
 
 
 def test_retention_200_customers_20_new_is_90_percent(database_url: str) -> None:
     """000: CRR = ((E − N) / S) × 100 = ((200 − 20) / 200) × 100 = 90 %."""
-    results = run(
-        database_url,
-        _retention_population(2026, 200, 20, 20),
-        start=date(2026, 1, 1),
-        end=date(2026, 7, 1),
-        kpis=["K20"],
-    )
+    results = _half_year_retention(database_url, 2026, 200, 20, 20)
     found = results.find("K20")
     assert (found.value, found.numerator, found.denominator) == (90.0, 180.0, 200.0)
 
@@ -61,13 +57,7 @@ def test_retention_200_customers_20_new_is_90_percent(database_url: str) -> None
 def test_retention_5000_to_5200_with_300_new_is_98_percent(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """003: Mimi Consultancy, 5,000 customers on 1 January, 5,200 on 30 June, 300 new: 98 %."""
     url = f"sqlite:///{tmp_path / 'mimi.db'}"
-    results = run(
-        url,
-        _retention_population(2022, 5000, 300, 100),
-        start=date(2022, 1, 1),
-        end=date(2022, 7, 1),
-        kpis=["K20"],
-    )
+    results = _half_year_retention(url, 2022, 5000, 300, 100)
     assert results.value("K20") == pytest.approx(98.0)
 
 

@@ -4,19 +4,14 @@ provenance table `tests/contracts/aircall.json` (the contract)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
 from connector.sandbox import Sandbox
 from tests.contract_tables import keys_of, problems
+from tests.sync_helpers import module_sandbox
 
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(seed=11, size=10_600, aircall_requests_per_minute=100_000) as running:
-        yield running
+sandbox = module_sandbox(seed=11, size=10_600, aircall_requests_per_minute=100_000)
 
 
 @pytest.fixture

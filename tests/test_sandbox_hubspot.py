@@ -5,7 +5,6 @@ auth and rate limits answer as HubSpot does."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,14 +22,12 @@ from hubspot.crm.tickets.exceptions import ApiException
 from urllib3.util.retry import Retry
 
 from connector.sandbox import Sandbox
+from tests.sync_helpers import module_sandbox
 
 SIZE = 12_500  # past HubSpot search's 10,000-result cap
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(seed=7, size=SIZE, hubspot_requests_per_10s=100_000) as running:
-        yield running
+sandbox = module_sandbox(seed=7, size=SIZE, hubspot_requests_per_10s=100_000)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,14 +13,12 @@ import requests
 
 from connector.sandbox import Sandbox
 from tests.contract_tables import problems
+from tests.sync_helpers import module_sandbox
 
 LA_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(seed=5, size=600, liveagent_requests_per_minute=100_000) as running:
-        yield running
+sandbox = module_sandbox(seed=5, size=600, liveagent_requests_per_minute=100_000)
 
 
 @pytest.fixture

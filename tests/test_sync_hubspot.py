@@ -16,7 +16,7 @@ import pytest
 from connector.sandbox import Sandbox
 from connector.schema import Agent, Call, Contact, Purchase, SurveyResponse, Ticket
 from connector.store import Store
-from tests.sync_helpers import sandbox_settings, stream_records, sync
+from tests.sync_helpers import sandbox_settings, stored_counts, stream_records, sync
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 """The sandbox world's end: its records are modified before it (a few minutes after, at most)."""
@@ -38,12 +38,14 @@ def test_full_sync_maps_every_object_and_a_second_run_only_checks_cursors(
         first = sync(settings, store, "hubspot", now=LATER)
         assert first.ok, first.failures
         world = sandbox.world
-        assert len(store.records(Ticket)) == world.size
-        assert len(store.records(Call)) == world.call_count
-        assert len(store.records(Contact)) == world.customer_count
-        assert len(store.records(SurveyResponse)) == world.survey_count
-        assert len(store.records(Purchase)) == sum(world.deal(i).won for i in range(world.deal_count))
-        assert len(store.records(Agent)) == world.agent_count
+        assert stored_counts(store, Ticket, Call, Contact, SurveyResponse, Purchase, Agent) == {
+            "Ticket": world.size,
+            "Call": world.call_count,
+            "Contact": world.customer_count,
+            "SurveyResponse": world.survey_count,
+            "Purchase": sum(world.deal(i).won for i in range(world.deal_count)),
+            "Agent": world.agent_count,
+        }
 
         # one ticket, checked field by field against the world it came from
         w = world.ticket(3)
@@ -174,8 +176,12 @@ def test_late_records_of_an_eventually_consistent_search_arrive_through_the_over
 def test_archived_records_are_marked_and_merged_contacts_fold_into_the_survivor(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    faults = "hubspot=archived(0.1); hubspot=merged(0.2)"
-    with Sandbox(seed=9, size=400, faults=faults, hubspot_requests_per_10s=100_000) as sandbox:
+    with Sandbox(
+        seed=9,
+        size=400,
+        faults="hubspot=archived(0.1); hubspot=merged(0.2)",
+        hubspot_requests_per_10s=100_000,
+    ) as sandbox:
         settings = sandbox_settings(sandbox, monkeypatch)
         assert sync(settings, store, "hubspot", now=LATER).ok
         tickets = sandbox.hubspot.kinds["tickets"]

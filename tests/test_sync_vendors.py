@@ -16,7 +16,7 @@ from connector.sandbox import Sandbox
 from connector.sandbox.liveagent import message_groups
 from connector.schema import Agent, Call, Contact, Message, Ticket
 from connector.store import Store
-from tests.sync_helpers import FAST, sandbox_settings, stream_records, sync
+from tests.sync_helpers import FAST, sandbox_settings, stored_counts, stream_records, sync
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 OPEN = {"aircall_requests_per_minute": 1_000_000, "liveagent_requests_per_minute": 1_000_000}
@@ -34,9 +34,8 @@ def test_aircall_full_then_incremental_rereads_recent_calls_for_late_tags(
         first = sync(settings, store, "aircall", now=END)
         assert first.ok, first.failures
         world = sandbox.world
-        assert len(store.records(Call)) == world.call_count
-        assert len(store.records(Agent)) == world.agent_count
-        assert len(store.records(Contact)) == world.customer_count
+        expected = {"Call": world.call_count, "Agent": world.agent_count, "Contact": world.customer_count}
+        assert stored_counts(store, Call, Agent, Contact) == expected
 
         recent = [
             i
