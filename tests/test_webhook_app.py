@@ -112,25 +112,14 @@ def _bad_requests() -> list[tuple[str, Any]]:
         ),
         ("empty body", ("POST", "/webhooks/aircall", b"", {"Content-Type": "application/json"})),
         ("blank body", ("POST", "/webhooks/aircall", b"   \n", {"Content-Type": "application/json"})),
-        (
-            "form content",
-            (
-                "POST",
-                "/webhooks/aircall",
-                json.dumps(aircall_event()).encode(),
-                {"Content-Type": "application/x-www-form-urlencoded"},
-            ),
-        ),
-        (
-            "text content",
-            (
-                "POST",
-                "/webhooks/aircall",
-                json.dumps(aircall_event()).encode(),
-                {"Content-Type": "text/plain"},
-            ),
-        ),
         ("no content type", ("POST", "/webhooks/aircall", json.dumps(aircall_event()).encode(), {})),
+    ]
+    cases += [
+        (f"{kind} content", ("POST", "/webhooks/aircall", json.dumps(aircall_event()).encode(), headers))
+        for kind, headers in {
+            "form": {"Content-Type": "application/x-www-form-urlencoded"},
+            "text": {"Content-Type": "text/plain"},
+        }.items()
     ]
     aircall_bodies = {
         "aircall not json": b"{not json",
@@ -183,52 +172,17 @@ def _bad_requests() -> list[tuple[str, Any]]:
         ("hubspot wrong secret", ("hubspot-signed-with", {"secret": "other"})),
         ("hubspot stale", ("hubspot-signed-with", {"sent": NOW.replace(year=NOW.year - 1)})),
         ("hubspot signature of another body", ("hubspot-signed-with", {"signature": "AAAA"})),
-        (
-            "liveagent no secret",
-            (
-                "POST",
-                "/webhooks/liveagent",
-                json.dumps(liveagent_event()).encode(),
-                {"Content-Type": "application/json"},
-            ),
-        ),
-        (
-            "liveagent wrong secret",
-            (
-                "POST",
-                "/webhooks/liveagent",
-                json.dumps(liveagent_event()).encode(),
-                {"Content-Type": "application/json", "X-Helpdesk-Secret": "guess"},
-            ),
-        ),
-        (
-            "liveagent unknown event",
-            (
-                "POST",
-                "/webhooks/liveagent",
-                json.dumps(liveagent_event(event="x")).encode(),
-                {"Content-Type": "application/json", "X-Helpdesk-Secret": LA_SECRET},
-            ),
-        ),
-        (
-            "liveagent no ticket",
-            (
-                "POST",
-                "/webhooks/liveagent",
-                json.dumps(liveagent_event(ticket_id="")).encode(),
-                {"Content-Type": "application/json", "X-Helpdesk-Secret": LA_SECRET},
-            ),
-        ),
-        (
-            "liveagent changed_at number",
-            (
-                "POST",
-                "/webhooks/liveagent",
-                json.dumps(liveagent_event(changed_at=5)).encode(),
-                {"Content-Type": "application/json", "X-Helpdesk-Secret": LA_SECRET},
-            ),
-        ),
     ]
+    liveagent_events: dict[str, tuple[dict[str, Any], str | None]] = {
+        "liveagent no secret": (liveagent_event(), None),
+        "liveagent wrong secret": (liveagent_event(), "guess"),
+        "liveagent unknown event": (liveagent_event(event="x"), LA_SECRET),
+        "liveagent no ticket": (liveagent_event(ticket_id=""), LA_SECRET),
+        "liveagent changed_at number": (liveagent_event(changed_at=5), LA_SECRET),
+    }
+    for name, (event, secret) in liveagent_events.items():
+        headers = {"Content-Type": "application/json"} | ({"X-Helpdesk-Secret": secret} if secret else {})
+        cases.append((name, ("POST", "/webhooks/liveagent", json.dumps(event).encode(), headers)))
     return cases
 
 
