@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,57 +170,12 @@ def test_money_keeps_four_decimals_so_a_round_trip_compares_equal() -> None:
     assert str(purchase.amount) == "49.5000"
 
 
+BAD_FIELDS = Path(__file__).parent / "cases" / "bad_fields.jsonl"
+"""One malformed record a line: the entity, the fields that override a minimal valid record, the field the
+error must name and words its reason must contain."""
 BAD_CASES: list[tuple[str, dict[str, Any], str, str]] = [
-    # (entity, override, field reported, words in the reason)
-    ("ticket", {"created_at": "2026-01-05T09:00:00"}, "created_at", "timezone"),
-    ("ticket", {"created_at": "last tuesday"}, "created_at", "datetime"),
-    ("ticket", {"status": "waiting"}, "status", "'new', 'open'"),
-    ("ticket", {"priority": "critical"}, "priority", "'low'"),
-    ("ticket", {"channel": "pigeon"}, "channel", "unknown channel"),
-    ("ticket", {"reopen_count": "many"}, "reopen_count", "integer"),
-    ("ticket", {"reopen_count": -1}, "reopen_count", "greater than or equal"),
-    ("ticket", {"tags": "vip"}, "tags", "list"),
-    ("ticket", {"escalated": "maybe"}, "escalated", "boolean"),
-    ("ticket", {"first_agent_reply_at": "2026-01-05T08:00:00Z"}, "first_agent_reply_at", "before created_at"),
-    ("ticket", {"agent_id": "42"}, "agent_id", "source:source_id"),
-    ("ticket", {"id": "liveagent:1"}, "id", "does not match"),
-    ("ticket", {"source": "Hub Spot"}, "source", "pattern"),
-    ("ticket", {"source_id": ""}, "source_id", "at least 1"),
-    ("ticket", {"status": None}, "status", "'new'"),
-    ("agent", {"email": "not-an-email"}, "email", "not an email"),
-    ("agent", {"teams": [1, {"x": 1}]}, "teams.1", "string"),
-    ("contact", {"phone": "0612345678"}, "phone", "E.164"),
-    (
-        "contact",
-        {"customer_since": "2026-02-01T00:00:00Z", "churned_at": "2026-01-01T00:00:00Z"},
-        "churned_at",
-        "before",
-    ),
-    ("message", {"author_type": "bot"}, "author_type", "'customer'"),
-    ("message", {"ticket_id": None}, "ticket_id", "string"),
-    ("call", {"direction": "sideways"}, "direction", "'inbound'"),
-    ("call", {"status": "busy"}, "status", "'answered'"),
-    ("call", {"answered_at": "2026-01-05T08:59:59Z"}, "answered_at", "before started_at"),
-    ("call", {"wait_seconds": -3}, "wait_seconds", "greater than or equal"),
-    ("call", {"started_at": "2026-01-05"}, "started_at", "timezone"),
-    ("survey_response", {"kind": "ces", "score": 9}, "score", "outside the scale 1-7"),
-    ("survey_response", {"kind": "smiley"}, "kind", "'csat'"),
-    ("survey_response", {"scale_min": 5, "scale_max": 1}, "scale_max", "above scale_min"),
-    ("survey_response", {"kind": "servqual", "score": 5}, "measure", "dimension and measure"),
-    (
-        "survey_response",
-        {"kind": "servqual", "dimension": "speed", "measure": "perception"},
-        "dimension",
-        "'reliability'",
-    ),
-    ("quality_review", {"criteria": {"tone": 120}}, "criteria.tone", "less than or equal to 100"),
-    ("quality_review", {"criteria": {}}, "criteria", "at least one"),
-    ("quality_review", {"critical": ["accuracy"]}, "critical", "not among the criteria"),
-    ("purchase", {"currency": "euro"}, "currency", "ISO 4217"),
-    ("purchase", {"amount": "12.345678"}, "amount", "decimal places"),
-    ("purchase", {"gross_margin": 1.5}, "gross_margin", "less than or equal to 1"),
-    ("service_cost", {"period_end": "2026-01-01"}, "period_end", "after period_start"),
-    ("service_cost", {"amount": -1}, "amount", "greater than or equal"),
+    (case["entity"], case["override"], case["field"], case["reason"])
+    for case in map(json.loads, BAD_FIELDS.read_text(encoding="utf-8").splitlines())
 ]
 
 
