@@ -8,13 +8,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from hubspot import HubSpot
-from hubspot.crm.tickets import PublicObjectSearchRequest
 from hubspot.crm.tickets.exceptions import ApiException
+
+from tests.hubspot_helpers import epoch_ms, search_modified_since
 
 SIZE = 25_000
 
@@ -55,17 +55,8 @@ def test_search_rewindows_past_the_10000_cap(client: HubSpot) -> None:
     seen: dict[str, int] = {}
     since, after, windows = 0, None, 1
     while True:
-        request = PublicObjectSearchRequest(
-            filter_groups=[
-                {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(since)}]}
-            ],
-            sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
-            properties=["hs_lastmodifieddate"],
-            limit=200,
-            after=after,
-        )
         try:
-            page = client.crm.tickets.search_api.do_search(request)
+            page = search_modified_since(client, since, after)
         except ApiException as exc:
             if exc.status == 429:  # search's own limit (5/s, as HubSpot's): wait as told, ask again
                 time.sleep(int(exc.headers["Retry-After"]))
@@ -75,7 +66,7 @@ def test_search_rewindows_past_the_10000_cap(client: HubSpot) -> None:
             continue
         for ticket in page.results:
             stamp = ticket.properties["hs_lastmodifieddate"]
-            seen[ticket.id] = int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+            seen[ticket.id] = epoch_ms(stamp)
         if page.paging is None:
             break
         after = page.paging.next.after

@@ -22,6 +22,7 @@ from hubspot.crm.tickets.exceptions import ApiException
 from urllib3.util.retry import Retry
 
 from connector.sandbox import Sandbox
+from tests.hubspot_helpers import epoch_ms, search_modified_since
 from tests.sync_helpers import module_sandbox
 
 SIZE = 12_500  # past HubSpot search's 10,000-result cap
@@ -72,38 +73,17 @@ def test_get_one_ticket_and_missing_ticket(client: HubSpot) -> None:
     assert '"category": "OBJECT_NOT_FOUND"' in missing.value.body
 
 
-def _search(
-    client: HubSpot, since_ms: int, after: str | None = None
-) -> CollectionResponseWithTotalSimplePublicObjectForwardPaging:
-    request = PublicObjectSearchRequest(
-        filter_groups=[
-            {"filters": [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(since_ms)}]}
-        ],
-        sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
-        properties=["hs_lastmodifieddate"],
-        limit=200,
-        after=after,
-    )
-    return client.crm.tickets.search_api.do_search(request)
-
-
-def _ms(iso_text: str) -> int:
-    from datetime import datetime
-
-    return int(datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp() * 1000)
-
-
 def test_search_stops_at_10000_and_rewindowing_by_modified_date_reaches_everything(client: HubSpot) -> None:
     seen: dict[str, str] = {}
     since, after = 0, None
     stopped_at_cap = False
     while True:
         try:
-            page = _search(client, since, after)
+            page = search_modified_since(client, since, after)
         except ApiException as exc:
             assert exc.status == 400 and "10000" in exc.body
             stopped_at_cap = True
-            since, after = _ms(max(seen.values())), None  # re-window from the last date seen
+            since, after = epoch_ms(max(seen.values())), None  # re-window from the last date seen
             continue
         assert isinstance(page, CollectionResponseWithTotalSimplePublicObjectForwardPaging)
         for ticket in page.results:
@@ -111,7 +91,7 @@ def test_search_stops_at_10000_and_rewindowing_by_modified_date_reaches_everythi
         if page.paging is None:
             if len(page.results) < 200 or (after is None and page.total <= 200):
                 break
-            since, after = _ms(max(seen.values())), None
+            since, after = epoch_ms(max(seen.values())), None
             continue
         after = page.paging.next.after
     assert len(seen) == SIZE
