@@ -168,6 +168,10 @@ Channel = Annotated[str, AfterValidator(_check_channel)]
 
 
 class TicketStatus(StrEnum):
+    """Where a ticket stands: `new` (no agent has answered yet), `open` (being worked), `pending` (waiting
+    on the customer or a third party), `resolved` (solved; a reopen makes it open again), `closed` (done
+    and locked)."""
+
     NEW = "new"
     OPEN = "open"
     PENDING = "pending"
@@ -176,6 +180,8 @@ class TicketStatus(StrEnum):
 
 
 class Priority(StrEnum):
+    """A ticket's urgency as its source sets it, lowest first."""
+
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -183,18 +189,27 @@ class Priority(StrEnum):
 
 
 class AuthorType(StrEnum):
+    """Who wrote a message: the `customer`, an `agent`, or no one who speaks to the customer (`system`: the
+    helpdesk's own events and internal notes; never a reply)."""
+
     CUSTOMER = "customer"
     AGENT = "agent"
     SYSTEM = "system"
 
 
 class CallDirection(StrEnum):
+    """`inbound` (a customer calls in), `outbound` (an agent calls out), `internal` (between colleagues, or a
+    direction the source does not name; left out of the call KPIs)."""
+
     INBOUND = "inbound"
     OUTBOUND = "outbound"
     INTERNAL = "internal"
 
 
 class CallStatus(StrEnum):
+    """How a call ended: `answered` by an agent; `abandoned`, the caller hung up before reaching one (K26);
+    `voicemail`, a message was left (not an abandon); `missed`, unanswered otherwise."""
+
     ANSWERED = "answered"
     MISSED = "missed"
     ABANDONED = "abandoned"
@@ -202,6 +217,10 @@ class CallStatus(StrEnum):
 
 
 class SurveyKind(StrEnum):
+    """The question a survey answer scores: customer satisfaction (`csat`, K14), net promoter (`nps`, K15),
+    customer effort (`ces`, K16), one SERVQUAL item (`servqual`, K17) or the employees' net promoter
+    question (`enps`, K15's `enps` stat)."""
+
     CSAT = "csat"
     NPS = "nps"
     CES = "ces"
@@ -210,6 +229,8 @@ class SurveyKind(StrEnum):
 
 
 class ServqualDimension(StrEnum):
+    """SERVQUAL's five dimensions of service quality (K17 reports the gap per dimension)."""
+
     RELIABILITY = "reliability"
     ASSURANCE = "assurance"
     TANGIBLES = "tangibles"
@@ -218,6 +239,9 @@ class ServqualDimension(StrEnum):
 
 
 class ServqualMeasure(StrEnum):
+    """A SERVQUAL item asks what the customer `expect`ed or what they `perceive`d; the gap is perception −
+    expectation."""
+
     EXPECTATION = "expectation"
     PERCEPTION = "perception"
 
@@ -229,6 +253,24 @@ def _not_before(anchor: str) -> Callable[[Any, datetime | None, ValidationInfo],
         start = info.data.get(anchor)
         if value is not None and start is not None and value < start:
             raise ValueError(f"{value.isoformat()} is before {anchor} ({start.isoformat()})")
+        return value
+
+    return check
+
+
+def _above(anchor: str, note: str = "") -> Callable[[Any, Any, ValidationInfo], Any]:
+    """A field validator: the field's value must lie strictly above the `anchor` field's (a scale's top
+    above its bottom, a date range's end after its start); `note` follows the error."""
+
+    def check(cls: Any, value: Any, info: ValidationInfo) -> Any:
+        low = info.data.get(anchor)
+        if value is not None and low is not None and value <= low:
+            shown = (
+                f"after {anchor} ({low.isoformat()})"
+                if isinstance(low, date)
+                else f"above {anchor} ({low:g})"
+            )
+            raise ValueError(f"must be {shown}{note}")
         return value
 
     return check
@@ -445,13 +487,7 @@ class SurveyResponse(SourceRecord):
             filled["scale_max"] = high
         return filled
 
-    @field_validator("scale_max")
-    @classmethod
-    def _scale_ordered(cls, value: float, info: ValidationInfo) -> float:
-        low = info.data.get("scale_min")
-        if low is not None and value <= low:
-            raise ValueError(f"must be above scale_min ({low:g})")
-        return value
+    _scale_ordered = field_validator("scale_max")(_above("scale_min"))
 
     @field_validator("score")
     @classmethod
@@ -531,13 +567,7 @@ class ServiceCost(Record):
     currency: CurrencyCode
     id: str = Field(default="", validate_default=True)
 
-    @field_validator("period_end")
-    @classmethod
-    def _end_after_start(cls, value: date, info: ValidationInfo) -> date:
-        start = info.data.get("period_start")
-        if start is not None and value <= start:
-            raise ValueError(f"must be after period_start ({start.isoformat()}); the range is [start, end)")
-        return value
+    _end_after_start = field_validator("period_end")(_above("period_start", "; the range is [start, end)"))
 
     @classmethod
     def _derive_id(cls, data: dict[str, Any]) -> str:

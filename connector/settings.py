@@ -55,18 +55,26 @@ def catalogue_ids() -> list[str]:
 
 
 class Vendor(StrEnum):
+    """The sources the connector syncs from, each with its adapter and its settings group."""
+
     HUBSPOT = "hubspot"
     LIVEAGENT = "liveagent"
     AIRCALL = "aircall"
 
 
 class EngagementInput(StrEnum):
+    """The inputs K23 (customer engagement score) weighs: `loyalty` (loyalty-programme participation),
+    `education` (education participation) and `contact` (usage and contact frequency)."""
+
     LOYALTY = "loyalty"
     EDUCATION = "education"
     CONTACT = "contact"
 
 
 class WriteTarget(StrEnum):
+    """Where `push` and `run` write the figures: HubSpot record properties, HubSpot KPI snapshot records,
+    the HTML dashboard."""
+
     HUBSPOT_PROPERTIES = "hubspot_properties"
     HUBSPOT_SNAPSHOTS = "hubspot_snapshots"
     DASHBOARD = "dashboard"
