@@ -387,6 +387,7 @@ class Ticket(SourceRecord):
     team: str | None = None
     created_at: UtcDatetime
     first_agent_reply_at: UtcDatetime | None = None
+    """The first public agent reply (K01 ends here); None while the customer still waits."""
     first_resolved_at: UtcDatetime | None = None
     resolved_at: UtcDatetime | None = None
     closed_at: UtcDatetime | None = None
@@ -396,6 +397,7 @@ class Ticket(SourceRecord):
     transfer_count: Count = 0
     is_complaint: bool = False
     handle_seconds: Seconds | None = None
+    """Agent work time where the source records it; without it K06 estimates first touch → close."""
     updated_at: UtcDatetime | None = None
     archived: bool = False
     """Deleted (archived) in its source: kept for history, left out of every KPI."""
@@ -423,10 +425,13 @@ class Call(SourceRecord):
     direction: CallDirection
     status: CallStatus
     missed_reason: str | None = None
+    """The source's reason an unanswered call was not picked up (Aircall's `missed_call_reason`, HubSpot's
+    call status), lower case; K26 breaks abandons down by it."""
     started_at: UtcDatetime
     answered_at: UtcDatetime | None = None
     ended_at: UtcDatetime | None = None
     wait_seconds: Seconds | None = None
+    """Queue time: until an agent answered, or until the call ended unanswered."""
     talk_seconds: Seconds | None = None
     hold_seconds: Seconds | None = None
     wrap_up_seconds: Seconds | None = None
