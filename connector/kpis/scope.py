@@ -91,12 +91,10 @@ def _duck_text(value: Any) -> str | None:
     """A stored value as the text DuckDB casts to its column's type."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    if isinstance(value, bool | dict | list):
+        return json.dumps(value)  # booleans as true/false, as DuckDB reads them
     if isinstance(value, datetime):
         return str(value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value)
-    if isinstance(value, dict | list):
-        return json.dumps(value)
     if isinstance(value, Enum):
         return str(value.value)
     return str(value)
