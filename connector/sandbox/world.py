@@ -77,13 +77,9 @@ MISSED_REASONS = (
 )
 CALL_TAGS = ("billing", "delivery", "vip", "callback")
 DEPARTMENTS = ("Support NL", "Support BE", "Social")
-LIVEAGENT_CHANNELS = (
-    "E",
-    "C",
-    "F",
-    "T",
-    "M",
-)  # email, chat (contact button), facebook, twitter, contact form
+LIVEAGENT_CHANNELS = ("E", "C", "F", "T", "M")
+"""LiveAgent's channel codes the world's conversations come in by: email, chat (contact button), Facebook,
+Twitter, contact form."""
 
 
 @dataclass(frozen=True)
@@ -235,6 +231,12 @@ class World:
         digest = hashlib.blake2b(f"{self.seed}:{kind}:{index}".encode(), digest_size=8).digest()
         return random.Random(int.from_bytes(digest, "big"))  # noqa: S311  (reproducible data, not secrets)
 
+    def _arrival(self, kind: str, index: int, count: int) -> tuple[random.Random, datetime]:
+        """Record `index` of `count` of one kind: its own random stream and its moment, the records spread
+        over the year's traffic in index order."""
+        rng = self._rng(kind, index)
+        return rng, self.moment((index + rng.random()) / count)
+
     def agent(self, index: int) -> WorldAgent:
         rng = self._rng("agent", index)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -245,8 +247,7 @@ class World:
     def ticket(self, index: int) -> WorldTicket:
         """Ticket `index`: created in index order over the year, answered and closed after plausible
         delays, modified at its last event (bulk updates are layered on top by the fault switches)."""
-        rng = self._rng("ticket", index)
-        created = self.moment((index + rng.random()) / self.size)
+        rng, created = self._arrival("ticket", index, self.size)
         category = rng.choice(CATEGORIES)
         replied = created + timedelta(seconds=rng.expovariate(1 / 7200)) if rng.random() < 0.93 else None
         closed = None
@@ -312,8 +313,7 @@ class World:
     def call(self, index: int) -> WorldCall:
         """Call `index`, started in index order over the year: mostly answered inbound calls, with
         missed ones (and their reasons, short abandons among them) and some outbound calls."""
-        rng = self._rng("call", index)
-        started = self.moment((index + rng.random()) / self.call_count)
+        rng, started = self._arrival("call", index, self.call_count)
         direction = "outbound" if rng.random() < 0.15 else "inbound"
         answered_by = rng.randrange(self.agent_count)
         if direction == "inbound" and rng.random() < 0.2:
@@ -394,8 +394,7 @@ class World:
         return max(1, self.size // 10)
 
     def deal(self, index: int) -> WorldDeal:
-        rng = self._rng("deal", index)
-        closed = self.moment((index + rng.random()) / self.deal_count)
+        rng, closed = self._arrival("deal", index, self.deal_count)
         return WorldDeal(
             index,
             rng.randrange(self.customer_count),
@@ -410,8 +409,7 @@ class World:
         return max(1, self.size // 2)
 
     def conversation(self, index: int) -> WorldConversation:
-        rng = self._rng("conversation", index)
-        created = self.moment((index + rng.random()) / self.conversation_count)
+        rng, created = self._arrival("conversation", index, self.conversation_count)
         channel = rng.choice(LIVEAGENT_CHANNELS)
         department = 2 if channel in ("F", "T") else rng.randrange(2)
         agent = rng.randrange(self.agent_count)
