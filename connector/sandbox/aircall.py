@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from connector.sandbox.emulator import Emulator, json_response
+from connector.sandbox.emulator import Emulator, json_response, serves
 from connector.sandbox.limits import RollingWindow
 from connector.sandbox.world import World, WorldCall
 
@@ -38,17 +38,6 @@ def unix(instant: Any) -> int | None:
 
 class AircallEmulator(Emulator):
     """A WSGI application answering Aircall's `/v1` paths (mounted at `/v1`) from a `World`."""
-
-    routes = (
-        ("GET", "/calls", "calls"),
-        ("GET", "/calls/<int:call_id>", "single_call"),
-        ("GET", "/users", "users"),
-        ("GET", "/teams", "teams"),
-        ("GET", "/contacts", "contacts"),
-        ("GET", "/webhooks", "webhooks"),
-        ("POST", "/webhooks", "create_webhook"),
-        ("DELETE", "/webhooks/<webhook_id>", "delete_webhook"),
-    )
 
     def __init__(
         self,
@@ -108,6 +97,7 @@ class AircallEmulator(Emulator):
 
     # --- endpoints ----------------------------------------------------------------------------------
 
+    @serves("GET", "/calls")
     def _calls(self, request: Request) -> Response:
         low = _int(request.args.get("from"))
         high = _int(request.args.get("to"))
@@ -184,6 +174,7 @@ class AircallEmulator(Emulator):
     def _settled(self, call: WorldCall) -> bool:
         return call.ended_at + timedelta(seconds=self.late_tags_seconds) <= self.clock()
 
+    @serves("GET", "/calls/<int:call_id>")
     def _single_call(self, request: Request, call_id: int) -> Response:
         index = call_id - 900_000
         too_old = (
@@ -195,6 +186,7 @@ class AircallEmulator(Emulator):
             return _error(404, "Not found", "Call not found")
         return json_response({"call": self._call(self.world.call(index))})
 
+    @serves("GET", "/users")
     def _users(self, request: Request) -> Response:
         return self._listing(request, "users", list(range(self.world.agent_count)), lambda i: self._user(i))
 
@@ -216,6 +208,7 @@ class AircallEmulator(Emulator):
             }
         return user
 
+    @serves("GET", "/teams")
     def _teams(self, request: Request) -> Response:
         teams = sorted({self.world.agent(i).team for i in range(self.world.agent_count)})
         members = {
@@ -233,6 +226,7 @@ class AircallEmulator(Emulator):
             lambda n: {"id": 40 + n, "name": teams[n], "users": members[teams[n]]},
         )
 
+    @serves("GET", "/contacts")
     def _contacts(self, request: Request) -> Response:
         return self._listing(request, "contacts", list(range(self.world.customer_count)), self._contact)
 
@@ -246,9 +240,11 @@ class AircallEmulator(Emulator):
             "emails": [{"id": 1, "label": "Work", "value": f"customer{index}@example.org"}],
         }
 
+    @serves("GET", "/webhooks")
     def _webhooks(self, request: Request) -> Response:
         return self._listing(request, "webhooks", list(range(len(self.webhooks))), lambda n: self.webhooks[n])
 
+    @serves("POST", "/webhooks")
     def _create_webhook(self, request: Request) -> Response:
         try:
             body = json.loads(request.get_data(as_text=True) or "{}")
@@ -270,6 +266,7 @@ class AircallEmulator(Emulator):
         self.webhooks.append(webhook)
         return json_response({"webhook": webhook}, 201)
 
+    @serves("DELETE", "/webhooks/<webhook_id>")
     def _delete_webhook(self, request: Request, webhook_id: str) -> Response:
         before = len(self.webhooks)
         self.webhooks = [w for w in self.webhooks if w["webhook_id"] != webhook_id]

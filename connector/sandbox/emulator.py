@@ -1,27 +1,44 @@
 """What every vendor emulator shares: the WSGI entry point, the request log and routing to methods.
 
-A vendor emulator declares `routes` (method, path as a Werkzeug rule, endpoint `x` served by its method
-`_x`) and `handle(request)`, where it applies its own auth, rate limit and error shapes around
-`route(request)`.
+A vendor emulator marks each handler method with the routes it serves (`@serves(method, path)`, the path a
+Werkzeug rule) and defines `handle(request)`, where it applies its own auth, rate limit and error shapes
+around `route(request)`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+Handler = TypeVar("Handler", bound=Callable[..., Response])
+
+_ROUTES = "_served_routes"
+"""The attribute `serves` keeps a handler's (method, path) routes under."""
+
+
+def serves(method: str, path: str) -> Callable[[Handler], Handler]:
+    """Route `method` requests to `path` (a Werkzeug rule; converters such as `<int:call_id>` become the
+    handler's keyword arguments) to the decorated method; stacked, it serves every route given."""
+
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, _ROUTES, (*getattr(handler, _ROUTES, ()), (method, path)))
+        return handler
+
+    return mark
+
 
 class Emulator:
-    routes: ClassVar[Sequence[tuple[str, str, str]]] = ()
-    """(method, path, endpoint) per route; a path may hold Werkzeug converters such as `<int:call_id>`."""
-
     def __init__(self) -> None:
         self.url_map = Map(
-            [Rule(path, endpoint=endpoint, methods=[method]) for method, path, endpoint in self.routes],
+            [
+                Rule(path, endpoint=name, methods=[method])
+                for name in dir(type(self))
+                for method, path in getattr(getattr(type(self), name), _ROUTES, ())
+            ],
             strict_slashes=False,
         )
         self.requests: list[tuple[str, str]] = []
@@ -41,7 +58,7 @@ class Emulator:
     def route(self, request: Request) -> Response:
         """Call the method of the matching rule; raises Werkzeug's HTTPException (404, 405) otherwise."""
         endpoint, arguments = self.url_map.bind_to_environ(request.environ).match()
-        response: Response = getattr(self, f"_{endpoint}")(request, **arguments)
+        response: Response = getattr(self, endpoint)(request, **arguments)
         return response
 
 

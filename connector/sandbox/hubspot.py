@@ -22,7 +22,7 @@ from typing import Any
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Request, Response
 
-from connector.sandbox.emulator import Emulator, json_response
+from connector.sandbox.emulator import Emulator, json_response, serves
 from connector.sandbox.faults import partial_failures
 from connector.sandbox.hubspot_objects import CrmRecord, HubSpotQuirks, ObjectKind, StoredKind, crm_kinds, iso
 from connector.sandbox.hubspot_schema import PORTAL_ID, PropertyRegistry, RegistryError, SchemaRegistry
@@ -50,31 +50,6 @@ STAGES = (
 
 class HubSpotEmulator(Emulator):
     """A WSGI application answering HubSpot's API paths from a `World`."""
-
-    routes = (
-        ("GET", "/account-info/v3/details", "account_details"),
-        ("GET", "/crm/v3/owners", "owners"),
-        ("GET", "/crm/v3/owners/", "owners"),
-        ("GET", "/crm/v3/pipelines/tickets", "pipelines"),
-        ("GET", "/crm/v3/objects/<object_type>", "list_objects"),
-        ("POST", "/crm/v3/objects/<object_type>", "create_object"),
-        ("POST", "/crm/v3/objects/<object_type>/search", "search_objects"),
-        ("POST", "/crm/v3/objects/<object_type>/batch/read", "batch_read"),
-        ("POST", "/crm/v3/objects/<object_type>/batch/update", "batch_update"),
-        ("POST", "/crm/v3/objects/<object_type>/batch/upsert", "batch_upsert"),
-        ("POST", "/crm/v3/objects/<object_type>/batch/create", "batch_create"),
-        ("GET", "/crm/v3/properties/<object_type>", "list_properties"),
-        ("POST", "/crm/v3/properties/<object_type>", "create_property"),
-        ("POST", "/crm/v3/properties/<object_type>/batch/create", "create_properties"),
-        ("GET", "/crm/v3/properties/<object_type>/groups", "list_groups"),
-        ("POST", "/crm/v3/properties/<object_type>/groups", "create_group"),
-        ("GET", "/crm/v3/properties/<object_type>/<name>", "get_property"),
-        ("GET", "/crm-object-schemas/v3/schemas", "list_schemas"),
-        ("POST", "/crm-object-schemas/v3/schemas", "create_schema"),
-        ("GET", "/crm-object-schemas/v3/schemas/<object_type>", "get_schema"),
-        ("POST", "/crm/v4/associations/<from_type>/<to_type>/batch/read", "associations"),
-        ("GET", "/crm/v3/objects/<object_type>/<object_id>", "get_object"),
-    )
 
     def __init__(
         self,
@@ -172,6 +147,7 @@ class HubSpotEmulator(Emulator):
 
     # --- account, owners and pipelines --------------------------------------------------------------
 
+    @serves("GET", "/account-info/v3/details")
     def _account_details(self, request: Request) -> Response:
         """`GET /account-info/v3/details`: every field HubSpot's reference marks required (account
         information API, "Retrieve account details")."""
@@ -189,6 +165,8 @@ class HubSpotEmulator(Emulator):
             }
         )
 
+    @serves("GET", "/crm/v3/owners")
+    @serves("GET", "/crm/v3/owners/")
     def _owners(self, request: Request) -> Response:
         limit = _bounded_int(request.args.get("limit"), default=100, maximum=LIST_LIMIT)
         start = _cursor(request.args.get("after"))
@@ -214,6 +192,7 @@ class HubSpotEmulator(Emulator):
             "teams": [{"id": str(10 + index % 3), "name": agent.team, "primary": True}],
         }
 
+    @serves("GET", "/crm/v3/pipelines/tickets")
     def _pipelines(self, request: Request) -> Response:
         created = iso(self.world.start)
         stages = [
@@ -242,6 +221,7 @@ class HubSpotEmulator(Emulator):
 
     # --- CRM objects --------------------------------------------------------------------------------
 
+    @serves("GET", "/crm/v3/objects/<object_type>")
     def _list_objects(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
         limit = _bounded_int(request.args.get("limit"), default=10, maximum=LIST_LIMIT)
@@ -259,6 +239,7 @@ class HubSpotEmulator(Emulator):
         following = page[-1] + 1 if more else kind.count
         return json_response(self._page(results, following, kind.count, request.path))
 
+    @serves("GET", "/crm/v3/objects/<object_type>/<object_id>")
     def _get_object(self, request: Request, object_type: str, object_id: str) -> Response:
         kind = self._kind(object_type)
         index = kind.index_of(object_id)
@@ -272,6 +253,7 @@ class HubSpotEmulator(Emulator):
             self._object_json(kind, kind.record(index), names, archived=kind.archived(index))
         )
 
+    @serves("POST", "/crm/v3/objects/<object_type>/batch/read")
     def _batch_read(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
         body = _json_body(request)
@@ -306,6 +288,7 @@ class HubSpotEmulator(Emulator):
         }
         return batch_answer(found, [not_found] if missing else [])
 
+    @serves("POST", "/crm/v3/objects/<object_type>/search")
     def _search_objects(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
         body = _json_body(request)
@@ -444,6 +427,7 @@ class HubSpotEmulator(Emulator):
             ],
         )
 
+    @serves("POST", "/crm/v3/objects/<object_type>/batch/update")
     def _batch_update(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
         now = datetime.now(UTC)
@@ -463,6 +447,7 @@ class HubSpotEmulator(Emulator):
                 results.append(self._object_json(kind, kind.update(index, values, now), list(values)))
         return self._batch_response(results, missing, failed)
 
+    @serves("POST", "/crm/v3/objects/<object_type>/batch/upsert")
     def _batch_upsert(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
         now = datetime.now(UTC)
@@ -485,6 +470,7 @@ class HubSpotEmulator(Emulator):
             results.append({**self._object_json(kind, record, list(values)), "new": new})
         return self._batch_response(results, [])
 
+    @serves("POST", "/crm/v3/objects/<object_type>")
     def _create_object(self, request: Request, object_type: str) -> Response:
         """`POST /crm/v3/objects/{objectType}`: one record of a type whose records exist only as written."""
         kind = self._kind(object_type)
@@ -501,6 +487,7 @@ class HubSpotEmulator(Emulator):
         now = datetime.now(UTC)
         return json_response(self._object_json(kind, kind.create(values, now), list(values)), 201)
 
+    @serves("POST", "/crm/v3/objects/<object_type>/batch/create")
     def _batch_create(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
         if not isinstance(kind, StoredKind):
@@ -516,18 +503,22 @@ class HubSpotEmulator(Emulator):
 
     # --- properties, groups, schemas, associations ---------------------------------------------------
 
+    @serves("GET", "/crm/v3/properties/<object_type>")
     def _list_properties(self, request: Request, object_type: str) -> Response:
         return json_response({"results": list(self.properties.object_properties(object_type).values())})
 
+    @serves("GET", "/crm/v3/properties/<object_type>/<name>")
     def _get_property(self, request: Request, object_type: str, name: str) -> Response:
         found = self.properties.object_properties(object_type).get(name)
         if found is None:
             raise RegistryError(404, "OBJECT_NOT_FOUND", f"Unable to find property {name}")
         return json_response(found)
 
+    @serves("POST", "/crm/v3/properties/<object_type>")
     def _create_property(self, request: Request, object_type: str) -> Response:
         return json_response(self.properties.create(object_type, _json_body(request) or {}), 201)
 
+    @serves("POST", "/crm/v3/properties/<object_type>/batch/create")
     def _create_properties(self, request: Request, object_type: str) -> Response:
         results, errors = [], []
         for spec in self._batch_inputs(request):
@@ -538,22 +529,28 @@ class HubSpotEmulator(Emulator):
                                "context": {"name": [str(spec.get("name"))]}})  # fmt: skip
         return batch_answer(results, errors, status=201)
 
+    @serves("GET", "/crm/v3/properties/<object_type>/groups")
     def _list_groups(self, request: Request, object_type: str) -> Response:
         self.properties.object_properties(object_type)
         return json_response({"results": list(self.properties.groups[object_type].values())})
 
+    @serves("POST", "/crm/v3/properties/<object_type>/groups")
     def _create_group(self, request: Request, object_type: str) -> Response:
         return json_response(self.properties.create_group(object_type, _json_body(request) or {}), 201)
 
+    @serves("GET", "/crm-object-schemas/v3/schemas")
     def _list_schemas(self, request: Request) -> Response:
         return json_response({"results": list(self.schemas.schemas.values())})
 
+    @serves("POST", "/crm-object-schemas/v3/schemas")
     def _create_schema(self, request: Request) -> Response:
         return json_response(self.schemas.create(_json_body(request) or {}), 201)
 
+    @serves("GET", "/crm-object-schemas/v3/schemas/<object_type>")
     def _get_schema(self, request: Request, object_type: str) -> Response:
         return json_response(self.schemas.get(object_type))
 
+    @serves("POST", "/crm/v4/associations/<from_type>/<to_type>/batch/read")
     def _associations(self, request: Request, from_type: str, to_type: str) -> Response:
         source, target = self._kind(from_type), self._kind(to_type)
         results = []

@@ -28,7 +28,7 @@ from typing import Any
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from connector.sandbox.emulator import Emulator, json_response
+from connector.sandbox.emulator import Emulator, json_response, serves
 from connector.sandbox.limits import RollingWindow
 from connector.sandbox.world import DEPARTMENTS, World, WorldConversation
 
@@ -53,20 +53,6 @@ def _parse_time(text: str) -> datetime:
 
 class LiveAgentEmulator(Emulator):
     """A WSGI application answering LiveAgent's `/api/v3` paths (mounted there) from a `World`."""
-
-    routes = (
-        ("GET", "/tickets", "tickets"),
-        ("GET", "/tickets/history", "history"),
-        ("GET", "/tickets/<ticket_id>", "ticket"),
-        ("GET", "/tickets/<ticket_id>/history", "ticket_history"),
-        ("GET", "/tickets/<ticket_id>/messages", "messages"),
-        ("GET", "/tickets/<ticket_id>/sla", "sla"),
-        ("GET", "/calls", "calls"),
-        ("GET", "/agents", "agents"),
-        ("GET", "/departments", "departments"),
-        ("GET", "/contacts", "contacts"),
-        ("GET", "/tags", "tags"),
-    )
 
     def __init__(self, world: World, *, api_key: str, requests_per_minute: int = 180) -> None:
         super().__init__()
@@ -128,6 +114,7 @@ class LiveAgentEmulator(Emulator):
             "custom_fields": [],
         }
 
+    @serves("GET", "/tickets")
     def _tickets(self, request: Request) -> Response:
         """Tickets by `_filters`, sorted and paged. Filters on `date_changed` (the incremental sync's) are
         answered from a sorted index without rendering every ticket; other filters render and check."""
@@ -191,6 +178,7 @@ class LiveAgentEmulator(Emulator):
             return None
         return self.world.conversation(index)
 
+    @serves("GET", "/tickets/<ticket_id>")
     def _ticket(self, request: Request, ticket_id: str) -> Response:
         conversation = self._conversation(ticket_id)
         return (
@@ -199,6 +187,7 @@ class LiveAgentEmulator(Emulator):
             else _error(404, "Ticket not found")
         )
 
+    @serves("GET", "/tickets/<ticket_id>/messages")
     def _messages(self, request: Request, ticket_id: str) -> Response:
         """The conversation's message groups in time order, paged by `_page`/`_perPage` (10 by default)."""
         conversation = self._conversation(ticket_id)
@@ -209,6 +198,7 @@ class LiveAgentEmulator(Emulator):
         page = max(1, _int(request.args.get("_page"), 1))
         return json_response(groups[(page - 1) * per_page : page * per_page])
 
+    @serves("GET", "/tickets/<ticket_id>/sla")
     def _sla(self, request: Request, ticket_id: str) -> Response:
         conversation = self._conversation(ticket_id)
         if conversation is None:
@@ -225,6 +215,7 @@ class LiveAgentEmulator(Emulator):
             }
         )
 
+    @serves("GET", "/tickets/history")
     def _history(self, request: Request) -> Response:
         """Assignment history, conversation by conversation, streamed from the cursor (which names the
         conversation to resume at), so a world of millions of tickets pages in bounded time and memory.
@@ -248,6 +239,7 @@ class LiveAgentEmulator(Emulator):
             response.headers["next_page_cursor"] = _encode_cursor(conversation)
         return response
 
+    @serves("GET", "/tickets/<ticket_id>/history")
     def _ticket_history(self, request: Request, ticket_id: str) -> Response:
         conversation = self._conversation(ticket_id)
         if conversation is None:
@@ -273,6 +265,7 @@ class LiveAgentEmulator(Emulator):
 
     # --- other lists --------------------------------------------------------------------------------
 
+    @serves("GET", "/calls")
     def _calls(self, request: Request) -> Response:
         """Calls that reached LiveAgent (every fourth of the world's), in camelCase (CallListItem), by
         `dateCreated` through `_filters` (the adapter's windows), ascending, cursor-paged."""
@@ -321,6 +314,7 @@ class LiveAgentEmulator(Emulator):
             "callDuration": str(int((call.ended_at - (call.answered_at or call.ended_at)).total_seconds())),
         }
 
+    @serves("GET", "/agents")
     def _agents(self, request: Request) -> Response:
         """Agents as Agent.md lists them: no departments (membership is on the department)."""
         agents = []
@@ -340,6 +334,7 @@ class LiveAgentEmulator(Emulator):
             )
         return _paged(request, agents)
 
+    @serves("GET", "/departments")
     def _departments(self, request: Request) -> Response:
         """Departments with their members (`agent_ids`): agents alternate between the two support
         departments, and every fourth agent is in Social too."""
@@ -362,6 +357,7 @@ class LiveAgentEmulator(Emulator):
             ]
         )
 
+    @serves("GET", "/contacts")
     def _contacts(self, request: Request) -> Response:
         contacts = [
             {
@@ -376,6 +372,7 @@ class LiveAgentEmulator(Emulator):
         ]
         return _paged(request, contacts)
 
+    @serves("GET", "/tags")
     def _tags(self, request: Request) -> Response:
         return json_response(
             [
