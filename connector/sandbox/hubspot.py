@@ -256,9 +256,7 @@ class HubSpotEmulator(Emulator):
     @serves("POST", "/crm/v3/objects/<object_type>/batch/read")
     def _batch_read(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
-        body = _json_body(request)
-        if body is None:
-            return error(400, "Invalid input JSON on line 1", category="VALIDATION_ERROR")
+        body = _json_object(request)
         inputs = body.get("inputs") or []
         if len(inputs) > BATCH_LIMIT:
             return error(400, f"Batch input limit is {BATCH_LIMIT}.", category="VALIDATION_ERROR")
@@ -291,9 +289,7 @@ class HubSpotEmulator(Emulator):
     @serves("POST", "/crm/v3/objects/<object_type>/search")
     def _search_objects(self, request: Request, object_type: str) -> Response:
         kind = self._kind(object_type)
-        body = _json_body(request)
-        if body is None:
-            return error(400, "Invalid input JSON on line 1", category="VALIDATION_ERROR")
+        body = _json_object(request)
         limit = _bounded_int(body.get("limit"), default=10, maximum=SEARCH_LIMIT)
         start = _cursor(body.get("after"))
         if start >= SEARCH_CAP:
@@ -393,6 +389,14 @@ class HubSpotEmulator(Emulator):
             raise RegistryError(400, "VALIDATION_ERROR", f"Batch input limit is {BATCH_LIMIT}.")
         return list(body["inputs"])
 
+    def _item_values(self, object_type: str, item: dict[str, Any]) -> dict[str, str | None]:
+        """A batch item's property values, checked against the type's properties."""
+        return self._check_properties(object_type, item.get("properties") or {})
+
+    def _created(self, kind: StoredKind, values: dict[str, str | None], now: datetime) -> dict[str, Any]:
+        """A new record of `kind` with `values`, as HubSpot answers its creation."""
+        return self._object_json(kind, kind.create(values, now), list(values))
+
     def _check_properties(self, object_type: str, values: dict[str, Any]) -> dict[str, str | None]:
         known = self.properties.object_properties(object_type)
         unknown = sorted(set(values) - set(known))
@@ -432,9 +436,7 @@ class HubSpotEmulator(Emulator):
         kind = self._kind(object_type)
         now = datetime.now(UTC)
         inputs = self._batch_inputs(request)
-        checked = [
-            (item, self._check_properties(object_type, item.get("properties") or {})) for item in inputs
-        ]
+        checked = [(item, self._item_values(object_type, item)) for item in inputs]
         failing = partial_failures(request, inputs)
         results, missing, failed = [], [], []
         for position, (item, values) in enumerate(checked):
@@ -473,11 +475,7 @@ class HubSpotEmulator(Emulator):
     @serves("POST", "/crm/v3/objects/<object_type>")
     def _create_object(self, request: Request, object_type: str) -> Response:
         """`POST /crm/v3/objects/{objectType}`: one record of a type whose records exist only as written."""
-        kind = self._kind(object_type)
-        if not isinstance(kind, StoredKind):
-            raise RegistryError(
-                400, "VALIDATION_ERROR", "Creating world records is not supported by the sandbox"
-            )
+        kind = self._creatable_kind(object_type)
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
             raise RegistryError(400, "VALIDATION_ERROR", "the body needs a properties object")
@@ -485,21 +483,15 @@ class HubSpotEmulator(Emulator):
         if object_type == "tasks" and not values.get("hs_timestamp"):
             raise RegistryError(400, "VALIDATION_ERROR", "hs_timestamp is required for a task")
         now = datetime.now(UTC)
-        return json_response(self._object_json(kind, kind.create(values, now), list(values)), 201)
+        return json_response(self._created(kind, values, now), 201)
 
     @serves("POST", "/crm/v3/objects/<object_type>/batch/create")
     def _batch_create(self, request: Request, object_type: str) -> Response:
-        kind = self._kind(object_type)
-        if not isinstance(kind, StoredKind):
-            raise RegistryError(
-                400, "VALIDATION_ERROR", "Creating world records is not supported by the sandbox"
-            )
+        kind = self._creatable_kind(object_type)
         now = datetime.now(UTC)
-        results = []
-        for item in self._batch_inputs(request):
-            values = self._check_properties(object_type, item.get("properties") or {})
-            results.append(self._object_json(kind, kind.create(values, now), list(values)))
-        return batch_answer(results, status=201)
+        inputs = self._batch_inputs(request)
+        created = [self._created(kind, self._item_values(object_type, item), now) for item in inputs]
+        return batch_answer(created, status=201)
 
     # --- properties, groups, schemas, associations ---------------------------------------------------
 
@@ -574,6 +566,16 @@ class HubSpotEmulator(Emulator):
                 }
             )  # fmt: skip
         return batch_answer(results)
+
+    def _creatable_kind(self, object_type: str) -> StoredKind:
+        """The kind of `object_type` when records can be created in it: those that exist only as written
+        (the world's own records are generated, not created)."""
+        kind = self._kind(object_type)
+        if not isinstance(kind, StoredKind):
+            raise RegistryError(
+                400, "VALIDATION_ERROR", "Creating world records is not supported by the sandbox"
+            )
+        return kind
 
     def _kind(self, object_type: str) -> ObjectKind:
         kind = self.kinds.get(object_type)
@@ -721,6 +723,14 @@ def _json_body(request: Request) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON object; anything else is HubSpot's 400 for unreadable input."""
+    body = _json_body(request)
+    if body is None:
+        raise RegistryError(400, "VALIDATION_ERROR", "Invalid input JSON on line 1")
+    return body
 
 
 def _rate_limited(policy: str, name: str) -> Response:
