@@ -15,19 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.base import (
-    CallWindowStream,
-    ListingStream,
-    Refetched,
-    RequestsAdapter,
-    SyncPlan,
-    build,
-    build_person,
-    plain_text,
-)
+from adapters.base import CallWindowStream, ListingStream, Refetched, RequestsAdapter, SyncPlan
 from adapters.governor import RateGovernor
 from adapters.http import BasicAuth, Shape
 from adapters.paging import NextLinkPaginator, PageNumberPaginator
+from adapters.records import build, build_person, plain_text
 from adapters.windows import Page
 from connector.errors import ConfigError
 from connector.schema import Agent, Call, Contact

@@ -41,9 +41,7 @@ from adapters.base import (
     OwnWrite,
     Refetched,
     SyncPlan,
-    epoch_ms,
     format_cursor,
-    from_epoch_ms,
     joined,
     map_each,
     windowed_batches,
@@ -57,6 +55,7 @@ from adapters.paging import (
     PageRequest,
     paginate,
 )
+from adapters.records import epoch_ms, from_epoch_ms
 from adapters.windows import Page, WindowedReader
 from connector.errors import APIError, ConfigError
 from connector.schema import Record

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from adapters.base import build, build_contact, plain_text
+from adapters.records import build, build_contact, plain_text
 from connector.schema import Agent, Call, Contact, Purchase, SurveyResponse, Ticket
 
 log = logging.getLogger(__name__)

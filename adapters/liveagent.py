@@ -33,15 +33,12 @@ from adapters.base import (
     Refetched,
     RequestsAdapter,
     SyncPlan,
-    build,
-    build_person,
-    from_epoch_seconds,
-    plain_text,
     windowed_batches,
 )
 from adapters.governor import RateGovernor
 from adapters.http import LIST, OBJECT, HeaderKeyAuth
 from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
+from adapters.records import build, build_person, from_epoch_seconds, plain_text
 from adapters.windows import Page, WindowedReader
 from connector.errors import ConfigError, FatalAPIError, RecordValidationError
 from connector.schema import Agent, Call, Contact, Message, Record, Ticket

@@ -94,7 +94,7 @@ def test_a_ticket_keeps_its_customers_first_words_from_each_source() -> None:
     from types import SimpleNamespace
 
     from adapters import hubspot_mapping, liveagent
-    from adapters.base import plain_text
+    from adapters.records import plain_text
 
     assert plain_text("<p>Mijn <b>pakket</b> is&nbsp;kapot</p>\n<br>Groet") == "Mijn pakket is kapot Groet"
     assert plain_text("plain  text\nstays") == "plain text stays"
