@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.base import CallWindowStream, ListingStream, Refetched, RequestsAdapter, SyncPlan
-from adapters.governor import RateGovernor
+from adapters.base import CallWindowStream, ListingStream, Refetched, RequestsAdapter
 from adapters.http import BasicAuth, Shape
 from adapters.paging import NextLinkPaginator, PageNumberPaginator
-from adapters.records import build, build_person, plain_text
+from adapters.records import build, build_agent, build_person, plain_text
 from adapters.windows import Page
 from connector.errors import ConfigError
 from connector.schema import Agent, Call, Contact
@@ -109,17 +108,8 @@ def _team(item: dict[str, Any], user_teams: dict[str, str], user: dict[str, Any]
 
 
 def map_user(item: dict[str, Any], teams: list[str]) -> Agent:
-    return build(
-        SOURCE,
-        Agent,
-        str(item.get("id")),
-        {
-            "name": item.get("name"),
-            "email": item.get("email") or None,
-            "teams": teams,
-            "active": item.get("availability_status") != "deactivated",
-        },
-    )
+    active = item.get("availability_status") != "deactivated"
+    return build_agent(SOURCE, str(item.get("id")), item.get("name"), item.get("email"), teams, active=active)
 
 
 def map_contact(item: dict[str, Any]) -> Contact:
@@ -134,11 +124,8 @@ def map_contact(item: dict[str, Any]) -> Contact:
 class AircallAdapter(RequestsAdapter[AircallSettings]):
     vendor = SOURCE
 
-    def __init__(
-        self, config: AircallSettings, plan: SyncPlan, *, governor: RateGovernor | None = None
-    ) -> None:
-        super().__init__(config, plan, governor=governor)
-        self._teams: dict[str, list[str]] | None = None
+    _teams: dict[str, list[str]] | None = None
+    """Each user's teams by user id, read when a stream first needs them (once per adapter)."""
 
     def auth(self, config: AircallSettings) -> BasicAuth:
         """The company's API id and token as HTTP Basic credentials."""

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from adapters.records import build, build_contact, plain_text
+from adapters.records import build, build_agent, build_contact, plain_text
 from connector.schema import Agent, Call, Contact, Purchase, SurveyResponse, Ticket
 
 log = logging.getLogger(__name__)
@@ -107,18 +107,8 @@ def _safe(reference: Reference, what: str, object_id: str, convert: Any, value: 
 def owner_to_agent(owner: Any, *, archived: bool = False) -> Agent:
     teams = [team.name for team in (owner.teams or []) if getattr(team, "name", None)]
     name = " ".join(part for part in (owner.first_name, owner.last_name) if part) or None
-    return build(
-        SOURCE,
-        Agent,
-        str(owner.id),
-        {
-            "name": name,
-            "email": owner.email or None,
-            "teams": teams,
-            "active": not (archived or owner.archived),
-            "user_id": owner.user_id,
-        },
-    )
+    active = not (archived or owner.archived)
+    return build_agent(SOURCE, str(owner.id), name, owner.email, teams, active=active, user_id=owner.user_id)
 
 
 def primary_team(owner: Any) -> str | None:

@@ -38,7 +38,7 @@ from adapters.base import (
 from adapters.governor import RateGovernor
 from adapters.http import LIST, OBJECT, HeaderKeyAuth
 from adapters.paging import HeaderCursorPaginator, PageNumberPaginator
-from adapters.records import build, build_person, from_epoch_seconds, plain_text
+from adapters.records import build, build_agent, build_person, from_epoch_seconds, plain_text
 from adapters.windows import Page, WindowedReader
 from connector.errors import ConfigError, FatalAPIError, RecordValidationError
 from connector.schema import Agent, Call, Contact, Message, Record, Ticket
@@ -329,18 +329,9 @@ def map_call(item: dict[str, Any]) -> Call:
 
 def map_agent(item: dict[str, Any], teams: dict[str, list[str]]) -> Agent:
     """An agent; its teams are the departments that list it in their `agent_ids`."""
-    return build(
-        SOURCE,
-        Agent,
-        str(item.get("id")),
-        {
-            "name": item.get("name"),
-            "email": item.get("email") or None,
-            "teams": teams.get(str(item.get("id")), []),
-            "active": item.get("status", "A") == "A",
-            "role": item.get("role"),
-        },
-    )
+    agent_id, active = str(item.get("id")), item.get("status", "A") == "A"
+    name, email, role = item.get("name"), item.get("email"), item.get("role")
+    return build_agent(SOURCE, agent_id, name, email, teams.get(agent_id, []), active=active, role=role)
 
 
 def map_contact(item: dict[str, Any]) -> Contact:

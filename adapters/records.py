@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from connector.errors import RecordValidationError
-from connector.schema import Contact, SourceRecord
+from connector.schema import Agent, Contact, SourceRecord
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,14 @@ def build_person(
     name = " ".join(str(p) for p in names if p) or None
     values = {"name": name, "email": emails[0] if emails else None, "phone": phones[0] if phones else None}
     return build_contact(vendor, source_id, values | more)
+
+
+def build_agent(
+    vendor: str, source_id: str, name: Any, email: Any, teams: list[str], *, active: bool, **more: Any
+) -> Agent:
+    """An agent from a vendor's user (an empty email is none), with `more` values (e.g. a role)."""
+    values = {"name": name, "email": email or None, "teams": teams, "active": active}
+    return build(vendor, Agent, source_id, values | more)
 
 
 def build_contact(vendor: str, source_id: str, values: dict[str, Any]) -> Contact:
