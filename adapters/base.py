@@ -312,26 +312,18 @@ class SyncPlan:
         return self.full or cursor is None or self.now - parse_cursor(cursor) >= every
 
 
+@dataclass(eq=False)  # a stream is itself, not its fields
 class ListingStream:
     """A vendor list without a modified-since filter (users, agents, contacts), read in full when the
     plan says it is `due` (default once a day); its cursor is the time of that read."""
 
-    def __init__(
-        self,
-        name: str,
-        entities: tuple[str, ...],
-        plan: SyncPlan,
-        pages: Callable[[], Iterable[Sequence[Any]]],
-        convert: Callable[[Any], Record | None],
-        *,
-        every: timedelta = timedelta(days=1),
-    ) -> None:
-        self.name = name
-        self.entities = entities
-        self.plan = plan
-        self.pages = pages
-        self.convert = convert
-        self.every = every
+    name: str
+    entities: tuple[str, ...]
+    plan: SyncPlan
+    pages: Callable[[], Iterable[Sequence[Any]]]
+    """Each call reads the list anew, page by page."""
+    convert: Callable[[Any], Record | None]
+    every: timedelta = field(default=timedelta(days=1), kw_only=True)
 
     def read(self, cursor: str | None) -> Iterator[Batch]:
         if not self.plan.due(cursor, self.every):
