@@ -41,12 +41,20 @@ BASIS_TEXT = {basis: str.__str__(basis) for basis in Basis}
 
 @dataclass(frozen=True)
 class KpiDefinition:
+    """One KPI of the catalogue, as `@kpi` registers it on the function that computes it (whose docstring
+    is the KPI's formula)."""
+
     id: str
+    """`K01` … : the SPEC's number, the key of every stored and written figure."""
     name: str
     unit: str
+    """What its headline figure counts in (`seconds`, `percent`, `score`, `currency`, …)."""
     reads: tuple[str, ...]
+    """The entities whose records it reads; the README and the dashboard name its sources from them."""
     cuts: tuple[str, ...]
+    """The breakdowns it is reported by (`overall` always; `team`, `agent`, `channel`, …)."""
     timed: bool
+    """A duration, reported in calendar and in business time."""
     compute: Callable[[Context, KpiDefinition], list[KpiResult]] = field(repr=False)
     better: str | None = None
     """Which way is good for the headline figure: `lower` (times, abandon and churn rates), `higher`
