@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from connector.kpis import CATALOGUE
-from connector.kpis.catalogue import QUANTILE_METHOD
+from connector.kpis.figures import QUANTILE_METHOD
 from connector.settings import iter_setting_docs
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -105,7 +105,7 @@ def test_a_survey_keeps_its_archived_tickets_cut_values(database_url: str) -> No
 def test_medians_and_p90s_interpolate_as_written_in_the_definitions(database_url: str) -> None:
     """SPEC §4: "Medians and p90s interpolate linearly between the closest ranks (numpy's default)." The
     README and the dashboard say so with the same worked example the calculator gives."""
-    from connector.kpis.catalogue import QUANTILE_METHOD
+    from connector.kpis.figures import QUANTILE_METHOD
     from connector.writer.dashboard import render_dashboard
 
     replies = [1, 2, 3, 10]  # hours to the first reply

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from connector.kpis.catalogue import (
-    Basis,
-    Context,
-    KpiDefinition,
-    duration_aggregates,
-    duration_results,
-    in_period,
-    kpi,
-    rate_results,
-)
+from connector.kpis.catalogue import Basis, Context, KpiDefinition, kpi
+from connector.kpis.figures import duration_aggregates, duration_results, in_period, rate_results
 from connector.kpis.results import KpiResult
 from connector.kpis.workspace import sql_literal
 

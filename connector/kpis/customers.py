@@ -6,7 +6,8 @@ the earliest record and `churned_at` only when every record that made them a cus
 
 from __future__ import annotations
 
-from connector.kpis.catalogue import Context, Group, KpiDefinition, kpi, rate_results
+from connector.kpis.catalogue import Context, Group, KpiDefinition, kpi
+from connector.kpis.figures import rate_results
 from connector.kpis.results import KpiResult
 from connector.periods import Period
 

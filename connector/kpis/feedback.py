@@ -6,16 +6,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from connector.kpis.catalogue import (
-    ALL_CUTS,
-    Context,
-    Group,
-    KpiDefinition,
-    in_period,
-    kpi,
-    mean_results,
-    rate_results,
-)
+from connector.kpis.catalogue import ALL_CUTS, Context, Group, KpiDefinition, kpi
+from connector.kpis.figures import in_period, mean_results, rate_results
 from connector.kpis.results import KpiResult
 
 

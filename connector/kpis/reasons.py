@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from connector.kpis.catalogue import (
-    Context,
-    Group,
-    KpiDefinition,
-    count_results,
-    in_period,
-    kpi,
-    rate_results,
-)
+from connector.kpis.catalogue import Context, Group, KpiDefinition, kpi
+from connector.kpis.figures import count_results, in_period, rate_results
 from connector.kpis.results import KpiResult
 from connector.kpis.tickets import hour_of_week_label
 from connector.kpis.workspace import NONE, naive_utc

@@ -5,18 +5,12 @@ from __future__ import annotations
 import calendar
 from datetime import timedelta
 
-from connector.kpis.catalogue import (
-    ALL_CUTS,
-    BASIS_SUFFIX,
-    Basis,
-    Context,
-    Group,
-    KpiDefinition,
+from connector.kpis.catalogue import ALL_CUTS, BASIS_SUFFIX, Basis, Context, Group, KpiDefinition, kpi
+from connector.kpis.figures import (
     count_results,
     duration_aggregates,
     duration_results,
     in_period,
-    kpi,
     rate_results,
 )
 from connector.kpis.results import KpiResult

@@ -6,18 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from connector.kpis.catalogue import (
-    Basis,
-    Context,
-    Group,
-    KpiDefinition,
-    count_results,
-    duration_aggregates,
-    duration_results,
-    kpi,
-    rate_results,
-)
+from connector.kpis.catalogue import Basis, Context, Group, KpiDefinition, kpi
 from connector.kpis.feedback import csat_query
+from connector.kpis.figures import count_results, duration_aggregates, duration_results, rate_results
 from connector.kpis.results import KpiResult
 from connector.kpis.tickets import created_query, customer_contacts, first_response_query, resolved_query
 from connector.kpis.workspace import NONE

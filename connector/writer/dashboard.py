@@ -26,7 +26,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from connector.kpis import CATALOGUE
-from connector.kpis.catalogue import QUANTILE_METHOD, is_forecast
+from connector.kpis.catalogue import is_forecast
+from connector.kpis.figures import QUANTILE_METHOD
 from connector.kpis.results import KpiResult, headline_stat, to_csv, to_json
 from connector.kpis.tickets import WEEKDAYS
 from connector.kpis.workspace import NONE
