@@ -44,7 +44,7 @@ def _eligible(ctx: Context) -> str:
         AND x.started_at_open)"""
 
 
-@kpi("K25", "average_wait_time", unit="seconds", reads=("call",), cuts=CALL_CUTS, better="lower")
+@kpi("K25", unit="seconds", reads=("call",), cuts=CALL_CUTS, better="lower")
 def average_wait_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Total queue wait of answered inbound calls / answered inbound calls (500 min / 200 calls =
     2.5 min); median and p90 too.
@@ -59,7 +59,7 @@ def average_wait_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     )
 
 
-@kpi("K26", "abandoned_call_rate", unit="percent", reads=("call",), cuts=CALL_CUTS, better="lower")
+@kpi("K26", unit="percent", reads=("call",), cuts=CALL_CUTS, better="lower")
 def abandoned_call_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Inbound callers who hung up before reaching an agent / inbound calls × 100.
 
@@ -105,7 +105,7 @@ def abandoned_call_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return results
 
 
-@kpi("K31", "call_service_level", unit="percent", reads=("call",), cuts=CALL_CUTS, better="higher")
+@kpi("K31", unit="percent", reads=("call",), cuts=CALL_CUTS, better="higher")
 def call_service_level(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Inbound calls answered within N seconds / inbound calls × 100 (N = `HELPDESK_CALL_SERVICE_LEVEL_SECONDS`,
     default 20: the classic 80/20 service level).

@@ -90,7 +90,6 @@ def is_forecast(kpi_id: str) -> bool:
 
 def kpi(
     kpi_id: str,
-    name: str,
     *,
     unit: str,
     reads: Sequence[str],
@@ -101,7 +100,8 @@ def kpi(
     looks_ahead: Sequence[str] = (),
     forecast: bool = False,
 ) -> Callable[[Callable[[Context, KpiDefinition], list[KpiResult]]], Callable[..., list[KpiResult]]]:
-    """Register a KPI. `timed` KPIs are durations reported in calendar and in business time; `better`
+    """Register a KPI under the decorated function's name (the KPI's `name`, e.g. `first_response_time`)
+    and `kpi_id`. `timed` KPIs are durations reported in calendar and in business time; `better`
     says which way its headline figure improves (`lower`, `higher`, or None for volumes); `looks_back`
     and `looks_ahead` say which records beyond its periods it reads; `forecast` KPIs are made by the
     forecast, not computed (see `KpiDefinition`)."""
@@ -115,7 +115,7 @@ def kpi(
             raise ValueError(f"{kpi_id} is defined twice")
         CATALOGUE[kpi_id] = KpiDefinition(
             kpi_id,
-            name,
+            function.__name__,
             unit,
             tuple(reads),
             tuple(cuts),

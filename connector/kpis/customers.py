@@ -42,7 +42,7 @@ def _customer_groups(ctx: Context) -> list[Group]:
     ]
 
 
-@kpi("K20", "customer_retention_rate", unit="percent", reads=("contact",), cuts=("overall",), better="higher")
+@kpi("K20", unit="percent", reads=("contact",), cuts=("overall",), better="higher")
 def customer_retention_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """(E − N) / S × 100 with E customers at the period's end, N new customers acquired in it, S customers
     at its start ((200 − 20) / 200 → 90 %; (5,200 − 300) / 5,000 → 98 %).
@@ -55,7 +55,7 @@ def customer_retention_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return rate_results(ctx, d, groups, numerator="retained", denominator="S")
 
 
-@kpi("K21", "churn_rate", unit="percent", reads=("contact",), cuts=("overall",), better="lower")
+@kpi("K21", unit="percent", reads=("contact",), cuts=("overall",), better="lower")
 def churn_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Customers lost in the period / customers at its start × 100 (20 lost of 250 → 8 %).
 
@@ -64,14 +64,7 @@ def churn_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return rate_results(ctx, d, _customer_groups(ctx), numerator="L", denominator="S")
 
 
-@kpi(
-    "K22",
-    "customer_lifetime_value",
-    unit="currency",
-    reads=("purchase", "contact"),
-    cuts=("overall",),
-    better="higher",
-)
+@kpi("K22", unit="currency", reads=("purchase", "contact"), cuts=("overall",), better="higher")
 def customer_lifetime_value(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Simple: average purchase value × purchases per customer per year × average lifespan in years
     ($50 · 5 · 3 → $750). Historical (stat `historical`): mean over customers of Σ their purchases ×
@@ -145,14 +138,7 @@ def customer_lifetime_value(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return results
 
 
-@kpi(
-    "K23",
-    "customer_engagement_score",
-    unit="score",
-    reads=("contact", "ticket", "call"),
-    cuts=("overall",),
-    better="higher",
-)
+@kpi("K23", unit="score", reads=("contact", "ticket", "call"), cuts=("overall",), better="higher")
 def customer_engagement_score(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Weighted composite on 0–100 of engagement inputs among the customers at the period's end:
     loyalty-programme participation % (`attributes.loyalty_member`), education participation %
@@ -204,7 +190,7 @@ def customer_engagement_score(ctx: Context, d: KpiDefinition) -> list[KpiResult]
     return results
 
 
-@kpi("K24", "referral_rate", unit="percent", reads=("contact",), cuts=("overall",), better="higher")
+@kpi("K24", unit="percent", reads=("contact",), cuts=("overall",), better="higher")
 def referral_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """New customers acquired by referral / new customers × 100.
 

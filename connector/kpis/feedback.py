@@ -11,7 +11,7 @@ from connector.kpis.figures import in_period, mean_results, rate_results
 from connector.kpis.results import KpiResult
 
 
-@kpi("K14", "csat", unit="percent", reads=("survey_response",), cuts=ALL_CUTS, better="higher")
+@kpi("K14", unit="percent", reads=("survey_response",), cuts=ALL_CUTS, better="higher")
 def csat(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Positive CSAT responses / all CSAT responses × 100 (30 positive of 50 → 60 %), plus the mean
     score (stat `mean`, on the responses' own scale).
@@ -49,7 +49,7 @@ def nps_group(score: float) -> str:
     return "detractor" if score <= DETRACTOR_UP_TO else "passive"
 
 
-@kpi("K15", "nps", unit="score", reads=("survey_response",), better="higher")
+@kpi("K15", unit="score", reads=("survey_response",), better="higher")
 def nps(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """% promoters (9–10) − % detractors (0–6), from −100 to 100 (70 % − 10 % → 60); eNPS from employee
     surveys the same way (stat `enps`).
@@ -97,7 +97,7 @@ def nps(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return results
 
 
-@kpi("K16", "ces", unit="score", reads=("survey_response",), better="lower")
+@kpi("K16", unit="score", reads=("survey_response",), better="lower")
 def ces(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Sum of effort scores / number of responses, on the scale asked and in its direction (1–7 "how
     much effort", or 1 very easy … 10 very hard: lower is better on both).
@@ -144,14 +144,7 @@ def review_score(
     return sum(weights.get(name, 1.0) * score for name, score in applicable.items()) / total_weight
 
 
-@kpi(
-    "K18",
-    "internal_quality_score",
-    unit="score",
-    reads=("quality_review",),
-    cuts=("overall", "agent"),
-    better="higher",
-)
+@kpi("K18", unit="score", reads=("quality_review",), cuts=("overall", "agent"), better="higher")
 def internal_quality_score(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Mean of review scores, each review Σ(weightᵢ·scoreᵢ)/Σweightᵢ on 0–100 over the criteria not
     marked N/A; a review in which a critical criterion scores below 50 scores 0 (reviews 100, 9.91, 63.96,
@@ -191,7 +184,7 @@ def _json(text: str | None, default: Any) -> Any:
     return json.loads(text) if text else default
 
 
-@kpi("K19", "feedback_response_rate", unit="percent", reads=("survey_response",), better="higher")
+@kpi("K19", unit="percent", reads=("survey_response",), better="higher")
 def feedback_response_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Customer feedback that received a response from the company / all customer feedback × 100.
 
@@ -206,7 +199,7 @@ def feedback_response_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return rate_results(ctx, d, groups)
 
 
-@kpi("K17", "servqual", unit="score", reads=("survey_response",), cuts=("overall",), better="higher")
+@kpi("K17", unit="score", reads=("survey_response",), cuts=("overall",), better="higher")
 def servqual(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Per RATER dimension the gap mean perception − mean expectation (stat = the dimension: `reliability`,
     `assurance`, `tangibles`, `empathy`, `responsiveness`); overall (`value`) the mean of the dimensions'

@@ -14,7 +14,6 @@ from connector.kpis.workspace import NONE, naive_utc
 
 @kpi(
     "K07",
-    "first_contact_resolution",
     unit="percent",
     reads=("ticket", "message", "call"),
     better="higher",
@@ -59,7 +58,6 @@ def first_contact_resolution(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
 
 @kpi(
     "K08",
-    "repeat_contact_rate",
     unit="percent",
     reads=("ticket",),
     cuts=("overall", "category", "source", "channel"),
@@ -100,7 +98,6 @@ RISING_MIN_TICKETS = 5
 
 @kpi(
     "K09",
-    "contact_reasons",
     unit="count",
     reads=("ticket", "call"),
     cuts=("overall", "category", "tag", "topic"),
@@ -223,13 +220,7 @@ def _reason_counts(ctx: Context, where: str, pidx: str) -> dict[tuple[int, str, 
     return {(int(p), cut, value): int(n) for p, cut, value, n in rows}
 
 
-@kpi(
-    "K28",
-    "social_media_insights",
-    unit="count",
-    reads=("ticket", "survey_response"),
-    cuts=("overall", "channel"),
-)
+@kpi("K28", unit="count", reads=("ticket", "survey_response"), cuts=("overall", "channel"))
 def social_media_insights(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """On tickets from social channels (`social:<network>`): volume per network (`count`), the share
     positive and negative (`positive_share`, `negative_share`: a `positive`/`negative` tag, or the

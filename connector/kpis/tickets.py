@@ -60,7 +60,7 @@ def resolved_query() -> tuple[str, dict[str, str]]:
     }
 
 
-@kpi("K01", "first_response_time", unit="seconds", reads=("ticket",), timed=True, better="lower")
+@kpi("K01", unit="seconds", reads=("ticket",), timed=True, better="lower")
 def first_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Per ticket `first_agent_reply_at − created_at`; mean, median and p90 over the tickets whose first
     public agent reply falls in the period.
@@ -87,7 +87,7 @@ def _target_seconds(ctx: Context) -> str:
     return f"CASE priority {cases} ELSE {targets.medium.total_seconds()} END"
 
 
-@kpi("K02", "frt_sla_compliance", unit="percent", reads=("ticket",), timed=True, better="higher")
+@kpi("K02", unit="percent", reads=("ticket",), timed=True, better="higher")
 def frt_sla_compliance(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """% of tickets answered within the first-response target for their priority:
     met / (met + breached) × 100.
@@ -120,7 +120,7 @@ def _sla_aggregates(ctx: Context) -> dict[str, str]:
     return aggregates
 
 
-@kpi("K03", "average_response_time", unit="seconds", reads=("message", "ticket"), timed=True, better="lower")
+@kpi("K03", unit="seconds", reads=("message", "ticket"), timed=True, better="lower")
 def average_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Every public agent reply measured from the customer message it answers; Σ response times /
     number of such replies (with median and p90).
@@ -153,15 +153,7 @@ def average_response_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return duration_results(ctx, d, groups)
 
 
-@kpi(
-    "K04",
-    "resolution_time",
-    unit="seconds",
-    reads=("ticket",),
-    cuts=ALL_CUTS,
-    timed=True,
-    better="lower",
-)
+@kpi("K04", unit="seconds", reads=("ticket",), cuts=ALL_CUTS, timed=True, better="lower")
 def resolution_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Per ticket `resolved_at − created_at`; mean, median and p90 over the distinct tickets finally
     resolved in the period (stats `mean`, `median`, `p90`).
@@ -191,7 +183,7 @@ def resolution_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     )
 
 
-@kpi("K05", "complaint_resolution_time", unit="seconds", reads=("ticket",), timed=True, better="lower")
+@kpi("K05", unit="seconds", reads=("ticket",), timed=True, better="lower")
 def complaint_resolution_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """For complaints and escalations: resolution time from the complaint or the escalation to the
     resolution (a complaint filed Monday and resolved Wednesday took 2 days); mean, median, p90.
@@ -208,14 +200,7 @@ def complaint_resolution_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]
     return duration_results(ctx, d, groups)
 
 
-@kpi(
-    "K10",
-    "cost_per_ticket",
-    unit="currency",
-    reads=("service_cost", "ticket"),
-    cuts=("overall",),
-    better="lower",
-)
+@kpi("K10", unit="currency", reads=("service_cost", "ticket"), cuts=("overall",), better="lower")
 def cost_per_ticket(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Total service cost of the period / tickets resolved in the period (€40,000 / 4,000 = €10).
 
@@ -271,7 +256,7 @@ def _days_in_month(year: int, month: int) -> int:
     return calendar.monthrange(year, month)[1]
 
 
-@kpi("K11", "ticket_volume", unit="count", reads=("ticket",))
+@kpi("K11", unit="count", reads=("ticket",))
 def ticket_volume(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Tickets created in the period (stat `count`), with a weekday × hour heat map in local time (cut
     `weekday_hour`, e.g. `Mon 09`).
@@ -290,9 +275,7 @@ def ticket_volume(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return results
 
 
-@kpi(
-    "K13", "channel_preference", unit="count", reads=("ticket", "call"), cuts=("overall", "channel", "source")
-)
+@kpi("K13", unit="count", reads=("ticket", "call"), cuts=("overall", "channel", "source"))
 def channel_preference(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Count and share of contacts per channel: tickets created plus inbound calls started in the
     period; share = channel count / all contacts × 100.
@@ -324,7 +307,7 @@ def channel_preference(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return results
 
 
-@kpi("K27", "escalation_rate", unit="percent", reads=("ticket",), better="lower")
+@kpi("K27", unit="percent", reads=("ticket",), better="lower")
 def escalation_rate(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Tickets created in the period that were escalated or transferred to another agent or department
     (any reassignment, A→B→A included) / tickets created in the period × 100.

@@ -37,7 +37,7 @@ def _handle_aggregates() -> dict[str, str]:
     }
 
 
-@kpi("K06", "handle_time", unit="seconds", reads=("call", "ticket"), better="lower")
+@kpi("K06", unit="seconds", reads=("call", "ticket"), better="lower")
 def handle_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Time agents actually work per contact; mean, median and p90. Calls: talk + hold + wrap-up.
     Tickets: the agent work time the source records, else first agent touch → agent close in business
@@ -58,14 +58,7 @@ def handle_time(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     )
 
 
-@kpi(
-    "K12",
-    "tickets_resolved_per_agent",
-    unit="count",
-    reads=("ticket",),
-    cuts=("overall", "agent", "team"),
-    better="higher",
-)
+@kpi("K12", unit="count", reads=("ticket",), cuts=("overall", "agent", "team"), better="higher")
 def tickets_resolved_per_agent(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Tickets resolved in the period (`count`), per agent and team; `started`: tickets whose first agent
     reply fell in the period; `efficiency` = resolved per hour / started per hour = resolved / started.
@@ -98,7 +91,7 @@ def tickets_resolved_per_agent(ctx: Context, d: KpiDefinition) -> list[KpiResult
     return results
 
 
-@kpi("K29", "agent_leaderboard", unit="mixed", reads=("ticket", "call", "survey_response"), cuts=("agent",))
+@kpi("K29", unit="mixed", reads=("ticket", "call", "survey_response"), cuts=("agent",))
 def agent_leaderboard(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Per agent: tickets resolved (`resolved`), tickets escalated (`escalated`), CSAT % positive
     (`csat`), median first response time (`frt_median`, seconds), median handle time overall
@@ -177,13 +170,7 @@ def agent_leaderboard(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return results
 
 
-@kpi(
-    "K30",
-    "volume_per_capacity",
-    unit="contacts_per_agent_hour",
-    reads=("ticket", "call", "agent"),
-    cuts=("overall", "team"),
-)
+@kpi("K30", unit="contacts_per_agent_hour", reads=("ticket", "call", "agent"), cuts=("overall", "team"))
 def volume_per_capacity(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Tickets created + inbound calls per agent-hour available, where agent-hours = active agents × the
     desk's open hours in the period; `above_capacity` is 1 when the value exceeds
@@ -218,14 +205,7 @@ def volume_per_capacity(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     return results
 
 
-@kpi(
-    "K32",
-    "staffing_forecast",
-    unit="agents",
-    reads=("call", "ticket", "agent"),
-    cuts=("overall", "hour"),
-    forecast=True,
-)
+@kpi("K32", unit="agents", reads=("call", "ticket", "agent"), cuts=("overall", "hour"), forecast=True)
 def staffing_forecast(ctx: Context, d: KpiDefinition) -> list[KpiResult]:
     """Per coming day and local hour (cut `hour`, e.g. `09`): forecast inbound calls and tickets (`calls`,
     `tickets`), agents needed (`needed`: Erlang C for K31's service level on the calls + ticket workload),
