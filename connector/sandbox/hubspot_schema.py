@@ -55,16 +55,11 @@ class RegistryError(Exception):
 
 
 def _property_json(
-    name: str,
-    *,
-    label: str,
-    kind: str,
-    field_type: str,
-    group: str,
-    unique: bool = False,
-    defined: bool = True,
+    name: str, *, label: str, types: tuple[str, str], group: str, unique: bool = False, defined: bool = True
 ) -> dict[str, Any]:
+    """A property definition as HubSpot's properties API answers it; `types` is its (type, fieldType)."""
     now = iso(datetime(2024, 1, 1, tzinfo=UTC))
+    kind, field_type = types
     return {
         "name": name,
         "label": label,
@@ -115,11 +110,10 @@ class PropertyRegistry:
             sample = dict.fromkeys(TASK_PROPERTIES, "")
         self.properties[name] = {}
         for prop, value in sample.items():
-            prop_type, field_type = TASK_PROPERTIES.get(prop) or _guess_type(prop, value)
+            types = TASK_PROPERTIES.get(prop) or _guess_type(prop, value)
             self.properties[name][prop] = _property_json(
-                prop, label=prop.replace("_", " "), kind=prop_type, field_type=field_type, group=group,
-                unique=prop == "hs_object_id",
-            )  # fmt: skip
+                prop, label=prop.replace("_", " "), types=types, group=group, unique=prop == "hs_object_id"
+            )
 
     def object_properties(self, object_type: str) -> dict[str, dict[str, Any]]:
         if object_type not in self.properties:
@@ -140,7 +134,7 @@ class PropertyRegistry:
                 409, "OBJECT_ALREADY_EXISTS", f"Property named '{spec['name']}' already exists."
             )
         created = _property_json(
-            spec["name"], label=spec["label"], kind=spec["type"], field_type=spec["fieldType"],
+            spec["name"], label=spec["label"], types=(spec["type"], spec["fieldType"]),
             group=spec["groupName"], unique=bool(spec.get("hasUniqueValue")), defined=False,
         )  # fmt: skip
         created["description"] = spec.get("description", "")
