@@ -79,14 +79,15 @@ class Progress:
     def update(
         self,
         report: StreamReport,
-        usage: VendorUsage,
+        governor: RateGovernor,
         *,
-        final: bool = False,
         read: ReadProgress | None = None,
-        limits: Mapping[str, float] | None = None,
+        final: bool = False,
     ) -> None:
         """A line when `every` seconds passed since the last one (a stream's first after `every` of its
-        own), and always its final one — a stream done within seconds shows one line."""
+        own), and always its final one — a stream done within seconds shows one line. The vendor's
+        `governor` tells its usage so far and its published limits."""
+        usage = governor.usage
         now = time.monotonic()
         since = now - (self._last if self._last is not None else now - report.seconds)
         if not final and since < self.every:
@@ -102,7 +103,7 @@ class Progress:
         then, before = self._seen.get(report.vendor, (usage.started, {}))
         delta = {b: n - before.get(b, 0) for b, n in usage.by_budget.items()}
         self._seen[report.vendor] = (now, dict(usage.by_budget))
-        parts.append(f"{usage.calls:,} API calls{pace(delta, now - then, limits or {})}")
+        parts.append(f"{usage.calls:,} API calls{pace(delta, now - then, governor.limits)}")
         parts.append(f"{usage.retries} retries, {usage.throttled} × 429")
         self.emit(", ".join(parts) + ((" — FAILED" if report.error else " — done") if final else ""))
 
@@ -212,7 +213,6 @@ def _sync_streams(
     adapter: Adapter, store: Store, report: SyncReport, progress: Progress, entities: Sequence[str] | None
 ) -> None:
     vendor = adapter.vendor
-    limits = adapter.governor.limits
     for stream in adapter.streams():
         if entities and not set(stream.entities) & set(entities):
             continue
@@ -230,7 +230,7 @@ def _sync_streams(
                 for problem in batch.rejected:
                     log.error("%s/%s: record skipped: %s", vendor, stream.name, problem)
                 stream_report.seconds = time.monotonic() - started
-                progress.update(stream_report, adapter.governor.usage, read=batch.progress, limits=limits)
+                progress.update(stream_report, adapter.governor, read=batch.progress)
         except (AuthError, QuotaExhaustedError, UnreachableError) as exc:
             stream_report.error = str(exc)
             report.failures[vendor] = without_vendor(vendor, str(exc))
@@ -247,7 +247,7 @@ def _sync_streams(
             log.debug("%s/%s traceback", vendor, stream.name, exc_info=True)
         finally:
             stream_report.seconds = time.monotonic() - started
-        progress.update(stream_report, adapter.governor.usage, final=True, limits=limits)
+        progress.update(stream_report, adapter.governor, final=True)
 
 
 def apply_batch(store: Store, connection: Connection, batch: Batch) -> UpsertCounts:

@@ -13,9 +13,10 @@ from connector.sync import Progress, StreamReport, SyncReport, pace, summary_lin
 def test_a_progress_line_gives_count_share_time_left_and_pace_against_the_limit() -> None:
     lines: list[str] = []
     progress = Progress(every=0.0, emit=lines.append)
-    usage = VendorUsage(calls=100, by_budget={"default": 100}, started=time.monotonic() - 20)
+    governor = RateGovernor.for_vendor("liveagent", limit=600, interval=60.0)  # 10/s published
+    usage = governor.usage = VendorUsage(calls=100, by_budget={"default": 100}, started=time.monotonic() - 20)
     report = StreamReport("liveagent", "tickets", records=250, seconds=10.0)
-    progress.update(report, usage, read=ReadProgress(0.25, 1000), limits={"default": 10.0})
+    progress.update(report, governor, read=ReadProgress(0.25, 1000))
     line = lines[-1]
     assert line.startswith(
         "liveagent/tickets: 250 of 1,000 records (25/s), 25 % of the time range, ~30 s left"
@@ -25,7 +26,7 @@ def test_a_progress_line_gives_count_share_time_left_and_pace_against_the_limit(
     usage.calls, usage.by_budget = 130, {"default": 130}
     report.records, report.seconds = 400, 16.0
     progress._seen["liveagent"] = (time.monotonic() - 6.0, {"default": 100})
-    progress.update(report, usage, read=ReadProgress(0.5), limits={"default": 10.0}, final=True)
+    progress.update(report, governor, read=ReadProgress(0.5), final=True)
     assert lines[-1].endswith(
         "130 API calls (calls 5.0/s = 50 % of the 10/s limit), 0 retries, 0 × 429 — done"
     )
