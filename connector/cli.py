@@ -74,9 +74,14 @@ def _directory_option(default: str, help: str) -> Callable[[Callable[..., Any]],
     )
 
 
-def _span_option(flag: str, most: int, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A count of weeks or months from 1 to `most`, absent unless given (the settings then decide)."""
-    return click.option(flag, type=click.IntRange(1, most), default=None, help=help)
+def _span_option(flag: str, setting: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option overriding the integer `setting` for one command, absent unless given: its bounds and
+    the default its help names are the setting's, stated once in `Settings`."""
+    info = Settings.model_fields[setting]
+    low = next(m.ge for m in info.metadata if hasattr(m, "ge"))
+    high = next(m.le for m in info.metadata if hasattr(m, "le"))
+    text = f"{help} (default {env_name((setting,))}, {info.default})."
+    return click.option(flag, type=click.IntRange(low, high), default=None, help=text)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -375,11 +380,7 @@ def register(obj: _Context, url: str, token_file: Path | None) -> None:
 
 REPORT_OPTIONS = (
     _directory_option("report", "Directory for dashboard.html, kpis.csv and kpis.json."),
-    _span_option(
-        "--months",
-        60,
-        "Months covered: the month to date and the full months before it (default HELPDESK_RUN_MONTHS, 2).",
-    ),
+    _span_option("--months", "run_months", "Months covered: the month to date and the full months before it"),
 )
 """The options `report` and `run` share."""
 
@@ -391,7 +392,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @cli.command()
-@_span_option("--weeks", 26, "Weeks to forecast from tomorrow (default HELPDESK_FORECAST_WEEKS, 4).")
+@_span_option("--weeks", "forecast_weeks", "Weeks to forecast from tomorrow")
 @_format_option("json", "csv")
 @click.pass_obj
 def forecast(obj: _Context, weeks: int | None, output: str) -> None:
@@ -414,9 +415,7 @@ def forecast(obj: _Context, weeks: int | None, output: str) -> None:
 
 
 @cli.command()
-@_span_option(
-    "--months", 120, "Months of tickets and calls to learn from (default HELPDESK_TOPIC_MONTHS, 12)."
-)
+@_span_option("--months", "topic_months", "Months of tickets and calls to learn from")
 @click.option(
     "--period",
     type=click.DateTime(["%Y-%m"]),

@@ -373,6 +373,9 @@ class Settings(BaseSettings):
     forecast_weeks: int = Field(
         4, ge=1, le=26, description="Weeks ahead `run` and `forecast` forecast contacts and staffing for."
     )
+    forecast_history_weeks: int = Field(
+        12, ge=4, le=104, description="Weeks of history the contact forecast learns from (at least 4)."
+    )
     alerts: str = Field(
         "",
         description="Alert rules checked at the end of `run`, comma-separated: thresholds (`K02<80`, "
@@ -381,9 +384,6 @@ class Settings(BaseSettings):
     )
     alert_owner: str | None = Field(
         None, description="HubSpot owner id the alert tasks are assigned to; empty = unassigned."
-    )
-    forecast_history_weeks: int = Field(
-        12, ge=4, le=104, description="Weeks of history the contact forecast learns from (at least 4)."
     )
     topic_count: int = Field(
         0,
