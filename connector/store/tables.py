@@ -218,18 +218,21 @@ ticket_merge = Table(
 alert_raised = Table(
     "alert_raised",
     metadata,
-    Column("rule", Text(), primary_key=True, comment="the alert rule as written in HELPDESK_ALERTS"),
-    Column("kpi", String(8), primary_key=True),
-    Column("stat", String(128), primary_key=True),
-    Column("basis", String(16), primary_key=True),
-    Column("cut", String(32), primary_key=True),
-    Column("cut_value", Text(), primary_key=True, comment="'' for the overall cut"),
-    Column("period_start", UtcDateTime(), primary_key=True),
+    Column("rule", Text(), comment="the alert rule as written in HELPDESK_ALERTS"),
+    Column("kpi", String(8)),
+    Column("stat", String(128)),
+    Column("basis", String(16)),
+    Column("cut", String(32)),
+    Column("cut_value", Text(), comment="'' for the overall cut"),
+    Column("period_start", UtcDateTime()),
     Column("value", Float(), nullable=True),
     Column(
         "task_id", Text(), nullable=True, comment="the HubSpot task raised for it (None: HubSpot not written)"
     ),
     Column("raised_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint(
+        "rule", "kpi", "stat", "basis", "cut", "cut_value", "period_start"
+    ),  # one alert each
     comment="alerts already raised: the same rule on the same figure of the same period raises no second "
     "task",
 )
