@@ -348,7 +348,9 @@ class Settings(BaseSettings):
         "calls into HubSpot); 0 keeps every copy.",
     )
     call_service_level_seconds: float = Field(
-        20, gt=0, description="Inbound calls answered within this many seconds meet the call service level."
+        20,
+        gt=0,
+        description="Inbound calls answered within this many seconds meet the call service level (K31).",
     )
     call_service_level_target: float = Field(
         80,
@@ -374,7 +376,11 @@ class Settings(BaseSettings):
         4, ge=1, le=26, description="Weeks ahead `run` and `forecast` forecast contacts and staffing for."
     )
     forecast_history_weeks: int = Field(
-        12, ge=4, le=104, description="Weeks of history the contact forecast learns from (at least 4)."
+        12,
+        ge=4,
+        le=104,
+        description="Weeks of history the contact forecast learns from: at least 4 (two to fit the weekly "
+        "pattern, two more its backtest holds out).",
     )
     alerts: str = Field(
         "",
@@ -393,7 +399,11 @@ class Settings(BaseSettings):
         "(silhouette, 4 to 30).",
     )
     topic_months: int = Field(
-        12, ge=1, le=120, description="Months of tickets (by creation) `topics` learns the topics from."
+        12,
+        ge=1,
+        le=120,
+        description="Months of tickets (by creation) and call notes (by the call's start) `topics` "
+        "learns the topics from.",
     )
     topic_seed: int = Field(
         0, ge=0, description="Seed of topic discovery: the same store and seed give the same topics."
