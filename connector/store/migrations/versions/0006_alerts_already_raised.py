@@ -10,6 +10,9 @@ from alembic import op
 revision = "0006"
 down_revision = "0005"
 
+INSTANT = sa.DateTime(timezone=True)
+"""A moment in time (UTC), as the store's `UtcDateTime` columns are."""
+
 
 def upgrade() -> None:
     op.create_table(
@@ -20,7 +23,7 @@ def upgrade() -> None:
         sa.Column("basis", sa.String(length=16), nullable=False),
         sa.Column("cut", sa.String(length=32), nullable=False),
         sa.Column("cut_value", sa.Text(), nullable=False, comment="'' for the overall cut"),
-        sa.Column("period_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("period_start", INSTANT, nullable=False),
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column(
             "task_id",
@@ -28,7 +31,7 @@ def upgrade() -> None:
             nullable=True,
             comment="the HubSpot task raised for it (None: HubSpot not written)",
         ),
-        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("raised_at", INSTANT, nullable=False),
         sa.PrimaryKeyConstraint(
             "rule", "kpi", "stat", "basis", "cut", "cut_value", "period_start", name=op.f("pk_alert_raised")
         ),

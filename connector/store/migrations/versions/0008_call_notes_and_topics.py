@@ -20,9 +20,8 @@ def _examples(comment: str) -> None:
 def upgrade() -> None:
     op.create_table(
         "call_topic",
-        sa.Column("call_id", sa.Text(), nullable=False),
+        sa.Column("call_id", sa.Text(), primary_key=True),  # named pk_call_topic by the naming convention
         sa.Column("topic", sa.Integer(), nullable=False, comment="topic.number"),
-        sa.PrimaryKeyConstraint("call_id", name=op.f("pk_call_topic")),
         comment="each call's topic by the last discovery, from its notes; calls without notes have none",
     )
     # a plain ALTER TABLE: batch mode would copy the call table on SQLite and lose 0004's indexes
