@@ -28,6 +28,6 @@ def search_modified_since(
     return client.crm.tickets.search_api.do_search(request)
 
 
-def epoch_ms(iso_text: str) -> int:
+def iso_epoch_ms(iso_text: str) -> int:
     """HubSpot's ISO timestamp (`…Z`) as epoch milliseconds, the unit its search filters take."""
     return int(datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp() * 1000)

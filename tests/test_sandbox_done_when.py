@@ -14,7 +14,7 @@ import pytest
 from hubspot import HubSpot
 from hubspot.crm.tickets.exceptions import ApiException
 
-from tests.hubspot_helpers import epoch_ms, search_modified_since
+from tests.hubspot_helpers import iso_epoch_ms, search_modified_since
 
 SIZE = 25_000
 
@@ -66,7 +66,7 @@ def test_search_rewindows_past_the_10000_cap(client: HubSpot) -> None:
             continue
         for ticket in page.results:
             stamp = ticket.properties["hs_lastmodifieddate"]
-            seen[ticket.id] = epoch_ms(stamp)
+            seen[ticket.id] = iso_epoch_ms(stamp)
         if page.paging is None:
             break
         after = page.paging.next.after

@@ -22,7 +22,7 @@ from hubspot.crm.tickets.exceptions import ApiException
 from urllib3.util.retry import Retry
 
 from connector.sandbox import Sandbox
-from tests.hubspot_helpers import epoch_ms, search_modified_since
+from tests.hubspot_helpers import iso_epoch_ms, search_modified_since
 from tests.sync_helpers import module_sandbox
 
 SIZE = 12_500  # past HubSpot search's 10,000-result cap
@@ -83,7 +83,7 @@ def test_search_stops_at_10000_and_rewindowing_by_modified_date_reaches_everythi
         except ApiException as exc:
             assert exc.status == 400 and "10000" in exc.body
             stopped_at_cap = True
-            since, after = epoch_ms(max(seen.values())), None  # re-window from the last date seen
+            since, after = iso_epoch_ms(max(seen.values())), None  # re-window from the last date seen
             continue
         assert isinstance(page, CollectionResponseWithTotalSimplePublicObjectForwardPaging)
         for ticket in page.results:
@@ -91,7 +91,7 @@ def test_search_stops_at_10000_and_rewindowing_by_modified_date_reaches_everythi
         if page.paging is None:
             if len(page.results) < 200 or (after is None and page.total <= 200):
                 break
-            since, after = epoch_ms(max(seen.values())), None
+            since, after = iso_epoch_ms(max(seen.values())), None
             continue
         after = page.paging.next.after
     assert len(seen) == SIZE
