@@ -51,19 +51,23 @@ class _Context:
         return settings
 
 
-def _file_option(flag: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+OptionDecorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+"""What `click.option(...)` returns: it adds its option to the command it decorates."""
+
+
+def _file_option(flag: str, help: str) -> OptionDecorator:
     """An option naming one file, absent unless given (the command chooses its default)."""
     return click.option(flag, type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
 
 
-def _format_option(*formats: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _format_option(*formats: str) -> OptionDecorator:
     """`--format`, passed on as `output`; a table unless asked otherwise."""
     return click.option(
         "--format", "output", type=click.Choice([*formats, "table"]), default="table", show_default=True
     )
 
 
-def _directory_option(default: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _directory_option(default: str, help: str) -> OptionDecorator:
     """`--out`: the directory a command writes its files to."""
     return click.option(
         "--out",
@@ -74,7 +78,7 @@ def _directory_option(default: str, help: str) -> Callable[[Callable[..., Any]],
     )
 
 
-def _span_option(flag: str, setting: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _span_option(flag: str, setting: str, help: str) -> OptionDecorator:
     """An option overriding the integer `setting` for one command, absent unless given: its bounds and
     the default its help names are the setting's, stated once in `Settings`."""
     info = Settings.model_fields[setting]
