@@ -30,13 +30,12 @@ from adapters.http import Shape, VendorClient
 from adapters.records import from_epoch_seconds
 from adapters.windows import ReadProgress, WindowedQuery, WindowedReader
 from connector.errors import FatalAPIError, RecordValidationError
-from connector.schema import Record, SourceRecord
+from connector.schema import Record
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R", bound=Record)
-S = TypeVar("S", bound=SourceRecord)
 
 
 @dataclass
