@@ -263,10 +263,7 @@ class HubSpotEmulator(Emulator):
         names = _property_names(body.get("properties") or [])
         id_property = body.get("idProperty") or "hs_object_id"
         if id_property != "hs_object_id":
-            definition = self.properties.object_properties(object_type).get(id_property)
-            if definition is None or not definition.get("hasUniqueValue"):
-                message = f"{id_property} is not a unique-value property"
-                return error(400, message, category="VALIDATION_ERROR")
+            self._check_unique(object_type, id_property)
         found, missing = [], []
         for item in inputs:
             index = (
@@ -389,6 +386,12 @@ class HubSpotEmulator(Emulator):
             raise RegistryError(400, "VALIDATION_ERROR", f"Batch input limit is {BATCH_LIMIT}.")
         return list(body["inputs"])
 
+    def _check_unique(self, object_type: str, id_property: str) -> None:
+        """Records are looked up by `id_property` only when it is a unique-value property (HubSpot's 400)."""
+        definition = self.properties.object_properties(object_type).get(id_property)
+        if definition is None or not definition.get("hasUniqueValue"):
+            raise RegistryError(400, "VALIDATION_ERROR", f"{id_property} is not a unique-value property")
+
     def _item_values(self, object_type: str, item: dict[str, Any]) -> dict[str, str | None]:
         """A batch item's property values, checked against the type's properties."""
         return self._check_properties(object_type, item.get("properties") or {})
@@ -456,9 +459,7 @@ class HubSpotEmulator(Emulator):
         results = []
         for item in self._batch_inputs(request):
             id_property = item.get("idProperty") or "hs_object_id"
-            definition = self.properties.object_properties(object_type).get(id_property)
-            if definition is None or not definition.get("hasUniqueValue"):
-                raise RegistryError(400, "VALIDATION_ERROR", f"{id_property} is not a unique-value property")
+            self._check_unique(object_type, id_property)
             values = self._check_properties(
                 object_type, {**(item.get("properties") or {}), id_property: item.get("id")}
             )
